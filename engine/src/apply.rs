@@ -1,0 +1,1 @@
+//! The bounded-parallel walk that makes a plan so.

@@ -1,0 +1,28 @@
+//! meshform's engine: everything between the spec files and the state file.
+//!
+//! Data flows one way through these modules:
+//!
+//! | module      | what it is for |
+//! |-------------|----------------|
+//! | [`diag`]    | the one diagnostic type, with source spans |
+//! | [`addrs`]   | typed addresses of modules, resources and instances |
+//! | [`config`]  | loading `*.hcl`/`*.tf` files into typed configuration, spans kept |
+//! | [`eval`]    | values, types, expressions and the built-in functions |
+//! | [`graph`]   | the dependency graph of a configuration |
+//! | [`plan`]    | refresh + diff of configuration against prior state |
+//! | [`apply`]   | bounded-parallel walk that makes a plan so |
+//! | [`state`]   | the state file, its journal and its lock |
+//! | [`provider`]| the trait every provider implements |
+//!
+//! **Architecture invariant:** the engine never prints to the terminal; it returns values
+//! and diagnostics, and the CLI decides how to show them.
+
+pub mod addrs;
+pub mod apply;
+pub mod config;
+pub mod diag;
+pub mod eval;
+pub mod graph;
+pub mod plan;
+pub mod provider;
+pub mod state;

@@ -1,0 +1,1 @@
+//! Refresh and diff: what apply will change.

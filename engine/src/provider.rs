@@ -1,0 +1,178 @@
+//! The contract between the engine and providers. Providers see typed values and a
+//! resource's schema, never the graph, the state file or the terminal.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::eval::{Type, Value};
+
+/// An attribute of a resource type.
+#[derive(Clone, Debug)]
+pub struct AttributeSchema {
+    pub ty: Type,
+    pub presence: Presence,
+    /// Changing it replaces the resource instead of updating it.
+    pub force_new: bool,
+    pub sensitive: bool,
+    pub description: &'static str,
+}
+
+/// Who sets an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    /// Set by the provider only.
+    Computed,
+    /// Set by the user, or by the provider when the user does not.
+    OptionalComputed,
+}
+
+/// A nested block a resource type accepts (`root_block_device { ... }`).
+#[derive(Clone, Debug)]
+pub struct BlockSchema {
+    pub nesting: BlockNesting,
+    pub body: ResourceSchema,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockNesting {
+    /// At most one; an object (null when absent).
+    Single,
+    /// Any number, in order; a list of objects.
+    List,
+    /// Any number, unordered; a set of objects.
+    Set,
+}
+
+/// The attributes and blocks of a resource or data source type.
+#[derive(Clone, Debug, Default)]
+pub struct ResourceSchema {
+    pub attributes: BTreeMap<String, AttributeSchema>,
+    pub blocks: BTreeMap<String, BlockSchema>,
+    pub description: &'static str,
+}
+
+/// Everything a provider offers.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSchema {
+    pub provider: ResourceSchema,
+    pub resources: BTreeMap<String, ResourceSchema>,
+    pub data_sources: BTreeMap<String, ResourceSchema>,
+}
+
+/// A provider failed. The engine adds the resource address when it reports it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub message: String,
+    /// A machine-readable code from the far side (an AWS error code, an errno), if any.
+    pub code: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(message: impl Into<String>) -> ProviderError {
+        ProviderError {
+            message: message.into(),
+            code: None,
+        }
+    }
+}
+
+pub struct PlanRequest<'a> {
+    pub type_name: &'a str,
+    /// The current object, `None` when it is to be created.
+    pub prior: Option<&'a Value>,
+    /// The configuration, evaluated; may hold unknowns.
+    pub config: &'a Value,
+}
+
+pub struct PlannedChange {
+    /// The object after apply, unknowns where the provider decides.
+    pub planned: Value,
+    /// Attributes whose change forces replacement (empty: update in place is possible).
+    pub requires_replace: Vec<String>,
+}
+
+pub struct ApplyRequest<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a Value>,
+    /// `None` to delete.
+    pub planned: Option<&'a Value>,
+    pub config: &'a Value,
+}
+
+/// What every provider implements. Calls run on the engine's tokio runtime.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    fn schema(&self) -> &ProviderSchema;
+
+    /// Takes the evaluated `provider` block (null when there is none).
+    async fn configure(&self, config: &Value) -> Result<(), ProviderError> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Checks a resource configuration beyond what the schema expresses.
+    fn validate(&self, type_name: &str, config: &Value) -> Result<(), ProviderError> {
+        let _ = (type_name, config);
+        Ok(())
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> Result<PlannedChange, ProviderError>;
+
+    /// Makes the planned change; returns the new object, or `Value::Null` after a delete.
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Value, ProviderError>;
+
+    /// Reads the real object behind a recorded one: `None` when it is gone.
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError>;
+
+    /// Reads a data source.
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        let _ = config;
+        Err(ProviderError::new(format!(
+            "data source {type_name} is not supported"
+        )))
+    }
+
+    /// Adopts an existing object by its id.
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let _ = id;
+        Err(ProviderError::new(format!(
+            "{type_name} does not support import"
+        )))
+    }
+}
+
+/// Makes a fresh, unconfigured provider instance.
+pub type ProviderFactory = fn() -> Arc<dyn Provider>;
+
+/// The providers a run knows, by local name (`terraform`, `host`, `aws`).
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    factories: BTreeMap<String, ProviderFactory>,
+}
+
+impl ProviderRegistry {
+    pub fn new() -> ProviderRegistry {
+        ProviderRegistry::default()
+    }
+
+    pub fn register(&mut self, name: &str, factory: ProviderFactory) {
+        self.factories.insert(name.to_string(), factory);
+    }
+
+    pub fn factory(&self, name: &str) -> Option<ProviderFactory> {
+        self.factories.get(name).copied()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
+
+/// The provider a resource type belongs to when none is named: the prefix before the
+/// first underscore (`aws_instance` → `aws`); `terraform_data` belongs to `terraform`.
+pub fn implied_provider(type_name: &str) -> &str {
+    type_name.split('_').next().unwrap_or(type_name)
+}

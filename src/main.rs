@@ -1,0 +1,3 @@
+//! The `meshform` command line.
+
+fn main() {}
