@@ -1,0 +1,960 @@
+//! Reading a module directory: parse every `*.hcl`/`*.tf` file with hcl-edit and lower the
+//! top-level blocks into [`Module`]. Loading goes on past errors so one run reports every
+//! mistake it can find.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, BlockLabel, Body as HclBody, Structure};
+
+use super::*;
+use crate::addrs::ResourceMode;
+use crate::diag::{Diagnostic, Diagnostics, SourceMap};
+
+/// Loads module trees, registering every file it reads in a [`SourceMap`].
+pub struct Loader {
+    pub sources: SourceMap,
+    /// Paths are shown relative to this directory.
+    pub display_base: PathBuf,
+}
+
+/// Is this a configuration file (not a variable-values file)?
+fn is_config_file(name: &str) -> bool {
+    (name.ends_with(".tf") || name.ends_with(".hcl"))
+        && !name.ends_with(".tfvars.hcl")
+        && !name.starts_with('.')
+}
+
+impl Loader {
+    pub fn new(sources: SourceMap, display_base: impl Into<PathBuf>) -> Loader {
+        Loader {
+            sources,
+            display_base: display_base.into(),
+        }
+    }
+
+    /// Loads the module in `dir` and every local module it calls.
+    pub fn load(&self, dir: &Path) -> (Module, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let module = self.load_module(dir, &mut diags, &mut vec![dir.to_path_buf()]);
+        (module, diags)
+    }
+
+    fn display_name(&self, path: &Path) -> String {
+        let shown = path.strip_prefix(&self.display_base).unwrap_or(path);
+        let shown = shown.strip_prefix(".").unwrap_or(shown);
+        shown.display().to_string()
+    }
+
+    /// Parses one file's text; registers it in the source map.
+    pub fn parse_file(&self, path: &Path, text: String) -> (FileId, Result<HclBody, Diagnostic>) {
+        let name = self.display_name(path);
+        let file = self.sources.add(name, path, text.as_str());
+        let parsed = hcl_edit::parser::parse_body(&text).map_err(|e| {
+            let loc = e.location();
+            let offset = loc.offset().min(text.len());
+            let end = text[offset..]
+                .chars()
+                .next()
+                .map_or(offset, |c| offset + c.len_utf8());
+            Diagnostic::error("Invalid syntax")
+                .with_detail(format!("The file could not be parsed: {}.", e.message()))
+                .with_span(Span::new(file, offset..end))
+                .with_label(e.message().to_string())
+        });
+        (file, parsed)
+    }
+
+    fn load_module(&self, dir: &Path, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) -> Module {
+        let mut module = Module {
+            dir: dir.to_path_buf(),
+            ..Module::default()
+        };
+        let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(is_config_file)
+                })
+                .collect(),
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "Cannot read the module directory {}: {e}",
+                    self.display_name(dir)
+                )));
+                return module;
+            }
+        };
+        names.sort();
+        for path in names {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(Diagnostic::error(format!(
+                        "Cannot read {}: {e}",
+                        self.display_name(&path)
+                    )));
+                    continue;
+                }
+            };
+            let (file, parsed) = self.parse_file(&path, text);
+            match parsed {
+                Ok(body) => {
+                    let mut lowerer = Lowerer {
+                        file,
+                        diags: &mut *diags,
+                    };
+                    lowerer.file_body(&body, &mut module);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        self.load_children(&mut module, diags, stack);
+        module
+    }
+
+    fn load_children(
+        &self,
+        module: &mut Module,
+        diags: &mut Diagnostics,
+        stack: &mut Vec<PathBuf>,
+    ) {
+        for call in module.module_calls.values_mut() {
+            let src = &call.source;
+            if !(src.starts_with("./") || src.starts_with("../")) {
+                diags.push(
+                    Diagnostic::error("Unsupported module source")
+                        .with_detail(format!(
+                            "Module \"{}\" has source {src:?}; only local paths starting with \"./\" or \"../\" are supported.",
+                            call.name
+                        ))
+                        .with_span(call.span),
+                );
+                continue;
+            }
+            let child_dir = normalize(&module.dir.join(src));
+            if stack.contains(&child_dir) {
+                diags.push(
+                    Diagnostic::error("Module calls itself")
+                        .with_detail(format!(
+                            "Module \"{}\" loads {src:?}, which is already being loaded.",
+                            call.name
+                        ))
+                        .with_span(call.span),
+                );
+                continue;
+            }
+            if !child_dir.is_dir() {
+                diags.push(
+                    Diagnostic::error("Module not found")
+                        .with_detail(format!(
+                            "Module \"{}\": no directory at {}.",
+                            call.name,
+                            self.display_name(&child_dir)
+                        ))
+                        .with_span(call.span),
+                );
+                continue;
+            }
+            stack.push(child_dir.clone());
+            let child = self.load_module(&child_dir, diags, stack);
+            stack.pop();
+            call.module = Arc::new(child);
+        }
+    }
+}
+
+/// Removes `.` and `a/..` components without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// Parses an expression from a string (a `-var` value, a console line), registering it as
+/// a source named `name`.
+pub fn parse_expression(sources: &SourceMap, name: &str, text: &str) -> Result<Expr, Diagnostic> {
+    let file = sources.add(name, Path::new(name), text);
+    match hcl_edit::parser::parse_expr(text) {
+        Ok(expr) => Ok(Expr {
+            file,
+            expr: Arc::new(expr),
+        }),
+        Err(e) => {
+            let offset = e.location().offset().min(text.len());
+            Err(Diagnostic::error("Invalid expression")
+                .with_detail(e.message().to_string())
+                .with_span(Span::new(file, offset..offset)))
+        }
+    }
+}
+
+struct Lowerer<'d> {
+    file: FileId,
+    diags: &'d mut Diagnostics,
+}
+
+fn label_str(l: &BlockLabel) -> &str {
+    match l {
+        BlockLabel::Ident(i) => i.as_str(),
+        BlockLabel::String(s) => s.as_str(),
+    }
+}
+
+impl Lowerer<'_> {
+    fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+        Span::from_opt(self.file, range)
+    }
+
+    fn expr(&self, e: &Expression) -> Expr {
+        Expr {
+            file: self.file,
+            expr: Arc::new(e.clone()),
+        }
+    }
+
+    fn error(&mut self, summary: &str, detail: String, span: Span) {
+        self.diags.push(
+            Diagnostic::error(summary)
+                .with_detail(detail)
+                .with_span(span),
+        );
+    }
+
+    fn file_body(&mut self, body: &HclBody, module: &mut Module) {
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let span = self.span(a.span());
+                    self.error(
+                        "Unsupported argument",
+                        format!(
+                            "An argument named \"{}\" is not expected at the top level of a file.",
+                            a.key.as_str()
+                        ),
+                        span,
+                    );
+                }
+                Structure::Block(b) => self.top_block(b, module),
+            }
+        }
+    }
+
+    fn labels<'b>(&mut self, b: &'b Block, n: usize, what: &str) -> Option<Vec<&'b str>> {
+        if b.labels.len() == n {
+            return Some(b.labels.iter().map(label_str).collect());
+        }
+        let span = self.span(b.ident.span());
+        self.error(
+            "Wrong number of block labels",
+            format!(
+                "A {} block takes {n} label(s) ({what}), found {}.",
+                b.ident.as_str(),
+                b.labels.len()
+            ),
+            span,
+        );
+        None
+    }
+
+    fn top_block(&mut self, b: &Block, module: &mut Module) {
+        let span = self.span(b.span());
+        match b.ident.as_str() {
+            "variable" => {
+                if let Some(l) = self.labels(b, 1, "the variable name") {
+                    let v = self.variable(l[0], b, span);
+                    self.insert_unique(&mut module.variables, l[0], v, "variable", span);
+                }
+            }
+            "locals" => {
+                for s in b.body.iter() {
+                    match s {
+                        Structure::Attribute(a) => {
+                            let name = a.key.as_str().to_string();
+                            let local = Local {
+                                name: name.clone(),
+                                span: self.span(a.span()),
+                                expr: self.expr(&a.value),
+                            };
+                            let lspan = local.span;
+                            self.insert_unique(
+                                &mut module.locals,
+                                &name,
+                                local,
+                                "local value",
+                                lspan,
+                            );
+                        }
+                        Structure::Block(inner) => {
+                            let s = self.span(inner.span());
+                            self.error(
+                                "Unexpected block",
+                                "A locals block holds only attributes.".into(),
+                                s,
+                            );
+                        }
+                    }
+                }
+            }
+            "output" => {
+                if let Some(l) = self.labels(b, 1, "the output name") {
+                    let o = self.output(l[0], b, span);
+                    self.insert_unique(&mut module.outputs, l[0], o, "output", span);
+                }
+            }
+            "resource" | "data" => {
+                if let Some(l) = self.labels(b, 2, "the type and the name") {
+                    let mode = if b.ident.as_str() == "data" {
+                        ResourceMode::Data
+                    } else {
+                        ResourceMode::Managed
+                    };
+                    let addr = ResourceAddr {
+                        mode,
+                        type_name: l[0].to_string(),
+                        name: l[1].to_string(),
+                    };
+                    let r = self.resource(addr.clone(), b, span);
+                    if module.resources.contains_key(&addr) {
+                        self.error(
+                            "Duplicate resource",
+                            format!("{addr} is declared more than once."),
+                            span,
+                        );
+                    } else {
+                        module.resources.insert(addr, r);
+                    }
+                }
+            }
+            "module" => {
+                if let Some(l) = self.labels(b, 1, "the module name") {
+                    if let Some(call) = self.module_call(l[0], b, span) {
+                        self.insert_unique(&mut module.module_calls, l[0], call, "module", span);
+                    }
+                }
+            }
+            "provider" => {
+                if let Some(l) = self.labels(b, 1, "the provider name") {
+                    let body = self.body(&b.body);
+                    let alias = body
+                        .attribute("alias")
+                        .and_then(|a| self.static_string(&a.expr));
+                    module.providers.push(ProviderBlock {
+                        name: l[0].to_string(),
+                        alias,
+                        span,
+                        body,
+                    });
+                }
+            }
+            "terraform" | "meshform" => self.settings_block(b, module),
+            other => {
+                let s = self.span(b.ident.span());
+                let help = closest(
+                    other,
+                    &[
+                        "variable", "locals", "output", "resource", "data", "module", "provider",
+                        "meshform",
+                    ],
+                );
+                let mut d = Diagnostic::error("Unsupported block type")
+                    .with_detail(format!("Blocks of type \"{other}\" are not expected here."))
+                    .with_span(s);
+                if let Some(h) = help {
+                    d = d.with_help(format!("did you mean \"{h}\"?"));
+                }
+                self.diags.push(d);
+            }
+        }
+    }
+
+    fn insert_unique<T>(
+        &mut self,
+        map: &mut BTreeMap<String, T>,
+        name: &str,
+        item: T,
+        what: &str,
+        span: Span,
+    ) {
+        if map.contains_key(name) {
+            self.error(
+                &format!("Duplicate {what}"),
+                format!("A {what} named \"{name}\" is declared more than once."),
+                span,
+            );
+        } else {
+            map.insert(name.to_string(), item);
+        }
+    }
+
+    fn settings_block(&mut self, b: &Block, module: &mut Module) {
+        for s in b.body.iter() {
+            if let Structure::Block(inner) = s {
+                if inner.ident.as_str() == "backend" {
+                    if let Some(l) = self.labels(inner, 1, "the backend type") {
+                        module.backend = Some(BackendBlock {
+                            kind: l[0].to_string(),
+                            span: self.span(inner.span()),
+                            body: self.body(&inner.body),
+                        });
+                    }
+                }
+                // required_providers, cloud and other settings are accepted and ignored.
+            }
+        }
+    }
+
+    /// Lowers a block body generically, keeping `dynamic` blocks as nested blocks.
+    fn body(&mut self, body: &HclBody) -> Body {
+        let mut out = Body {
+            span: self.span(body.span()),
+            ..Body::default()
+        };
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.as_str().to_string();
+                    let name_span = self.span(a.key.span());
+                    if out.attribute(&name).is_some() {
+                        self.error(
+                            "Duplicate argument",
+                            format!("The argument \"{name}\" was already set."),
+                            name_span,
+                        );
+                        continue;
+                    }
+                    out.attributes.push(Attribute {
+                        name,
+                        name_span,
+                        expr: self.expr(&a.value),
+                    });
+                }
+                Structure::Block(b) => {
+                    let nested = NestedBlock {
+                        kind: b.ident.as_str().to_string(),
+                        labels: b.labels.iter().map(|l| label_str(l).to_string()).collect(),
+                        body: self.body(&b.body),
+                        span: self.span(b.span()),
+                    };
+                    out.blocks.push(nested);
+                }
+            }
+        }
+        out
+    }
+
+    fn static_bool(&mut self, e: &Expr) -> bool {
+        match e.expr.as_ref() {
+            Expression::Bool(b) => *b.value(),
+            _ => {
+                self.error(
+                    "Invalid value",
+                    "A literal true or false is expected here.".into(),
+                    e.span(),
+                );
+                false
+            }
+        }
+    }
+
+    fn static_string(&mut self, e: &Expr) -> Option<String> {
+        match e.expr.as_ref() {
+            Expression::String(s) => Some(s.value().to_string()),
+            Expression::Variable(v) => Some(v.value().as_str().to_string()),
+            _ => {
+                self.error(
+                    "Invalid value",
+                    "A literal string is expected here.".into(),
+                    e.span(),
+                );
+                None
+            }
+        }
+    }
+
+    /// `[a.b, c.d]` as a list of expressions (for `depends_on`, `replace_triggered_by`).
+    fn expr_list(&mut self, e: &Expr) -> Vec<Expr> {
+        match e.expr.as_ref() {
+            Expression::Array(items) => items
+                .iter()
+                .map(|i| Expr {
+                    file: e.file,
+                    expr: Arc::new(i.clone()),
+                })
+                .collect(),
+            _ => {
+                self.error(
+                    "Invalid value",
+                    "A list of references is expected here.".into(),
+                    e.span(),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn reject_unknown(
+        &mut self,
+        body: &Body,
+        allowed_attrs: &[&str],
+        allowed_blocks: &[&str],
+        what: &str,
+    ) {
+        for a in &body.attributes {
+            if !allowed_attrs.contains(&a.name.as_str()) {
+                let mut d = Diagnostic::error("Unsupported argument")
+                    .with_detail(format!(
+                        "An argument named \"{}\" is not expected in a {what} block.",
+                        a.name
+                    ))
+                    .with_span(a.name_span);
+                if let Some(h) = closest(&a.name, allowed_attrs) {
+                    d = d.with_help(format!("did you mean \"{h}\"?"));
+                }
+                self.diags.push(d);
+            }
+        }
+        for b in &body.blocks {
+            if !allowed_blocks.contains(&b.kind.as_str()) {
+                self.error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type \"{}\" are not expected in a {what} block.",
+                        b.kind
+                    ),
+                    b.span,
+                );
+            }
+        }
+    }
+
+    fn variable(&mut self, name: &str, b: &Block, span: Span) -> Variable {
+        let body = self.body(&b.body);
+        self.reject_unknown(
+            &body,
+            &[
+                "type",
+                "default",
+                "description",
+                "sensitive",
+                "nullable",
+                "ephemeral",
+            ],
+            &["validation"],
+            "variable",
+        );
+        let get = |n: &str| body.attribute(n).map(|a| a.expr.clone());
+        let mut v = Variable {
+            name: name.to_string(),
+            span,
+            type_expr: get("type"),
+            default: get("default"),
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+        };
+        if let Some(e) = get("description") {
+            v.description = self.static_string(&e);
+        }
+        if let Some(e) = get("sensitive") {
+            v.sensitive = self.static_bool(&e);
+        }
+        if let Some(e) = get("nullable") {
+            v.nullable = self.static_bool(&e);
+        }
+        for vb in body.blocks.iter().filter(|b| b.kind == "validation") {
+            let cond = vb.body.attribute("condition");
+            let msg = vb.body.attribute("error_message");
+            match (cond, msg) {
+                (Some(c), Some(m)) => v.validations.push(Validation {
+                    condition: c.expr.clone(),
+                    error_message: m.expr.clone(),
+                }),
+                _ => self.error(
+                    "Incomplete validation block",
+                    "A validation block needs both \"condition\" and \"error_message\".".into(),
+                    vb.span,
+                ),
+            }
+        }
+        v
+    }
+
+    fn output(&mut self, name: &str, b: &Block, span: Span) -> Output {
+        let body = self.body(&b.body);
+        self.reject_unknown(
+            &body,
+            &[
+                "value",
+                "description",
+                "sensitive",
+                "depends_on",
+                "ephemeral",
+            ],
+            &["precondition"],
+            "output",
+        );
+        let value = match body.attribute("value") {
+            Some(a) => a.expr.clone(),
+            None => {
+                self.error(
+                    "Missing required argument",
+                    format!("Output \"{name}\" needs a \"value\"."),
+                    span,
+                );
+                Expr {
+                    file: self.file,
+                    expr: Arc::new(Expression::null()),
+                }
+            }
+        };
+        let description = body
+            .attribute("description")
+            .and_then(|a| self.static_string(&a.expr));
+        let sensitive = body
+            .attribute("sensitive")
+            .is_some_and(|a| self.static_bool(&a.expr));
+        let depends_on = body
+            .attribute("depends_on")
+            .map(|a| self.expr_list(&a.expr))
+            .unwrap_or_default();
+        Output {
+            name: name.to_string(),
+            span,
+            value,
+            description,
+            sensitive,
+            depends_on,
+        }
+    }
+
+    fn resource(&mut self, addr: ResourceAddr, b: &Block, span: Span) -> Resource {
+        let mut body = self.body(&b.body);
+        let mut take = |n: &str| {
+            let i = body.attributes.iter().position(|a| a.name == n)?;
+            Some(body.attributes.remove(i))
+        };
+        let count = take("count").map(|a| a.expr);
+        let for_each = take("for_each").map(|a| a.expr);
+        let depends_on = take("depends_on").map(|a| a.expr);
+        let provider = take("provider").map(|a| a.expr);
+        let depends_on = depends_on.map(|e| self.expr_list(&e)).unwrap_or_default();
+        let provider = provider.and_then(|e| self.provider_ref(&e));
+        if let (Some(c), Some(_)) = (&count, &for_each) {
+            self.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "The \"count\" and \"for_each\" meta-arguments are mutually exclusive; only one may be used.".into(),
+                c.span(),
+            );
+        }
+        let mut lifecycle = Lifecycle::default();
+        let mut rest = Vec::new();
+        for nb in std::mem::take(&mut body.blocks) {
+            match nb.kind.as_str() {
+                "lifecycle" => lifecycle = self.lifecycle(&nb.body),
+                "provisioner" | "connection"
+                    if addr.mode == ResourceMode::Managed && nb.kind == "provisioner" =>
+                {
+                    self.error(
+                        "Provisioners are not supported",
+                        "Use a host resource instead of a provisioner.".into(),
+                        nb.span,
+                    );
+                }
+                _ => rest.push(nb),
+            }
+        }
+        body.blocks = rest;
+        Resource {
+            addr,
+            span,
+            provider,
+            count,
+            for_each,
+            depends_on,
+            lifecycle,
+            body,
+        }
+    }
+
+    fn provider_ref(&mut self, e: &Expr) -> Option<ProviderRef> {
+        if let Expression::Variable(v) = e.expr.as_ref() {
+            return Some(ProviderRef {
+                name: v.value().as_str().to_string(),
+                alias: None,
+            });
+        }
+        if let Expression::Traversal(t) = e.expr.as_ref() {
+            if let (Expression::Variable(v), [op]) = (&t.expr, t.operators.as_slice()) {
+                if let hcl_edit::expr::TraversalOperator::GetAttr(a) = op.value() {
+                    return Some(ProviderRef {
+                        name: v.value().as_str().to_string(),
+                        alias: Some(a.value().as_str().to_string()),
+                    });
+                }
+            }
+        }
+        self.error(
+            "Invalid provider reference",
+            "Expected a provider name such as aws or aws.east.".into(),
+            e.span(),
+        );
+        None
+    }
+
+    fn lifecycle(&mut self, body: &Body) -> Lifecycle {
+        self.reject_unknown(
+            body,
+            &[
+                "create_before_destroy",
+                "prevent_destroy",
+                "ignore_changes",
+                "replace_triggered_by",
+            ],
+            &["precondition", "postcondition"],
+            "lifecycle",
+        );
+        let mut lc = Lifecycle::default();
+        if let Some(a) = body.attribute("create_before_destroy") {
+            lc.create_before_destroy = self.static_bool(&a.expr);
+        }
+        if let Some(a) = body.attribute("prevent_destroy") {
+            lc.prevent_destroy = self.static_bool(&a.expr);
+        }
+        if let Some(a) = body.attribute("ignore_changes") {
+            lc.ignore_changes = self.ignore_changes(&a.expr);
+        }
+        if let Some(a) = body.attribute("replace_triggered_by") {
+            lc.replace_triggered_by = self.expr_list(&a.expr);
+        }
+        lc
+    }
+
+    fn ignore_changes(&mut self, e: &Expr) -> IgnoreChanges {
+        if let Expression::Variable(v) = e.expr.as_ref() {
+            if v.value().as_str() == "all" {
+                return IgnoreChanges::All;
+            }
+        }
+        let mut names = Vec::new();
+        for item in self.expr_list(e) {
+            match item.expr.as_ref() {
+                Expression::Variable(v) => names.push(v.value().as_str().to_string()),
+                Expression::Traversal(t) => {
+                    if let Expression::Variable(v) = &t.expr {
+                        names.push(v.value().as_str().to_string());
+                    }
+                }
+                Expression::String(s) => names.push(s.value().to_string()),
+                _ => self.error(
+                    "Invalid ignore_changes entry",
+                    "Expected an attribute name.".into(),
+                    item.span(),
+                ),
+            }
+        }
+        IgnoreChanges::Attributes(names)
+    }
+
+    fn module_call(&mut self, name: &str, b: &Block, span: Span) -> Option<ModuleCall> {
+        let body = self.body(&b.body);
+        let mut source = None;
+        let mut call = ModuleCall {
+            name: name.to_string(),
+            span,
+            source: String::new(),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            providers: BTreeMap::new(),
+            inputs: BTreeMap::new(),
+            module: Arc::new(Module::default()),
+        };
+        for a in &body.attributes {
+            match a.name.as_str() {
+                "source" => source = self.static_string(&a.expr),
+                "version" => {}
+                "count" => call.count = Some(a.expr.clone()),
+                "for_each" => call.for_each = Some(a.expr.clone()),
+                "depends_on" => call.depends_on = self.expr_list(&a.expr),
+                "providers" => call.providers = self.providers_map(&a.expr),
+                _ => {
+                    call.inputs.insert(a.name.clone(), a.clone());
+                }
+            }
+        }
+        for nb in &body.blocks {
+            self.error(
+                "Unsupported block type",
+                format!("A module block takes no \"{}\" blocks.", nb.kind),
+                nb.span,
+            );
+        }
+        match source {
+            Some(s) => {
+                call.source = s;
+                Some(call)
+            }
+            None => {
+                self.error(
+                    "Missing required argument",
+                    format!("Module \"{name}\" needs a \"source\"."),
+                    span,
+                );
+                None
+            }
+        }
+    }
+
+    fn providers_map(&mut self, e: &Expr) -> BTreeMap<String, ProviderRef> {
+        let mut out = BTreeMap::new();
+        let Expression::Object(obj) = e.expr.as_ref() else {
+            self.error(
+                "Invalid providers map",
+                "Expected { child_name = provider.alias, ... }.".into(),
+                e.span(),
+            );
+            return out;
+        };
+        for (k, v) in obj.iter() {
+            let key = match k {
+                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                hcl_edit::expr::ObjectKey::Expression(x) => match x {
+                    Expression::String(s) => s.value().to_string(),
+                    Expression::Variable(v) => v.value().as_str().to_string(),
+                    Expression::Traversal(_) => {
+                        hcl_edit::expr::Expression::to_string(x).trim().to_string()
+                    }
+                    _ => continue,
+                },
+            };
+            let value = Expr {
+                file: e.file,
+                expr: Arc::new(v.expr().clone()),
+            };
+            if let Some(r) = self.provider_ref(&value) {
+                out.insert(key, r);
+            }
+        }
+        out
+    }
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(files: &[(&str, &str)]) -> (Module, Diagnostics) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let loader = Loader::new(SourceMap::new(), dir.path());
+        loader.load(dir.path())
+    }
+
+    #[test]
+    fn lowers_every_top_level_block() {
+        let (m, d) = load_str(&[
+            (
+                "main.hcl",
+                r#"
+variable "n" {
+  type    = number
+  default = 2
+  validation {
+    condition     = var.n > 0
+    error_message = "positive"
+  }
+}
+locals { a = 1 }
+resource "terraform_data" "x" {
+  count = var.n
+  input = local.a
+  lifecycle { create_before_destroy = true }
+}
+module "child" {
+  source = "./child"
+  x      = 1
+}
+output "o" { value = 1 }
+"#,
+            ),
+            ("child/main.tf", "variable \"x\" {}\n"),
+        ]);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(m.variables["n"].validations.len(), 1);
+        assert!(m.locals.contains_key("a"));
+        let r = m.resources.values().next().unwrap();
+        assert!(r.count.is_some() && r.lifecycle.create_before_destroy);
+        assert_eq!(r.body.attributes.len(), 1);
+        assert!(m.module_calls["child"].module.variables.contains_key("x"));
+        assert!(m.outputs.contains_key("o"));
+    }
+
+    #[test]
+    fn reports_errors_from_every_file() {
+        let (_, d) = load_str(&[
+            ("a.tf", "resource \"x\" {\n"),
+            ("b.tf", "variabel \"x\" {}\n"),
+        ]);
+        assert_eq!(d.0.len(), 2, "{d:?}");
+        assert_eq!(d.0[1].help.as_deref(), Some("did you mean \"variable\"?"));
+    }
+
+    #[test]
+    fn tfvars_hcl_files_are_not_config() {
+        assert!(!is_config_file("prod.tfvars.hcl"));
+        assert!(is_config_file("main.hcl"));
+        assert!(is_config_file("main.tf"));
+    }
+}
