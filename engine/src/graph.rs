@@ -1,1 +1,428 @@
-//! The dependency graph of a configuration.
+//! The dependency graph of a configuration: one node per variable, local, output,
+//! resource and module call of every module (by static module path), with an edge from
+//! each thing to what references it. Plan and apply walk this one graph; `count` and
+//! `for_each` are expanded into instances while walking, once their values are known.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::addrs::{ResourceAddr, ResourceMode};
+use crate::config::{Body, Expr, Module, load::closest};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::eval::expr::{Reference, references};
+
+/// A module's place in the tree, by call names, keys not included: `["etl", "inner"]`.
+pub type ModulePath = Vec<String>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    Variable(String),
+    Local(String),
+    Output(String),
+    Resource(ResourceAddr),
+    ModuleCall(String),
+}
+
+/// A graph node: one configuration object in one module (all its instances together).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Node {
+    pub module: ModulePath,
+    pub kind: NodeKind,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for m in &self.module {
+            write!(f, "module.{m}.")?;
+        }
+        match &self.kind {
+            NodeKind::Variable(n) => write!(f, "var.{n}"),
+            NodeKind::Local(n) => write!(f, "local.{n}"),
+            NodeKind::Output(n) => write!(f, "output.{n}"),
+            NodeKind::Resource(r) => write!(f, "{r}"),
+            NodeKind::ModuleCall(n) => write!(f, "module.{n}"),
+        }
+    }
+}
+
+/// The dependency graph. Edges point from a dependency to its dependents, so a
+/// topological order evaluates dependencies first.
+pub struct Graph {
+    pub graph: DiGraph<Node, ()>,
+    pub index: HashMap<Node, NodeIndex>,
+}
+
+/// Finds the module at a static path.
+pub fn module_at<'a>(root: &'a Module, path: &[String]) -> Option<&'a Module> {
+    let mut m = root;
+    for name in path {
+        m = m.module_calls.get(name)?.module.as_ref();
+    }
+    Some(m)
+}
+
+impl Graph {
+    /// Builds the graph of a module tree; undeclared references and cycles are errors.
+    pub fn build(root: &Module) -> Result<Graph, Diagnostics> {
+        let mut b = Builder {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            diags: Diagnostics::new(),
+        };
+        b.add_module(root, &Vec::new());
+        b.link_module(root, &Vec::new());
+        let graph = Graph {
+            graph: b.graph,
+            index: b.index,
+        };
+        let mut diags = b.diags;
+        if let Err(d) = graph.check_cycles() {
+            diags.push(d);
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(graph)
+        }
+    }
+
+    fn check_cycles(&self) -> Result<(), Diagnostic> {
+        for scc in petgraph::algo::tarjan_scc(&self.graph) {
+            let self_loop = scc.len() == 1 && self.graph.contains_edge(scc[0], scc[0]);
+            if scc.len() > 1 || self_loop {
+                let mut names: Vec<String> =
+                    scc.iter().map(|i| self.graph[*i].to_string()).collect();
+                names.sort();
+                return Err(
+                    Diagnostic::error("Cycle in the configuration").with_detail(format!(
+                        "These objects depend on each other, so none can be evaluated first: {}.",
+                        names.join(", ")
+                    )),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Nodes in an order where every node comes after all it depends on.
+    pub fn topological_order(&self) -> Vec<NodeIndex> {
+        petgraph::algo::toposort(&self.graph, None).unwrap_or_default()
+    }
+
+    /// The graph as Graphviz DOT, one line per node and per edge.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph {\n  compound = \"true\"\n  newrank = \"true\"\n");
+        let mut lines = BTreeSet::new();
+        for i in self.graph.node_indices() {
+            lines.insert(format!("  \"{}\"", self.graph[i]));
+        }
+        for e in self.graph.edge_indices() {
+            if let Some((a, b)) = self.graph.edge_endpoints(e) {
+                lines.insert(format!("  \"{}\" -> \"{}\"", self.graph[b], self.graph[a]));
+            }
+        }
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+struct Builder {
+    graph: DiGraph<Node, ()>,
+    index: HashMap<Node, NodeIndex>,
+    diags: Diagnostics,
+}
+
+fn child_path(path: &ModulePath, name: &str) -> ModulePath {
+    let mut p = path.clone();
+    p.push(name.to_string());
+    p
+}
+
+/// References made by a whole body, nested blocks included.
+pub fn body_references(body: &Body) -> Vec<Reference> {
+    let mut out = Vec::new();
+    for a in &body.attributes {
+        out.extend(references(&a.expr.expr, a.expr.file));
+    }
+    for b in &body.blocks {
+        out.extend(body_references(&b.body));
+    }
+    out
+}
+
+fn expr_refs(e: &Expr) -> Vec<Reference> {
+    references(&e.expr, e.file)
+}
+
+impl Builder {
+    fn node(&mut self, module: &ModulePath, kind: NodeKind) -> NodeIndex {
+        let node = Node {
+            module: module.clone(),
+            kind,
+        };
+        if let Some(i) = self.index.get(&node) {
+            return *i;
+        }
+        let i = self.graph.add_node(node.clone());
+        self.index.insert(node, i);
+        i
+    }
+
+    fn add_module(&mut self, m: &Module, path: &ModulePath) {
+        for n in m.variables.keys() {
+            self.node(path, NodeKind::Variable(n.clone()));
+        }
+        for n in m.locals.keys() {
+            self.node(path, NodeKind::Local(n.clone()));
+        }
+        for n in m.outputs.keys() {
+            self.node(path, NodeKind::Output(n.clone()));
+        }
+        for r in m.resources.keys() {
+            self.node(path, NodeKind::Resource(r.clone()));
+        }
+        for (n, call) in &m.module_calls {
+            self.node(path, NodeKind::ModuleCall(n.clone()));
+            self.add_module(&call.module, &child_path(path, n));
+        }
+    }
+
+    fn link_module(&mut self, m: &Module, path: &ModulePath) {
+        let call_node = path
+            .split_last()
+            .map(|(last, parent)| self.node(&parent.to_vec(), NodeKind::ModuleCall(last.clone())));
+        let link = |b: &mut Builder, to: NodeKind, refs: Vec<Reference>| {
+            let to = b.node(path, to);
+            if let Some(c) = call_node {
+                b.graph.update_edge(c, to, ());
+            }
+            for r in refs {
+                for from in b.resolve(m, path, &r) {
+                    b.graph.update_edge(from, to, ());
+                }
+            }
+        };
+        for (n, l) in &m.locals {
+            link(self, NodeKind::Local(n.clone()), expr_refs(&l.expr));
+        }
+        for (n, o) in &m.outputs {
+            let mut refs = expr_refs(&o.value);
+            refs.extend(o.depends_on.iter().flat_map(expr_refs));
+            link(self, NodeKind::Output(n.clone()), refs);
+        }
+        for (addr, r) in &m.resources {
+            let mut refs = body_references(&r.body);
+            for e in r
+                .count
+                .iter()
+                .chain(&r.for_each)
+                .chain(&r.depends_on)
+                .chain(&r.lifecycle.replace_triggered_by)
+            {
+                refs.extend(expr_refs(e));
+            }
+            link(self, NodeKind::Resource(addr.clone()), refs);
+        }
+        for n in m.variables.keys() {
+            link(self, NodeKind::Variable(n.clone()), Vec::new());
+        }
+        for (n, call) in &m.module_calls {
+            let mut refs = Vec::new();
+            for e in call
+                .count
+                .iter()
+                .chain(&call.for_each)
+                .chain(&call.depends_on)
+            {
+                refs.extend(expr_refs(e));
+            }
+            link(self, NodeKind::ModuleCall(n.clone()), refs);
+            let child = child_path(path, n);
+            for (input, attr) in &call.inputs {
+                if !call.module.variables.contains_key(input) {
+                    let names: Vec<&str> =
+                        call.module.variables.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::error("Unsupported argument")
+                        .with_detail(format!(
+                            "Module \"{n}\" has no input variable named \"{input}\"."
+                        ))
+                        .with_span(attr.name_span);
+                    if let Some(h) = closest(input, &names) {
+                        d = d.with_help(format!("did you mean \"{h}\"?"));
+                    }
+                    self.diags.push(d);
+                    continue;
+                }
+                let to = self.node(&child, NodeKind::Variable(input.clone()));
+                for r in expr_refs(&attr.expr) {
+                    for from in self.resolve(m, path, &r) {
+                        self.graph.update_edge(from, to, ());
+                    }
+                }
+            }
+            for (vname, v) in &call.module.variables {
+                if v.default.is_none() && !call.inputs.contains_key(vname) {
+                    self.diags.push(
+                        Diagnostic::error("Missing required argument")
+                            .with_detail(format!(
+                                "Module \"{n}\" needs a value for its input variable \"{vname}\"."
+                            ))
+                            .with_span(call.span),
+                    );
+                }
+            }
+            self.link_module(&call.module, &child);
+        }
+    }
+
+    /// The nodes a reference depends on; an undeclared name is reported.
+    fn resolve(&mut self, m: &Module, path: &ModulePath, r: &Reference) -> Vec<NodeIndex> {
+        let first = r.attrs.first().map(String::as_str);
+        let undeclared = |what: &str, name: &str, candidates: Vec<&str>| {
+            let mut d = Diagnostic::error(format!("Reference to undeclared {what}"))
+                .with_detail(format!(
+                    "No {what} named \"{name}\" is declared in this module."
+                ))
+                .with_span(r.span);
+            if let Some(h) = closest(name, &candidates) {
+                let prefix = match what {
+                    "input variable" => "var.",
+                    "local value" => "local.",
+                    "module" => "module.",
+                    _ => "",
+                };
+                d = d.with_help(format!("did you mean {prefix}{h}?"));
+            }
+            d
+        };
+        match (r.root.as_str(), first) {
+            ("each" | "count" | "self" | "path" | "terraform", _) => Vec::new(),
+            ("var", Some(n)) => {
+                if m.variables.contains_key(n) {
+                    vec![self.node(path, NodeKind::Variable(n.to_string()))]
+                } else {
+                    let d = undeclared(
+                        "input variable",
+                        n,
+                        m.variables.keys().map(String::as_str).collect(),
+                    );
+                    self.diags.push(d);
+                    Vec::new()
+                }
+            }
+            ("local", Some(n)) => {
+                if m.locals.contains_key(n) {
+                    vec![self.node(path, NodeKind::Local(n.to_string()))]
+                } else {
+                    let d = undeclared(
+                        "local value",
+                        n,
+                        m.locals.keys().map(String::as_str).collect(),
+                    );
+                    self.diags.push(d);
+                    Vec::new()
+                }
+            }
+            ("module", Some(n)) => {
+                let Some(call) = m.module_calls.get(n) else {
+                    let d = undeclared(
+                        "module",
+                        n,
+                        m.module_calls.keys().map(String::as_str).collect(),
+                    );
+                    self.diags.push(d);
+                    return Vec::new();
+                };
+                let child = child_path(path, n);
+                let mut out = vec![self.node(path, NodeKind::ModuleCall(n.to_string()))];
+                let named = r
+                    .attrs
+                    .get(1)
+                    .filter(|o| call.module.outputs.contains_key(o.as_str()));
+                match named {
+                    Some(o) => out.push(self.node(&child, NodeKind::Output(o.clone()))),
+                    None => {
+                        for o in call.module.outputs.keys() {
+                            out.push(self.node(&child, NodeKind::Output(o.clone())));
+                        }
+                    }
+                }
+                out
+            }
+            ("data", Some(t)) => {
+                match r.attrs.get(1) {
+                    Some(n) => self.resource_node(m, path, r, ResourceMode::Data, t, n),
+                    None => {
+                        self.diags.push(
+                        Diagnostic::error("Invalid data source reference")
+                            .with_detail("A data source reference needs a type and a name: data.TYPE.NAME.")
+                            .with_span(r.span),
+                    );
+                        Vec::new()
+                    }
+                }
+            }
+            (root, Some(n)) => self.resource_node(m, path, r, ResourceMode::Managed, root, n),
+            (root, None) => {
+                self.diags.push(
+                    Diagnostic::error("Invalid reference")
+                        .with_detail(format!(
+                            "\"{root}\" alone is not a value: a reference names var.NAME, local.NAME, module.NAME, data.TYPE.NAME or TYPE.NAME."
+                        ))
+                        .with_span(r.span),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn resource_node(
+        &mut self,
+        m: &Module,
+        path: &ModulePath,
+        r: &Reference,
+        mode: ResourceMode,
+        type_name: &str,
+        name: &str,
+    ) -> Vec<NodeIndex> {
+        let addr = ResourceAddr {
+            mode,
+            type_name: type_name.to_string(),
+            name: name.to_string(),
+        };
+        if m.resources.contains_key(&addr) {
+            return vec![self.node(path, NodeKind::Resource(addr))];
+        }
+        let declared: Vec<String> = m
+            .resources
+            .keys()
+            .filter(|a| a.mode == mode)
+            .map(ToString::to_string)
+            .collect();
+        let wanted = addr.to_string();
+        let mut d = Diagnostic::error("Reference to undeclared resource")
+            .with_detail(format!(
+                "A {} named \"{name}\" of type \"{type_name}\" is not declared in this module.",
+                if mode == ResourceMode::Data {
+                    "data source"
+                } else {
+                    "resource"
+                }
+            ))
+            .with_span(r.span);
+        if let Some(h) = closest(
+            &wanted,
+            &declared.iter().map(String::as_str).collect::<Vec<_>>(),
+        ) {
+            d = d.with_help(format!("did you mean {h}?"));
+        }
+        self.diags.push(d);
+        Vec::new()
+    }
+}

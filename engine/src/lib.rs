@@ -26,3 +26,4 @@ pub mod graph;
 pub mod plan;
 pub mod provider;
 pub mod state;
+pub mod walk;

@@ -2,7 +2,7 @@
 //! hcl-edit's syntax tree into typed blocks. Expressions stay hcl-edit trees (which keep
 //! their byte spans) and are evaluated later by [`crate::eval::expr`].
 
-mod load;
+pub mod load;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,1001 @@
+//! What plan and apply share: the values of a run (variables, locals, outputs, resources,
+//! module expansions), the scope that resolves references against them, evaluation of
+//! non-resource nodes, `count`/`for_each` expansion, resource bodies evaluated against a
+//! provider schema, and the bounded-parallel walk over the graph.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+
+use crate::addrs::{AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceMode};
+use crate::config::{Body, Expr, Module, ModuleCall, Variable, load::closest};
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::eval::expr::{Reference, Resolved, Scope, eval};
+use crate::eval::types::{self, Type};
+use crate::eval::{Number, Value};
+use crate::graph::{Graph, ModulePath, Node, NodeKind, module_at};
+use crate::provider::{BlockNesting, Presence, Provider, ResourceSchema};
+
+/// A value given for a root variable from outside the configuration.
+#[derive(Clone, Debug)]
+pub enum RawVariable {
+    /// From `-var name=value` or `MESHFORM_VAR_name`: a string, parsed as an expression
+    /// only when the variable's type is not a primitive.
+    Literal { text: String, origin: String },
+    /// From a `.tfvars` file: an expression with its span.
+    Expr(Expr),
+}
+
+/// How the instances of a resource or module are keyed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expansion {
+    Single,
+    Count(i64),
+    ForEach(BTreeMap<String, Value>),
+}
+
+impl Expansion {
+    pub fn keys(&self) -> Vec<InstanceKey> {
+        match self {
+            Expansion::Single => vec![InstanceKey::None],
+            Expansion::Count(n) => (0..*n).map(InstanceKey::Int).collect(),
+            Expansion::ForEach(m) => m.keys().map(|k| InstanceKey::Str(k.clone())).collect(),
+        }
+    }
+
+    /// `each.value` for a key.
+    pub fn each_value(&self, key: &InstanceKey) -> Value {
+        match (self, key) {
+            (Expansion::ForEach(m), InstanceKey::Str(k)) => {
+                m.get(k).cloned().unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        }
+    }
+
+    /// The value a reference to all instances sees: the object itself, a tuple, or an
+    /// object keyed like `for_each`.
+    pub fn collect(&self, mut instances: BTreeMap<InstanceKey, Value>) -> Value {
+        match self {
+            Expansion::Single => instances.remove(&InstanceKey::None).unwrap_or(Value::Null),
+            Expansion::Count(_) => Value::Tuple(instances.into_values().collect()),
+            Expansion::ForEach(_) => Value::Object(
+                instances
+                    .into_iter()
+                    .map(|(k, v)| match k {
+                        InstanceKey::Str(s) => (s, v),
+                        other => (other.to_string(), v),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// All values computed so far in a run.
+#[derive(Default)]
+pub struct Values {
+    /// Instances of each module path; the root path has the root instance.
+    pub modules: HashMap<ModulePath, Vec<ModuleInstance>>,
+    /// How each module call expanded, per calling module instance.
+    pub module_expansions: HashMap<(ModuleInstance, String), Expansion>,
+    pub variables: HashMap<(ModuleInstance, String), Value>,
+    pub locals: HashMap<(ModuleInstance, String), Value>,
+    pub outputs: HashMap<(ModuleInstance, String), Value>,
+    pub resources: HashMap<AbsResource, Value>,
+}
+
+/// The fixed inputs of a run.
+pub struct RunContext {
+    pub config: Arc<Module>,
+    pub graph: Graph,
+    pub providers: BTreeMap<String, Arc<dyn Provider>>,
+    pub root_variables: BTreeMap<String, RawVariable>,
+    /// Where the command runs (`path.cwd`) and the root module (`path.root`).
+    pub cwd: PathBuf,
+    pub parallelism: usize,
+    /// Set on Ctrl-C: start no new work.
+    pub interrupted: Arc<AtomicBool>,
+    pub workspace: String,
+}
+
+impl RunContext {
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    pub fn module(&self, path: &[String]) -> Option<&Module> {
+        module_at(&self.config, path)
+    }
+
+    /// The provider for a resource type (by the local name its prefix implies).
+    pub fn provider_for(&self, type_name: &str) -> Result<(String, Arc<dyn Provider>), Diagnostic> {
+        let name = crate::provider::implied_provider(type_name);
+        match self.providers.get(name) {
+            Some(p) => Ok((name.to_string(), p.clone())),
+            None => Err(Diagnostic::error("Unknown provider").with_detail(format!(
+                "Resource type \"{type_name}\" belongs to provider \"{name}\", which meshform does not have. Known providers: {}.",
+                self.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+}
+
+/// Per-instance names: `count.index`, `each.key`/`each.value`.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceNames {
+    pub key: Option<InstanceKey>,
+    pub each_value: Option<Value>,
+}
+
+/// Resolves references inside one module instance.
+pub struct ModuleScope<'a> {
+    pub values: &'a Values,
+    pub module: &'a Module,
+    pub instance: &'a ModuleInstance,
+    pub names: InstanceNames,
+    pub cwd: &'a Path,
+    pub workspace: &'a str,
+}
+
+impl Scope for ModuleScope<'_> {
+    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+        let first = r.attrs.first().map(String::as_str);
+        let found = |value: Value, consumed: usize| Ok(Resolved { value, consumed });
+        let key = |n: &str| (self.instance.clone(), n.to_string());
+        match (r.root.as_str(), first) {
+            ("var", Some(n)) => found(
+                self.values
+                    .variables
+                    .get(&key(n))
+                    .cloned()
+                    .unwrap_or(Value::Unknown),
+                1,
+            ),
+            ("local", Some(n)) => found(
+                self.values
+                    .locals
+                    .get(&key(n))
+                    .cloned()
+                    .unwrap_or(Value::Unknown),
+                1,
+            ),
+            ("module", Some(n)) => found(self.module_value(n), 1),
+            ("count", Some("index")) => match &self.names.key {
+                Some(InstanceKey::Int(i)) => found(Value::from(*i), 1),
+                _ => Err(
+                    Diagnostic::error("Reference to \"count\" in non-counted context")
+                        .with_detail("count.index is only available in blocks that set \"count\".")
+                        .with_span(r.span),
+                ),
+            },
+            ("each", Some(attr @ ("key" | "value"))) => {
+                match (&self.names.key, &self.names.each_value) {
+                    (Some(InstanceKey::Str(k)), Some(v)) => found(
+                        if attr == "key" {
+                            Value::from(k.as_str())
+                        } else {
+                            v.clone()
+                        },
+                        1,
+                    ),
+                    _ => Err(Diagnostic::error(
+                        "each.key and each.value are only available with for_each",
+                    )
+                    .with_detail("Set \"for_each\" on this block to use \"each\".")
+                    .with_span(r.span)),
+                }
+            }
+            ("path", Some(kind @ ("module" | "root" | "cwd"))) => {
+                let p = match kind {
+                    "module" => self.module.dir.display().to_string(),
+                    "root" => ".".to_string(),
+                    _ => self.cwd.display().to_string(),
+                };
+                found(Value::from(p), 1)
+            }
+            ("terraform" | "meshform", Some("workspace")) => found(Value::from(self.workspace), 1),
+            ("data", Some(t)) => match r.attrs.get(1) {
+                Some(n) => found(self.resource_value(ResourceMode::Data, t, n), 2),
+                None => Err(Diagnostic::error("Invalid data source reference").with_span(r.span)),
+            },
+            (root, Some(n))
+                if !matches!(
+                    root,
+                    "var" | "local" | "module" | "count" | "each" | "path" | "self"
+                ) =>
+            {
+                found(self.resource_value(ResourceMode::Managed, root, n), 1)
+            }
+            (root, _) => Err(Diagnostic::error("Invalid reference")
+                .with_detail(format!("\"{root}\" cannot be used here like this."))
+                .with_span(r.span)),
+        }
+    }
+
+    fn module_dir(&self) -> &Path {
+        &self.module.dir
+    }
+}
+
+impl ModuleScope<'_> {
+    fn resource_value(&self, mode: ResourceMode, type_name: &str, name: &str) -> Value {
+        let addr = AbsResource {
+            module: self.instance.clone(),
+            resource: ResourceAddr {
+                mode,
+                type_name: type_name.to_string(),
+                name: name.to_string(),
+            },
+        };
+        self.values
+            .resources
+            .get(&addr)
+            .cloned()
+            .unwrap_or(Value::Unknown)
+    }
+
+    fn module_value(&self, name: &str) -> Value {
+        let Some(call) = self.module.module_calls.get(name) else {
+            return Value::Unknown;
+        };
+        let Some(expansion) = self
+            .values
+            .module_expansions
+            .get(&(self.instance.clone(), name.to_string()))
+        else {
+            return Value::Unknown;
+        };
+        let mut instances = BTreeMap::new();
+        for key in expansion.keys() {
+            let child = self.instance.child(name, key.clone());
+            let outputs = call
+                .module
+                .outputs
+                .keys()
+                .map(|o| {
+                    (
+                        o.clone(),
+                        self.values
+                            .outputs
+                            .get(&(child.clone(), o.clone()))
+                            .cloned()
+                            .unwrap_or(Value::Unknown),
+                    )
+                })
+                .collect();
+            instances.insert(key, Value::Object(outputs));
+        }
+        expansion.collect(instances)
+    }
+}
+
+/// Evaluates an expression in a scope, for callers that hold the values.
+pub fn eval_expr(e: &Expr, scope: &dyn Scope) -> Result<Value, Diagnostic> {
+    eval(&e.expr, e.file, scope)
+}
+
+/// Evaluates `count` or `for_each` into an expansion; both must be known at plan time.
+pub fn expansion(
+    count: Option<&Expr>,
+    for_each: Option<&Expr>,
+    scope: &dyn Scope,
+) -> Result<Expansion, Diagnostic> {
+    if let Some(c) = count {
+        let v = eval_expr(c, scope)?;
+        let (v, _) = v.unmark_deep();
+        if v.is_unknown() {
+            return Err(Diagnostic::error("Invalid count argument")
+                .with_detail(
+                    "The \"count\" value depends on values that cannot be determined until apply.",
+                )
+                .with_span(c.span()));
+        }
+        let n = v
+            .as_number()
+            .and_then(Number::to_i64)
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()));
+        return match n {
+            Some(n) if n >= 0 => Ok(Expansion::Count(n)),
+            _ => Err(Diagnostic::error("Invalid count argument")
+                .with_detail(format!(
+                    "The \"count\" argument must be a whole number of zero or more, not {}.",
+                    display_short(&v)
+                ))
+                .with_span(c.span())),
+        };
+    }
+    let Some(fe) = for_each else {
+        return Ok(Expansion::Single);
+    };
+    let (v, _) = eval_expr(fe, scope)?.unmark_deep();
+    if !v.is_wholly_known() && (v.is_unknown() || v.as_seq().is_some()) {
+        return Err(Diagnostic::error("Invalid for_each argument")
+            .with_detail(
+                "The \"for_each\" keys depend on values that cannot be determined until apply.",
+            )
+            .with_span(fe.span()));
+    }
+    match &v {
+        Value::Map(m) | Value::Object(m) => Ok(Expansion::ForEach(m.clone())),
+        Value::Set(items) => {
+            let mut m = BTreeMap::new();
+            for item in items {
+                match item.as_str() {
+                    Some(s) => {
+                        m.insert(s.to_string(), item.clone());
+                    }
+                    None => {
+                        return Err(Diagnostic::error("Invalid for_each set argument")
+                            .with_detail("A set given to for_each must hold strings only.")
+                            .with_span(fe.span()));
+                    }
+                }
+            }
+            Ok(Expansion::ForEach(m))
+        }
+        Value::Null => Err(Diagnostic::error("Invalid for_each argument")
+            .with_detail("The for_each value is null; it must be a map or a set of strings.")
+            .with_span(fe.span())),
+        other => Err(Diagnostic::error("Invalid for_each argument")
+            .with_detail(format!(
+                "The \"for_each\" argument must be a map or a set of strings, and you have provided a value of type {}.",
+                other.type_name()
+            ))
+            .with_help("convert a list with toset(...)")
+            .with_span(fe.span())),
+    }
+}
+
+fn display_short(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "null".into(),
+        other => other.type_name().to_string(),
+    }
+}
+
+/// Evaluates a resource body against its schema into an object value.
+pub fn eval_body(
+    body: &Body,
+    schema: &ResourceSchema,
+    scope: &dyn Scope,
+) -> Result<Value, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut obj = BTreeMap::new();
+    let names: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
+    for a in &body.attributes {
+        match schema.attributes.get(&a.name) {
+            None => {
+                let mut d = Diagnostic::error("Unsupported argument")
+                    .with_detail(format!(
+                        "An argument named \"{}\" is not expected here.",
+                        a.name
+                    ))
+                    .with_span(a.name_span);
+                if let Some(h) = closest(&a.name, &names) {
+                    d = d.with_help(format!("did you mean \"{h}\"?"));
+                }
+                diags.push(d);
+            }
+            Some(s) if s.presence == Presence::Computed => diags.push(
+                Diagnostic::error("Invalid argument")
+                    .with_detail(format!(
+                        "\"{}\" is set by the provider; it cannot be configured.",
+                        a.name
+                    ))
+                    .with_span(a.name_span),
+            ),
+            Some(s) => match eval_expr(&a.expr, scope) {
+                Ok(v) => match convert_attr(v, &s.ty, s.sensitive) {
+                    Ok(v) => {
+                        obj.insert(a.name.clone(), v);
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::error("Incorrect attribute value type")
+                            .with_detail(format!(
+                                "Inappropriate value for attribute \"{}\": {e}.",
+                                a.name
+                            ))
+                            .with_span(a.expr.span()),
+                    ),
+                },
+                Err(d) => diags.push(d),
+            },
+        }
+    }
+    for (name, s) in &schema.attributes {
+        if obj.contains_key(name) {
+            continue;
+        }
+        if s.presence == Presence::Required {
+            diags.push(
+                Diagnostic::error("Missing required argument")
+                    .with_detail(format!(
+                        "The argument \"{name}\" is required, but no definition was found."
+                    ))
+                    .with_span(body.span),
+            );
+        }
+        let absent = if matches!(s.presence, Presence::Computed | Presence::OptionalComputed) {
+            Value::Unknown
+        } else {
+            Value::Null
+        };
+        obj.insert(name.clone(), absent);
+    }
+    eval_blocks(body, schema, scope, &mut obj, &mut diags);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(Value::Object(obj))
+    }
+}
+
+fn convert_attr(v: Value, ty: &Type, sensitive: bool) -> Result<Value, types::ConversionError> {
+    Ok(types::convert(v, ty)?.mark_if(sensitive))
+}
+
+fn eval_blocks(
+    body: &Body,
+    schema: &ResourceSchema,
+    scope: &dyn Scope,
+    obj: &mut BTreeMap<String, Value>,
+    diags: &mut Diagnostics,
+) {
+    let mut found: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for b in &body.blocks {
+        let (kind, content) = if b.kind == "dynamic" {
+            (b.labels.first().map(String::as_str).unwrap_or(""), None)
+        } else {
+            (b.kind.as_str(), Some(&b.body))
+        };
+        let Some(bs) = schema.blocks.get(kind) else {
+            diags.push(
+                Diagnostic::error("Unsupported block type")
+                    .with_detail(format!("Blocks of type \"{kind}\" are not expected here."))
+                    .with_span(b.span),
+            );
+            continue;
+        };
+        match content {
+            Some(inner) => match eval_body(inner, &bs.body, scope) {
+                Ok(v) => found.entry(kind).or_default().push(v),
+                Err(d) => diags.extend(d),
+            },
+            None => match expand_dynamic(b, &bs.body, scope) {
+                Ok(vs) => found.entry(kind).or_default().extend(vs),
+                Err(d) => diags.extend(d),
+            },
+        }
+    }
+    for (name, bs) in &schema.blocks {
+        let items = found.remove(name.as_str()).unwrap_or_default();
+        let v = match bs.nesting {
+            BlockNesting::Single => items.into_iter().next().unwrap_or(Value::Null),
+            BlockNesting::List => Value::List(items),
+            BlockNesting::Set => Value::set(items),
+        };
+        obj.insert(name.clone(), v);
+    }
+}
+
+/// `dynamic "x" { for_each = ...; iterator = it; content { ... } }` → one block per element.
+fn expand_dynamic(
+    b: &crate::config::NestedBlock,
+    schema: &ResourceSchema,
+    scope: &dyn Scope,
+) -> Result<Vec<Value>, Diagnostics> {
+    let label = b.labels.first().cloned().unwrap_or_default();
+    let Some(fe) = b.body.attribute("for_each") else {
+        return Err(Diagnostic::error("Missing for_each in dynamic block")
+            .with_span(b.span)
+            .into());
+    };
+    let iterator = match b.body.attribute("iterator") {
+        Some(a) => match a.expr.expr.as_ref() {
+            hcl_edit::expr::Expression::Variable(v) => v.value().as_str().to_string(),
+            _ => {
+                return Err(Diagnostic::error("Invalid iterator name")
+                    .with_span(a.expr.span())
+                    .into());
+            }
+        },
+        None => label.clone(),
+    };
+    let Some(content) = b.body.blocks.iter().find(|c| c.kind == "content") else {
+        return Err(Diagnostic::error("Missing content block in dynamic block")
+            .with_span(b.span)
+            .into());
+    };
+    let coll = eval_expr(&fe.expr, scope)?;
+    let (coll, _) = coll.unmark_deep();
+    let pairs: Vec<(Value, Value)> = match &coll {
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (Value::from(i as i64), x.clone()))
+            .collect(),
+        Value::Map(m) | Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(Diagnostic::error("Invalid dynamic for_each value")
+                .with_span(fe.expr.span())
+                .into());
+        }
+    };
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let it = Value::object([("key", k), ("value", v)]);
+        let inner = IteratorScope {
+            parent: scope,
+            name: &iterator,
+            value: it,
+        };
+        out.push(eval_body(&content.body, schema, &inner)?);
+    }
+    Ok(out)
+}
+
+/// A scope that adds one name (a dynamic block's iterator) on top of another.
+struct IteratorScope<'a> {
+    parent: &'a dyn Scope,
+    name: &'a str,
+    value: Value,
+}
+
+impl Scope for IteratorScope<'_> {
+    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+        if r.root == self.name {
+            return Ok(Resolved {
+                value: self.value.clone(),
+                consumed: 0,
+            });
+        }
+        self.parent.resolve(r)
+    }
+
+    fn module_dir(&self) -> &Path {
+        self.parent.module_dir()
+    }
+}
+
+/// Evaluates a non-resource node for every instance of its module.
+pub fn eval_plain_node(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    node: &Node,
+) -> Result<(), Diagnostics> {
+    let Some(module) = ctx.module(&node.module) else {
+        return Ok(());
+    };
+    let instances = read(values)
+        .modules
+        .get(&node.module)
+        .cloned()
+        .unwrap_or_default();
+    let mut diags = Diagnostics::new();
+    for inst in &instances {
+        let result = match &node.kind {
+            NodeKind::Variable(n) => eval_variable(ctx, values, module, inst, n),
+            NodeKind::Local(n) => eval_local(ctx, values, module, inst, n),
+            NodeKind::Output(n) => eval_output(ctx, values, module, inst, n),
+            NodeKind::ModuleCall(n) => eval_module_call(ctx, values, module, &node.module, inst, n),
+            NodeKind::Resource(_) => Ok(()),
+        };
+        if let Err(d) = result {
+            diags.extend(d);
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn read(values: &RwLock<Values>) -> std::sync::RwLockReadGuard<'_, Values> {
+    values.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn write(values: &RwLock<Values>) -> std::sync::RwLockWriteGuard<'_, Values> {
+    values.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Builds the scope of a module instance over the current values.
+pub fn scope<'a>(
+    ctx: &'a RunContext,
+    v: &'a Values,
+    module: &'a Module,
+    inst: &'a ModuleInstance,
+    names: InstanceNames,
+) -> ModuleScope<'a> {
+    ModuleScope {
+        values: v,
+        module,
+        instance: inst,
+        names,
+        cwd: &ctx.cwd,
+        workspace: &ctx.workspace,
+    }
+}
+
+fn eval_local(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let Some(local) = module.locals.get(name) else {
+        return Ok(());
+    };
+    let v = {
+        let guard = read(values);
+        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
+        eval_expr(&local.expr, &s)?
+    };
+    write(values)
+        .locals
+        .insert((inst.clone(), name.to_string()), v);
+    Ok(())
+}
+
+fn eval_output(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let Some(out) = module.outputs.get(name) else {
+        return Ok(());
+    };
+    let v = {
+        let guard = read(values);
+        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
+        eval_expr(&out.value, &s)?
+    };
+    if inst.is_root() && v.contains_sensitive() && !out.sensitive {
+        return Err(Diagnostic::error("Output refers to sensitive values")
+            .with_detail("To reduce the risk of accidentally exporting sensitive data, an output that includes a sensitive value must itself be marked sensitive.")
+            .with_help("add `sensitive = true` to this output block")
+            .with_span(out.span)
+            .into());
+    }
+    let v = v.mark_if(out.sensitive);
+    write(values)
+        .outputs
+        .insert((inst.clone(), name.to_string()), v);
+    Ok(())
+}
+
+fn eval_module_call(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    path: &ModulePath,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let Some(call) = module.module_calls.get(name) else {
+        return Ok(());
+    };
+    let exp = {
+        let guard = read(values);
+        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
+        expansion(call.count.as_ref(), call.for_each.as_ref(), &s)?
+    };
+    let mut child_path = path.clone();
+    child_path.push(name.to_string());
+    let mut w = write(values);
+    let list = w.modules.entry(child_path).or_default();
+    for key in exp.keys() {
+        list.push(inst.child(name, key));
+    }
+    w.module_expansions
+        .insert((inst.clone(), name.to_string()), exp);
+    Ok(())
+}
+
+fn eval_variable(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let Some(var) = module.variables.get(name) else {
+        return Ok(());
+    };
+    let ty = variable_type(var)?;
+    let raw = if inst.is_root() {
+        root_variable_value(ctx, var, &ty)?
+    } else {
+        module_input_value(ctx, values, inst, name)?
+    };
+    let (value, span) = match raw {
+        Some((v, span)) => (v, span),
+        None => match &var.default {
+            Some(d) => (eval_constant(d)?, d.span()),
+            None => {
+                return Err(Diagnostic::error("No value for required variable")
+                    .with_detail(format!(
+                        "The root module input variable \"{name}\" is not set, and has no default value. Use a -var or -var-file command line argument, or set MESHFORM_VAR_{name}, to provide a value for this variable."
+                    ))
+                    .with_span(var.span)
+                    .into());
+            }
+        },
+    };
+    let value = check_variable(var, &ty, value, span)?;
+    {
+        let guard = read(values);
+        let mut check_values = Values::default();
+        check_values
+            .variables
+            .insert((inst.clone(), name.to_string()), value.clone());
+        let _ = &guard;
+        let s = scope(ctx, &check_values, module, inst, InstanceNames::default());
+        validate_variable(var, &s)?;
+    }
+    write(values).variables.insert(
+        (inst.clone(), name.to_string()),
+        value.mark_if(var.sensitive),
+    );
+    Ok(())
+}
+
+fn variable_type(var: &Variable) -> Result<Type, Diagnostic> {
+    match &var.type_expr {
+        Some(t) => {
+            types::parse_type_constraint(&t.expr, t.file, &|e| eval(e, t.file, &ConstantScope))
+        }
+        None => Ok(Type::Any),
+    }
+}
+
+fn check_variable(
+    var: &Variable,
+    ty: &Type,
+    value: Value,
+    span: Span,
+) -> Result<Value, Diagnostic> {
+    if value.is_null() {
+        if !var.nullable {
+            return Err(Diagnostic::error("Required variable not set")
+                .with_detail(format!(
+                    "The variable \"{}\" is not nullable, but null was given.",
+                    var.name
+                ))
+                .with_span(span));
+        }
+        return Ok(value);
+    }
+    types::convert(value, ty).map_err(|e| {
+        Diagnostic::error("Invalid value for variable")
+            .with_detail(format!(
+                "The given value is not suitable for var.{} declared at {}: {e}.",
+                var.name, "its variable block"
+            ))
+            .with_label(format!("expected {}", ty.friendly_name()))
+            .with_span(span)
+    })
+}
+
+fn validate_variable(var: &Variable, s: &dyn Scope) -> Result<(), Diagnostics> {
+    for v in &var.validations {
+        let ok = eval_expr(&v.condition, s)?;
+        match ok.unmark_deep().0 {
+            Value::Bool(true) | Value::Unknown => {}
+            Value::Bool(false) => {
+                let msg = eval_expr(&v.error_message, s)?;
+                let msg = msg
+                    .as_str()
+                    .unwrap_or("The variable's value is not valid.")
+                    .to_string();
+                return Err(Diagnostic::error("Invalid value for variable")
+                    .with_detail(msg)
+                    .with_label("this validation failed")
+                    .with_span(v.condition.span())
+                    .into());
+            }
+            _ => {
+                return Err(Diagnostic::error("Invalid validation condition")
+                    .with_detail("The condition must give true or false.")
+                    .with_span(v.condition.span())
+                    .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn root_variable_value(
+    ctx: &RunContext,
+    var: &Variable,
+    ty: &Type,
+) -> Result<Option<(Value, Span)>, Diagnostic> {
+    let Some(raw) = ctx.root_variables.get(&var.name) else {
+        return Ok(None);
+    };
+    match raw {
+        RawVariable::Expr(e) => Ok(Some((eval_constant(e)?, e.span()))),
+        RawVariable::Literal { text, origin } => {
+            let primitive = matches!(ty, Type::String | Type::Number | Type::Bool | Type::Any);
+            if primitive {
+                return Ok(Some((Value::from(text.as_str()), var.span)));
+            }
+            let sources = crate::diag::SourceMap::new();
+            let _ = &sources;
+            match hcl_edit::parser::parse_expr(text) {
+                Ok(expr) => eval(&expr, var.span.file, &ConstantScope)
+                    .map(|v| Some((v, var.span)))
+                    .map_err(|d| {
+                        d.with_detail(format!(
+                            "while reading the value of var.{} from {origin}",
+                            var.name
+                        ))
+                    }),
+                Err(e) => Err(Diagnostic::error("Invalid value for variable")
+                    .with_detail(format!(
+                        "The value of var.{} from {origin} is not a valid expression: {}.",
+                        var.name,
+                        e.message()
+                    ))
+                    .with_span(var.span)),
+            }
+        }
+    }
+}
+
+fn module_input_value(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<Option<(Value, Span)>, Diagnostic> {
+    let Some((step, parent_steps)) = inst.0.split_last() else {
+        return Ok(None);
+    };
+    let parent = ModuleInstance(parent_steps.to_vec());
+    let parent_path: Vec<String> = parent.names().iter().map(|s| s.to_string()).collect();
+    let Some(parent_module) = ctx.module(&parent_path) else {
+        return Ok(None);
+    };
+    let Some(call): Option<&ModuleCall> = parent_module.module_calls.get(&step.name) else {
+        return Ok(None);
+    };
+    let Some(input) = call.inputs.get(name) else {
+        return Ok(None);
+    };
+    let guard = read(values);
+    let exp = guard
+        .module_expansions
+        .get(&(parent.clone(), step.name.clone()))
+        .cloned()
+        .unwrap_or(Expansion::Single);
+    let names = InstanceNames {
+        key: Some(step.key.clone()).filter(|k| *k != InstanceKey::None),
+        each_value: Some(exp.each_value(&step.key)),
+    };
+    let s = scope(ctx, &guard, parent_module, &parent, names);
+    Ok(Some((eval_expr(&input.expr, &s)?, input.expr.span())))
+}
+
+/// Evaluates an expression that may reference nothing (defaults, tfvars values).
+pub fn eval_constant(e: &Expr) -> Result<Value, Diagnostic> {
+    eval(&e.expr, e.file, &ConstantScope)
+}
+
+/// The scope of expressions that may not reference anything.
+pub struct ConstantScope;
+
+impl Scope for ConstantScope {
+    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+        Err(Diagnostic::error("Variables not allowed")
+            .with_detail(format!(
+                "\"{}\" cannot be referenced here: only constant values are allowed.",
+                r.root
+            ))
+            .with_span(r.span))
+    }
+
+    fn module_dir(&self) -> &Path {
+        Path::new(".")
+    }
+}
+
+/// A node's work, started by the walk.
+pub type NodeFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Diagnostics>> + Send + 'static>>;
+
+/// Walks the graph: a node starts when all it depends on has finished (parallelism of
+/// provider calls is bounded by the caller's semaphore). A failed node's dependents are
+/// skipped; independent work goes on.
+pub async fn walk_graph(graph: &Graph, run_node: impl Fn(NodeIndex) -> NodeFuture) -> Diagnostics {
+    let g = &graph.graph;
+    let mut pending: HashMap<NodeIndex, usize> = g
+        .node_indices()
+        .map(|i| (i, g.neighbors_directed(i, Direction::Incoming).count()))
+        .collect();
+    let mut failed: HashSet<NodeIndex> = HashSet::new();
+    let mut ready: Vec<NodeIndex> = pending
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(i, _)| *i)
+        .collect();
+    ready.sort();
+    let mut running = tokio::task::JoinSet::new();
+    let mut diags = Diagnostics::new();
+    loop {
+        for i in ready.drain(..) {
+            let fut = run_node(i);
+            running.spawn(async move { (i, fut.await) });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (i, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "internal error: a graph walk task failed: {e}"
+                )));
+                continue;
+            }
+        };
+        let ok = match result {
+            Ok(()) => true,
+            Err(d) => {
+                diags.extend(d);
+                false
+            }
+        };
+        for succ in g.neighbors_directed(i, Direction::Outgoing) {
+            if !ok {
+                failed.insert(succ);
+            }
+            if let Some(n) = pending.get_mut(&succ) {
+                *n -= 1;
+                if *n == 0 {
+                    if failed.contains(&succ) {
+                        skip(g, succ, &mut pending, &mut failed);
+                    } else {
+                        ready.push(succ);
+                    }
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Marks everything downstream of a skipped node as skipped too.
+fn skip(
+    g: &petgraph::graph::DiGraph<Node, ()>,
+    i: NodeIndex,
+    pending: &mut HashMap<NodeIndex, usize>,
+    failed: &mut HashSet<NodeIndex>,
+) {
+    let mut stack = vec![i];
+    while let Some(i) = stack.pop() {
+        for succ in g.neighbors_directed(i, Direction::Outgoing) {
+            failed.insert(succ);
+            if let Some(n) = pending.get_mut(&succ) {
+                *n -= 1;
+                if *n == 0 {
+                    stack.push(succ);
+                }
+            }
+        }
+    }
+}
