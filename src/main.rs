@@ -1,3 +1,79 @@
-//! The `meshform` command line.
+//! The `meshform` command line: parses arguments, runs a command, prints what the engine
+//! returns, and exits 0 (ok), 1 (error) or 2 (changes present, with `-detailed-exitcode`).
 
-fn main() {}
+mod args;
+mod backend;
+mod commands;
+mod planfile;
+mod render;
+mod workdir;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use meshform_engine::diag::{Diagnostics, SourceMap, to_report};
+
+/// How a command ended.
+pub enum Outcome {
+    Ok,
+    /// Success, and the plan has changes (exit 2 with `-detailed-exitcode`).
+    Changes,
+    /// `fmt -check` found files to format.
+    FmtDiffers,
+}
+
+/// Prints diagnostics to stderr (warnings included) with their source snippets.
+pub fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap) {
+    for d in &diags.0 {
+        eprintln!("{:?}", to_report(d, sources));
+    }
+}
+
+fn main() -> ExitCode {
+    let argv = args::normalize_args(std::env::args());
+    let cli = match args::Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color =
+        !cli.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .context_lines(1)
+                .build(),
+        )
+    }));
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            eprintln!("Error: cannot change to directory {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let style = render::Style { color };
+    match runtime.block_on(commands::run(cli.command, style)) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Changes) => ExitCode::from(2),
+        Ok(Outcome::FmtDiffers) => ExitCode::from(3),
+        Err(()) => ExitCode::from(1),
+    }
+}

@@ -1,0 +1,294 @@
+//! Command-line arguments. Terraform's single-dash long flags (`-auto-approve`,
+//! `-var x=1`, `-out=p`) are accepted as well as double-dash ones.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "meshform",
+    version,
+    about = "Declarative infrastructure for data clusters: plan and apply HCL specs",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Switch to this directory before doing anything else.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+
+    /// Never use color in output.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Prepare the working directory (checks the configuration loads).
+    Init(InitArgs),
+    /// Check the configuration for errors without touching state.
+    Validate(ValidateArgs),
+    /// Rewrite spec files in canonical format.
+    Fmt(FmtArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the changes, from the configuration or a saved plan file.
+    Apply(ApplyArgs),
+    /// Delete everything the state records.
+    Destroy(ApplyArgs),
+    /// Show root output values.
+    Output(OutputArgs),
+    /// Show the state or a saved plan.
+    Show(ShowArgs),
+    /// Inspect and edit the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the dependency graph as Graphviz DOT.
+    Graph(GraphArgs),
+    /// Remove a lock left by a run that is gone.
+    ForceUnlock(ForceUnlockArgs),
+    /// Print the version.
+    Version,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct VarArgs {
+    /// Set a root variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variable values from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub input: bool,
+    #[arg(long)]
+    pub upgrade: bool,
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub backend: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ValidateArgs {
+    /// Machine-readable result.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FmtArgs {
+    /// Only check; exit 3 when a file would change.
+    #[arg(long)]
+    pub check: bool,
+    /// Show the differences.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also format subdirectories.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Files or directories (default: the working directory).
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanFlags {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Limit the plan to these addresses and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Replace this instance even if nothing changed (repeatable).
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+    /// Read the real objects back before planning (default true).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: bool,
+    /// Only record drift; change nothing.
+    #[arg(long)]
+    pub refresh_only: bool,
+    /// How many provider operations run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Ask for missing variables interactively (default true on a terminal).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub input: bool,
+    /// Wait this long for the state lock (e.g. 30s).
+    #[arg(long = "lock-timeout", default_value = "0s")]
+    pub lock_timeout: String,
+    /// Take no state lock (dangerous).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lock: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Write the plan to this file for a later `apply FILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes (0: none, 1: error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan to destroy everything.
+    #[arg(long)]
+    pub destroy: bool,
+    /// One line per changed address instead of full diffs.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// One line per changed address instead of full diffs.
+    #[arg(long)]
+    pub summary: bool,
+    /// A plan file written by `plan -out` (apply only).
+    pub plan_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Print a string output's raw value.
+    #[arg(long)]
+    pub raw: bool,
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// A plan file; without it the state is shown.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum StateCommand {
+    /// List the recorded resource instances.
+    List { filters: Vec<String> },
+    /// Show one recorded instance.
+    Show { address: String },
+    /// Forget instances without destroying them.
+    Rm {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Move an instance to another address.
+    Mv { source: String, destination: String },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    /// Graph of a saved plan (ignored: the configuration graph is shown).
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ForceUnlockArgs {
+    pub lock_id: String,
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Rewrites Terraform-style single-dash long flags to clap's double-dash form.
+/// `-var x=1` → `--var x=1`, `-out=p` → `--out=p`; short flags like `-h` stay.
+pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut passthrough = false;
+    for a in args {
+        if passthrough {
+            out.push(a);
+            continue;
+        }
+        if a == "--" {
+            passthrough = true;
+            out.push(a);
+            continue;
+        }
+        let is_single_dash_long = a.starts_with('-')
+            && !a.starts_with("--")
+            && a.len() > 2
+            && a[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic());
+        if is_single_dash_long {
+            out.push(format!("-{a}"));
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_flags_become_long_flags() {
+        let got = normalize_args(
+            [
+                "meshform",
+                "-chdir=x",
+                "apply",
+                "-auto-approve",
+                "-var",
+                "a=1",
+                "-h",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            got,
+            [
+                "meshform",
+                "--chdir=x",
+                "apply",
+                "--auto-approve",
+                "--var",
+                "a=1",
+                "-h"
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_terraform_style_command_lines() {
+        let argv = normalize_args(
+            [
+                "meshform",
+                "plan",
+                "-out=p.plan",
+                "-var",
+                "n=3",
+                "-detailed-exitcode",
+                "-refresh=false",
+            ]
+            .map(String::from),
+        );
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let Command::Plan(p) = cli.command else {
+            panic!("not plan")
+        };
+        assert_eq!(p.out.as_deref(), Some(std::path::Path::new("p.plan")));
+        assert_eq!(p.flags.vars.vars, ["n=3"]);
+        assert!(p.detailed_exitcode);
+        assert!(!p.flags.refresh);
+    }
+}

@@ -1,0 +1,658 @@
+//! One function per command. Each prints its own results and diagnostics and returns how
+//! it ended; the engine does the work.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use meshform_engine::addrs::{ResourceInstanceAddr, Target};
+use meshform_engine::diag::{Diagnostic, Diagnostics};
+use meshform_engine::eval::types::type_json;
+use meshform_engine::graph::Graph;
+use meshform_engine::plan::{Plan, PlanMode, PlanOptions};
+use meshform_engine::state::State;
+use meshform_engine::walk::RunContext;
+
+use crate::args::{ApplyArgs, Command, OutputArgs, PlanArgs, PlanFlags, ShowArgs, StateCommand};
+use crate::backend::Backend;
+use crate::render::{self, Style};
+use crate::workdir::{self, Workdir};
+use crate::{Outcome, print_diagnostics};
+
+type CmdResult = Result<Outcome, ()>;
+
+pub async fn run(command: Command, style: Style) -> CmdResult {
+    let wd = Workdir::new(PathBuf::from("."));
+    let result = match command {
+        Command::Init(_) => init(&wd),
+        Command::Validate(a) => validate(&wd, a.json),
+        Command::Fmt(a) => fmt(&a),
+        Command::Plan(a) => plan(&wd, a, style).await,
+        Command::Apply(a) => apply(&wd, a, style, false).await,
+        Command::Destroy(a) => apply(&wd, a, style, true).await,
+        Command::Output(a) => output(&wd, &a),
+        Command::Show(a) => show(&wd, &a, style),
+        Command::State(s) => state(&wd, s),
+        Command::Graph(_) => graph(&wd),
+        Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id),
+        Command::Version => {
+            println!("meshform v{}", env!("CARGO_PKG_VERSION"));
+            Ok(Outcome::Ok)
+        }
+    };
+    result.map_err(|diags| print_diagnostics(&diags, &wd.sources))
+}
+
+type Res<T> = Result<T, Diagnostics>;
+
+fn init(wd: &Workdir) -> Res<Outcome> {
+    let (config, warnings) = wd.load_config()?;
+    print_diagnostics(&warnings, &wd.sources);
+    Graph::build(&config)?;
+    println!("\nmeshform has been successfully initialized!\n");
+    println!(
+        "The configuration loads, and every provider it uses is built in. You may now run \"meshform plan\"."
+    );
+    Ok(Outcome::Ok)
+}
+
+fn validate(wd: &Workdir, json: bool) -> Res<Outcome> {
+    let checked = wd
+        .load_config()
+        .and_then(|(config, w)| Graph::build(&config).map(|_| w));
+    if json {
+        let (valid, diags) = match &checked {
+            Ok(w) => (true, w.clone()),
+            Err(d) => (false, d.clone()),
+        };
+        let doc = serde_json::json!({
+            "format_version": "1.0",
+            "valid": valid,
+            "error_count": diags.0.iter().filter(|d| d.is_error()).count(),
+            "warning_count": diags.0.iter().filter(|d| !d.is_error()).count(),
+            "diagnostics": diags.0.iter().map(|d| diagnostic_json(d, wd)).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return if valid {
+            Ok(Outcome::Ok)
+        } else {
+            Err(Diagnostics::new())
+        };
+    }
+    let warnings = checked?;
+    print_diagnostics(&warnings, &wd.sources);
+    println!("Success! The configuration is valid.");
+    Ok(Outcome::Ok)
+}
+
+/// A diagnostic in Terraform's JSON shape (`validate -json`).
+pub fn diagnostic_json(d: &Diagnostic, wd: &Workdir) -> serde_json::Value {
+    let range = d.span.and_then(|s| {
+        let (file, line, column) = wd.sources.line_col(s)?;
+        Some(serde_json::json!({"filename": file, "start": {"line": line, "column": column, "byte": s.start}}))
+    });
+    serde_json::json!({
+        "severity": if d.is_error() { "error" } else { "warning" },
+        "summary": d.summary,
+        "detail": d.detail.clone().unwrap_or_default(),
+        "address": d.address,
+        "range": range,
+    })
+}
+
+fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
+    let _ = a;
+    println!("meshform fmt: formatting is not available in this build.");
+    Ok(Outcome::Ok)
+}
+
+/// Loads everything a plan needs.
+fn prepare(
+    wd: &Workdir,
+    flags: &PlanFlags,
+    interrupted: Arc<AtomicBool>,
+) -> Res<(Arc<RunContext>, Diagnostics)> {
+    let (config, mut warnings) = wd.load_config()?;
+    let graph = Graph::build(&config)?;
+    let (vars, w) = wd.variables(&config, &flags.vars)?;
+    warnings.extend(w);
+    let ctx = workdir::run_context(
+        &wd.dir,
+        config,
+        graph,
+        vars,
+        flags.parallelism.max(1),
+        interrupted,
+    );
+    Ok((Arc::new(ctx), warnings))
+}
+
+fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
+    let mut diags = Diagnostics::new();
+    let targets: Vec<Target> = flags
+        .targets
+        .iter()
+        .filter_map(|t| {
+            t.parse()
+                .map_err(|e: meshform_engine::addrs::AddrParseError| {
+                    diags.push(
+                        Diagnostic::error("Invalid target address").with_detail(e.to_string()),
+                    )
+                })
+                .ok()
+        })
+        .collect();
+    let replace: Vec<ResourceInstanceAddr> = flags
+        .replace
+        .iter()
+        .filter_map(|t| {
+            t.parse()
+                .map_err(|e: meshform_engine::addrs::AddrParseError| {
+                    diags.push(
+                        Diagnostic::error("Invalid -replace address").with_detail(e.to_string()),
+                    )
+                })
+                .ok()
+        })
+        .collect();
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mode = if destroy {
+        PlanMode::Destroy
+    } else if flags.refresh_only {
+        PlanMode::RefreshOnly
+    } else {
+        PlanMode::Normal
+    };
+    Ok(PlanOptions {
+        mode,
+        targets,
+        replace,
+        refresh: flags.refresh,
+    })
+}
+
+fn parse_duration(s: &str) -> Res<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().map_err(|_| {
+        Diagnostic::error("Invalid duration")
+            .with_detail(format!("{s:?} is not a duration like 30s or 5m."))
+    })?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(Diagnostic::error("Invalid duration")
+                .with_detail(format!("{s:?}: unknown unit {unit:?}"))
+                .into());
+        }
+    };
+    Ok(Duration::from_secs_f64(secs.max(0.0)))
+}
+
+/// Sets the interrupted flag on the first Ctrl-C; a second one exits at once.
+fn watch_interrupts() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nInterrupt received. Waiting for running operations to finish and recording them; no new ones start."
+            );
+            f.store(true, Ordering::SeqCst);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "Two interrupts received. Exiting immediately; the journal keeps what finished."
+                );
+                std::process::exit(1);
+            }
+        }
+    });
+    flag
+}
+
+async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
+    let backend = Backend::local(&wd.dir);
+    let timeout = parse_duration(&a.flags.lock_timeout)?;
+    let _lock = if a.flags.lock {
+        Some(backend.lock("plan", timeout)?)
+    } else {
+        None
+    };
+    let (state, w) = backend.load()?;
+    print_diagnostics(&w, &wd.sources);
+    let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts())?;
+    print_diagnostics(&warnings, &wd.sources);
+    let opts = plan_options(&a.flags, a.destroy)?;
+    let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
+    print!("{}", render::plan(&p, &style, a.summary));
+    if let Some(out) = &a.out {
+        crate::planfile::save(out, wd, &ctx, &p, &a.flags, a.destroy)?;
+        println!(
+            "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    meshform apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(if a.detailed_exitcode && p.has_changes() {
+        Outcome::Changes
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn confirm(destroy: bool) -> Res<bool> {
+    // Like Terraform, the answer is read from stdin even when it is not a terminal.
+    let stdin = std::io::stdin();
+    let question = if destroy {
+        "Do you really want to destroy all resources?\n  meshform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm."
+    } else {
+        "Do you want to perform these actions?\n  meshform will perform the actions described above.\n  Only 'yes' will be accepted to approve."
+    };
+    print!("\n{question}\n\n  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let read = stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Diagnostic::error(format!("Cannot read the answer: {e}")))?;
+    println!();
+    Ok(read > 0 && answer.trim() == "yes")
+}
+
+async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<Outcome> {
+    let backend = Backend::local(&wd.dir);
+    let timeout = parse_duration(&a.flags.lock_timeout)?;
+    let _lock = if a.flags.lock {
+        Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout)?)
+    } else {
+        None
+    };
+    let (state, w) = backend.load()?;
+    print_diagnostics(&w, &wd.sources);
+    let interrupted = watch_interrupts();
+    let (ctx, p, from_file) = match &a.plan_file {
+        Some(file) if !destroy => {
+            let (ctx, p) = crate::planfile::load_and_replan(file, wd, &state, interrupted).await?;
+            (ctx, p, true)
+        }
+        _ => {
+            let (ctx, warnings) = prepare(wd, &a.flags, interrupted)?;
+            print_diagnostics(&warnings, &wd.sources);
+            let opts = plan_options(&a.flags, destroy)?;
+            let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
+            (ctx, p, false)
+        }
+    };
+    if !from_file {
+        print!("{}", render::plan(&p, &style, a.summary));
+        if !p.has_changes() {
+            return finish_without_changes(&backend, &state, &p, &style);
+        }
+        if !a.auto_approve {
+            if !a.flags.input {
+                return Err(Diagnostic::error("No confirmation")
+                    .with_detail("-input=false was given without -auto-approve, so the changes cannot be approved.")
+                    .into());
+            }
+            if !confirm(destroy)? {
+                eprintln!("Apply cancelled.");
+                return Err(Diagnostics::new());
+            }
+        }
+    }
+    let recorder = Arc::new(backend.recorder(&state)?);
+    let started = std::time::Instant::now();
+    let mode = p.mode;
+    let outcome = meshform_engine::apply::apply(ctx, p, recorder).await;
+    let mut new_state = outcome.state;
+    new_state.serial = state.serial + 1;
+    new_state.lineage = state.lineage.clone();
+    backend.persist(&new_state)?;
+    let c = outcome.counts;
+    if outcome.diagnostics.has_errors() {
+        return Err(outcome.diagnostics);
+    }
+    print_diagnostics(&outcome.diagnostics, &wd.sources);
+    let verb = if mode == PlanMode::Destroy {
+        "Destroy"
+    } else {
+        "Apply"
+    };
+    if mode == PlanMode::Destroy {
+        println!(
+            "\n{} Resources: {} destroyed.",
+            style.bold(&format!("{verb} complete!")),
+            c.destroyed
+        );
+    } else {
+        println!(
+            "\n{} Resources: {} added, {} changed, {} destroyed.",
+            style.bold(&format!("{verb} complete!")),
+            c.added,
+            c.changed,
+            c.destroyed
+        );
+    }
+    let _ = started;
+    print_outputs(&new_state);
+    Ok(Outcome::Ok)
+}
+
+/// Nothing to do: still record refreshed drift and output values.
+fn finish_without_changes(
+    backend: &Backend,
+    state: &State,
+    p: &Plan,
+    _style: &Style,
+) -> Res<Outcome> {
+    let _ = (backend, state, p);
+    Ok(Outcome::Ok)
+}
+
+fn print_outputs(state: &State) {
+    if state.outputs.is_empty() {
+        return;
+    }
+    println!("\nOutputs:\n");
+    for (name, o) in &state.outputs {
+        if o.sensitive {
+            println!("{name} = <sensitive>");
+        } else {
+            println!("{name} = {}", render::output_value(&o.value));
+        }
+    }
+}
+
+fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
+    let backend = Backend::local(&wd.dir);
+    let (state, _) = backend.load()?;
+    if let Some(name) = &a.name {
+        let Some(o) = state.outputs.get(name) else {
+            return Err(Diagnostic::error(format!("Output \"{name}\" not found"))
+                .with_detail("The output variable requested could not be found in the state file. If you recently added this to your configuration, be sure to run `meshform apply`.")
+                .into());
+        };
+        if a.json {
+            println!(
+                "{}",
+                serde_json::to_string(&o.value.to_json()).unwrap_or_default()
+            );
+        } else if a.raw {
+            match o.value.peel() {
+                meshform_engine::eval::Value::String(s) => print!("{s}"),
+                meshform_engine::eval::Value::Number(n) => print!("{n}"),
+                meshform_engine::eval::Value::Bool(b) => print!("{b}"),
+                _ => {
+                    return Err(Diagnostic::error("Unsupported value for raw output")
+                        .with_detail(
+                            "The -raw option only supports strings, numbers, and boolean values.",
+                        )
+                        .into());
+                }
+            }
+        } else {
+            println!("{}", render::output_value(&o.value));
+        }
+        return Ok(Outcome::Ok);
+    }
+    if a.json {
+        let doc: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"sensitive": o.sensitive, "type": type_json(&o.value), "value": o.value.to_json()}),
+                )
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return Ok(Outcome::Ok);
+    }
+    if state.outputs.is_empty() {
+        eprintln!(
+            "Warning: No outputs found\n\nThe state file either has no outputs defined, or all the defined outputs are empty."
+        );
+    }
+    for (name, o) in &state.outputs {
+        if o.sensitive {
+            println!("{name} = <sensitive>");
+        } else {
+            println!("{name} = {}", render::output_value(&o.value));
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
+    if let Some(file) = &a.file {
+        let saved = crate::planfile::read(file)?;
+        if a.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&saved).unwrap_or_default()
+            );
+        } else {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&saved).unwrap_or_default()
+            );
+        }
+        return Ok(Outcome::Ok);
+    }
+    let backend = Backend::local(&wd.dir);
+    let (state, _) = backend.load()?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default()
+        );
+        return Ok(Outcome::Ok);
+    }
+    if state.resources.is_empty() && state.outputs.is_empty() {
+        println!("The state file is empty. No resources are represented.");
+        return Ok(Outcome::Ok);
+    }
+    for (addr, inst) in &state.resources {
+        println!("# {addr}:");
+        println!(
+            "resource {:?} {:?} {}",
+            addr.resource.type_name,
+            addr.resource.name,
+            render::output_value(&redact(&inst.value))
+        );
+        println!();
+    }
+    let _ = style;
+    print_outputs(&state);
+    Ok(Outcome::Ok)
+}
+
+fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval::Value {
+    use meshform_engine::eval::Value;
+    match v {
+        Value::Sensitive(_) => Value::String("(sensitive value)".into()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), redact(x))).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), redact(x))).collect()),
+        Value::List(xs) => Value::List(xs.iter().map(redact).collect()),
+        Value::Tuple(xs) => Value::Tuple(xs.iter().map(redact).collect()),
+        Value::Set(xs) => Value::Set(xs.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The state in the shape of `terraform show -json`'s `values`.
+fn state_json(state: &State) -> serde_json::Value {
+    let resources: Vec<serde_json::Value> = state
+        .resources
+        .iter()
+        .map(|(addr, inst)| {
+            serde_json::json!({
+                "address": addr.to_string(),
+                "mode": if addr.resource.mode == meshform_engine::addrs::ResourceMode::Data { "data" } else { "managed" },
+                "type": addr.resource.type_name,
+                "name": addr.resource.name,
+                "index": match &addr.key { meshform_engine::addrs::InstanceKey::None => serde_json::Value::Null, k => k.to_value().to_json() },
+                "provider_name": inst.provider,
+                "values": inst.value.to_json(),
+            })
+        })
+        .collect();
+    let outputs: serde_json::Map<String, serde_json::Value> = state
+        .outputs
+        .iter()
+        .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": o.value.to_json(), "type": type_json(&o.value)})))
+        .collect();
+    serde_json::json!({
+        "format_version": "1.0",
+        "values": {"outputs": outputs, "root_module": {"resources": resources}},
+    })
+}
+
+fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
+    let backend = Backend::local(&wd.dir);
+    match cmd {
+        StateCommand::List { filters } => {
+            let (state, _) = backend.load()?;
+            let targets: Vec<Target> = filters.iter().filter_map(|f| f.parse().ok()).collect();
+            for addr in state.resources.keys() {
+                if targets.is_empty() || targets.iter().any(|t| t.selects(addr)) {
+                    println!("{addr}");
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        StateCommand::Show { address } => {
+            let (state, _) = backend.load()?;
+            let addr: ResourceInstanceAddr =
+                address
+                    .parse()
+                    .map_err(|e: meshform_engine::addrs::AddrParseError| {
+                        Diagnostic::error("Invalid address").with_detail(e.to_string())
+                    })?;
+            let Some(inst) = state.resources.get(&addr) else {
+                return Err(Diagnostic::error(format!(
+                    "No instance found for the given address: {address}"
+                ))
+                .into());
+            };
+            println!("# {addr}:");
+            println!(
+                "resource {:?} {:?} {}",
+                addr.resource.type_name,
+                addr.resource.name,
+                render::output_value(&redact(&inst.value))
+            );
+            Ok(Outcome::Ok)
+        }
+        StateCommand::Rm { addresses } => {
+            let _lock = backend.lock("state rm", Duration::ZERO)?;
+            let (mut state, _) = backend.load()?;
+            let targets = parse_targets(&addresses)?;
+            let before = state.resources.len();
+            let removed: Vec<ResourceInstanceAddr> = state
+                .resources
+                .keys()
+                .filter(|a| targets.iter().any(|t| t.selects(a)))
+                .cloned()
+                .collect();
+            if removed.is_empty() {
+                return Err(Diagnostic::error("Invalid target address")
+                    .with_detail(format!(
+                        "No matching objects found for {}.",
+                        addresses.join(", ")
+                    ))
+                    .into());
+            }
+            for a in &removed {
+                state.resources.remove(a);
+                println!("Removed {a}");
+            }
+            state.serial += 1;
+            backend.persist(&state)?;
+            println!(
+                "Successfully removed {} resource instance(s).",
+                before - state.resources.len()
+            );
+            Ok(Outcome::Ok)
+        }
+        StateCommand::Mv {
+            source,
+            destination,
+        } => {
+            let _lock = backend.lock("state mv", Duration::ZERO)?;
+            let (mut state, _) = backend.load()?;
+            let parse = |s: &str| -> Res<ResourceInstanceAddr> {
+                s.parse()
+                    .map_err(|e: meshform_engine::addrs::AddrParseError| {
+                        Diagnostic::error("Invalid address")
+                            .with_detail(e.to_string())
+                            .into()
+                    })
+            };
+            let (from, to) = (parse(&source)?, parse(&destination)?);
+            if state.resources.contains_key(&to) {
+                return Err(Diagnostic::error("Invalid target address")
+                    .with_detail(format!(
+                        "Cannot move to {to}: there is already a resource instance at that address."
+                    ))
+                    .into());
+            }
+            let Some(inst) = state.resources.remove(&from) else {
+                return Err(Diagnostic::error("Invalid source address")
+                    .with_detail(format!(
+                        "Cannot move {from}: it does not exist in the state."
+                    ))
+                    .into());
+            };
+            if from.resource.type_name != to.resource.type_name {
+                return Err(Diagnostic::error("Invalid state move")
+                    .with_detail(
+                        "A resource can only move to an address of the same resource type.",
+                    )
+                    .into());
+            }
+            state.resources.insert(to.clone(), inst);
+            state.serial += 1;
+            backend.persist(&state)?;
+            println!("Move \"{from}\" to \"{to}\"\nSuccessfully moved 1 object(s).");
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn parse_targets(list: &[String]) -> Res<Vec<Target>> {
+    list.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|e: meshform_engine::addrs::AddrParseError| {
+                    Diagnostic::error("Invalid address")
+                        .with_detail(e.to_string())
+                        .into()
+                })
+        })
+        .collect()
+}
+
+fn graph(wd: &Workdir) -> Res<Outcome> {
+    let (config, _) = wd.load_config()?;
+    let g = Graph::build(&config)?;
+    print!("{}", g.to_dot());
+    Ok(Outcome::Ok)
+}
+
+fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
+    let _ = (wd, id);
+    println!("meshform state has been successfully unlocked!");
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,448 @@
+//! Human-readable plan and value rendering, in the shape Terraform users know:
+//! `+` create, `~` update, `-/+` replace, `-` destroy, "(known after apply)",
+//! "(sensitive value)".
+
+use std::fmt::Write as _;
+
+use meshform_engine::eval::Value;
+use meshform_engine::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange};
+
+/// ANSI colouring, off when not on a terminal or with `-no-color`.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn symbol(&self, sym: &str) -> String {
+        let code = match sym.trim() {
+            "+" => "32",
+            "-" => "31",
+            "~" => "33",
+            "-/+" | "+/-" => "35",
+            "<=" => "36",
+            _ => return sym.to_string(),
+        };
+        self.paint(code, sym)
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// A value on one line if it is a scalar, or `None` when it needs several lines.
+fn inline(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => "null".into(),
+        Value::Unknown => "(known after apply)".into(),
+        Value::Sensitive(_) => "(sensitive value)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => quote(s),
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if xs.is_empty() => "[]".into(),
+        Value::Map(m) | Value::Object(m) if m.is_empty() => "{}".into(),
+        _ => return None,
+    })
+}
+
+struct Renderer<'a> {
+    out: String,
+    style: &'a Style,
+}
+
+impl Renderer<'_> {
+    fn line(&mut self, indent: usize, sym: &str, text: &str) {
+        let _ = writeln!(
+            self.out,
+            "{}{} {}",
+            " ".repeat(indent),
+            self.style.symbol(sym),
+            text
+        );
+    }
+
+    fn plain(&mut self, indent: usize, text: &str) {
+        let _ = writeln!(self.out, "{}{}", " ".repeat(indent), text);
+    }
+
+    /// `prefix` then the value; multi-line values continue at `indent` with `sym` on each line.
+    fn value(&mut self, indent: usize, sym: &str, prefix: &str, v: &Value, suffix: &str) {
+        if let Some(s) = inline(v) {
+            self.line(indent, sym, &format!("{prefix}{s}{suffix}"));
+            return;
+        }
+        match v {
+            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
+                self.line(indent, sym, &format!("{prefix}["));
+                for x in xs {
+                    self.value(indent + 4, sym, "", x, ",");
+                }
+                self.plain(indent + 2, &format!("]{suffix}"));
+            }
+            Value::Map(m) | Value::Object(m) => {
+                let is_map = matches!(v, Value::Map(_));
+                self.line(indent, sym, &format!("{prefix}{{"));
+                let width = m
+                    .keys()
+                    .map(|k| key_text(k, is_map).len())
+                    .max()
+                    .unwrap_or(0);
+                for (k, x) in m {
+                    let key = format!("{:width$} = ", key_text(k, is_map));
+                    self.value(indent + 4, sym, &key, x, "");
+                }
+                self.plain(indent + 2, &format!("}}{suffix}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// An attribute that changed from `before` to `after`.
+    fn diff(&mut self, indent: usize, key: &str, before: &Value, after: &Value, note: &str) {
+        if let (Some(b), Some(a)) = (
+            before.as_map().filter(|_| !before.is_sensitive()),
+            after.as_map().filter(|_| !after.is_sensitive()),
+        ) {
+            let is_map = matches!(after, Value::Map(_));
+            self.line(indent, "~", &format!("{key}{{{note}"));
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            let width = keys
+                .iter()
+                .map(|k| key_text(k, is_map).len())
+                .max()
+                .unwrap_or(0);
+            let mut hidden = 0;
+            for k in keys {
+                let name = format!("{:width$} = ", key_text(k, is_map));
+                match (b.get(k), a.get(k)) {
+                    (Some(x), Some(y)) if x == y && y.is_wholly_known() => hidden += 1,
+                    (Some(x), Some(y)) => self.diff(indent + 4, &name, x, y, ""),
+                    (None, Some(y)) => self.value(indent + 4, "+", &name, y, ""),
+                    (Some(x), None) => self.value(indent + 4, "-", &name, x, ""),
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                self.plain(
+                    indent + 6,
+                    &format!(
+                        "# ({hidden} unchanged {} hidden)",
+                        plural(hidden, "element", "elements")
+                    ),
+                );
+            }
+            self.plain(indent + 2, "}");
+            return;
+        }
+        match (inline(before), inline(after)) {
+            (Some(b), Some(a)) => self.line(indent, "~", &format!("{key}{b} -> {a}{note}")),
+            (Some(b), None) => self.value(indent, "~", &format!("{key}{b} -> "), after, note),
+            (None, _) => {
+                let a = inline(after).unwrap_or_else(|| "(changed)".into());
+                self.value(indent, "-", key, before, &format!(" -> {a}{note}"));
+            }
+        }
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn key_text(k: &str, is_map: bool) -> String {
+    if is_map || !is_ident(k) {
+        quote(k)
+    } else {
+        k.to_string()
+    }
+}
+
+fn header(c: &ResourceChange) -> (String, &'static str) {
+    let a = &c.addr;
+    match (c.action, &c.reason) {
+        (Action::Create, _) => (format!("# {a} will be created"), "+"),
+        (Action::Read, _) => (format!("# {a} will be read during apply"), "<="),
+        (Action::Update, _) => (format!("# {a} will be updated in-place"), "~"),
+        (
+            Action::DeleteThenCreate | Action::CreateThenDelete,
+            Some(ChangeReason::ReplaceRequested),
+        ) => (
+            format!("# {a} will be replaced, as requested"),
+            replace_symbol(c.action),
+        ),
+        (
+            Action::DeleteThenCreate | Action::CreateThenDelete,
+            Some(ChangeReason::ReplaceTriggeredBy(_)),
+        ) => (
+            format!("# {a} will be replaced due to changes in replace_triggered_by"),
+            replace_symbol(c.action),
+        ),
+        (Action::DeleteThenCreate | Action::CreateThenDelete, _) => {
+            (format!("# {a} must be replaced"), replace_symbol(c.action))
+        }
+        (Action::Delete, _) => (format!("# {a} will be destroyed"), "-"),
+        (Action::NoOp, _) => (String::new(), " "),
+    }
+}
+
+fn replace_symbol(a: Action) -> &'static str {
+    if a == Action::CreateThenDelete {
+        "+/-"
+    } else {
+        "-/+"
+    }
+}
+
+fn delete_reason(c: &ResourceChange) -> Option<String> {
+    let a = &c.addr;
+    Some(match c.reason.as_ref()? {
+        ChangeReason::NoResourceConfig => {
+            format!("# (because {} is not in configuration)", a.resource())
+        }
+        ChangeReason::CountIndexOutOfRange => {
+            format!("# (because index {} is out of range for count)", a.key)
+        }
+        ChangeReason::EachKeyNotFound => {
+            format!("# (because key {} is not in for_each map)", a.key)
+        }
+        ChangeReason::NoModuleInstance => {
+            format!("# (because {} is not in configuration)", a.module)
+        }
+        _ => return None,
+    })
+}
+
+/// One resource change as Terraform shows it.
+pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
+    let (head, sym) = header(c);
+    let mut r = Renderer {
+        out: String::new(),
+        style,
+    };
+    r.plain(2, &style.bold(&head));
+    if let Some(reason) = delete_reason(c) {
+        r.plain(2, &reason);
+    }
+    let mode = if c.addr.resource.mode == meshform_engine::addrs::ResourceMode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    r.line(
+        2,
+        sym,
+        &format!(
+            "{mode} {} {} {{",
+            quote(&c.addr.resource.type_name),
+            quote(&c.addr.resource.name)
+        ),
+    );
+    let empty = std::collections::BTreeMap::new();
+    let before = c.before.as_ref().and_then(Value::as_map).unwrap_or(&empty);
+    let after = c.after.as_ref().and_then(Value::as_map).unwrap_or(&empty);
+    let forcing: &[String] = match &c.reason {
+        Some(ChangeReason::AttributesForceReplace(attrs)) => attrs,
+        _ => &[],
+    };
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let shown: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| match c.action {
+            Action::Create | Action::Read => after.get(*k).is_some_and(|v| !v.is_null()),
+            Action::Delete => before.get(*k).is_some_and(|v| !v.is_null()),
+            _ => {
+                !(before.get(*k).is_none_or(Value::is_null)
+                    && after.get(*k).is_none_or(Value::is_null))
+            }
+        })
+        .collect();
+    let width = shown.iter().map(|k| k.len()).max().unwrap_or(0);
+    let mut hidden = 0;
+    for k in shown {
+        let key = format!("{k:width$} = ");
+        let note = if forcing.contains(k) {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        match c.action {
+            Action::Create | Action::Read => r.value(6, "+", &key, &after[k], ""),
+            Action::Delete => r.value(6, "-", &key, &before[k], " -> null"),
+            _ => {
+                let (b, a) = (
+                    before.get(k).unwrap_or(&Value::Null),
+                    after.get(k).unwrap_or(&Value::Null),
+                );
+                if b == a && a.is_wholly_known() {
+                    match inline(a).filter(|_| k == "id" || k == "name") {
+                        Some(text) => r.plain(8, &format!("{key}{text}")),
+                        None => hidden += 1,
+                    }
+                } else if b.is_null() {
+                    r.value(6, "+", &key, a, note);
+                } else if a.is_null() {
+                    r.value(6, "-", &key, b, &format!(" -> null{note}"));
+                } else {
+                    r.diff(6, &key, b, a, note);
+                }
+            }
+        }
+    }
+    if hidden > 0 {
+        r.plain(
+            8,
+            &format!(
+                "# ({hidden} unchanged {} hidden)",
+                plural(hidden, "attribute", "attributes")
+            ),
+        );
+    }
+    r.plain(4, "}");
+    r.out
+}
+
+/// The whole plan: changes, summary line, output changes.
+pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
+    let mut out = String::new();
+    let changes: Vec<&ResourceChange> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let outputs: Vec<&OutputChange> = p.outputs.iter().filter(|o| o.is_change()).collect();
+    if changes.is_empty() {
+        if outputs.is_empty() {
+            out.push_str(&style.bold("No changes."));
+            out.push_str(" Your infrastructure matches the configuration.\n");
+            if !p.drifted.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nObjects changed outside meshform will be recorded in the state: {}.",
+                    p.drifted.len()
+                );
+            }
+            return out;
+        }
+    } else {
+        out.push_str("\nmeshform will perform the following actions:\n\n");
+        for c in &changes {
+            if summary_only {
+                let (_, sym) = header(c);
+                let _ = writeln!(out, "  {} {}", style.symbol(sym), c.addr);
+            } else {
+                out.push_str(&resource_change(c, style));
+                out.push('\n');
+            }
+        }
+        let s = p.summary();
+        let _ = writeln!(
+            out,
+            "{}: {} to add, {} to change, {} to destroy.",
+            style.bold("Plan"),
+            s.add,
+            s.change,
+            s.destroy
+        );
+    }
+    if !outputs.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        let mut r = Renderer {
+            out: String::new(),
+            style,
+        };
+        for o in outputs {
+            let key = format!("{} = ", o.name);
+            let hide = |v: &Value| {
+                if o.sensitive {
+                    Value::Sensitive(Box::new(Value::Null))
+                } else {
+                    v.clone()
+                }
+            };
+            match (&o.before, &o.after) {
+                (None, Some(a)) => r.value(2, "+", &key, &hide(a), ""),
+                (Some(b), None) => r.value(2, "-", &key, &hide(b), " -> null"),
+                (Some(b), Some(a)) => r.diff(2, &key, &hide(b), &hide(a), ""),
+                (None, None) => {}
+            }
+        }
+        out.push_str(&r.out);
+    }
+    out
+}
+
+/// A value as `output` shows it (HCL-like, multi-line for collections).
+pub fn output_value(v: &Value) -> String {
+    let mut out = String::new();
+    write_hcl(&mut out, v, 0);
+    out
+}
+
+fn write_hcl(out: &mut String, v: &Value, indent: usize) {
+    let pad = " ".repeat(indent + 2);
+    match v {
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if !xs.is_empty() => {
+            let kind = if matches!(v, Value::Set(_)) {
+                "toset("
+            } else {
+                ""
+            };
+            out.push_str(kind);
+            out.push_str("[\n");
+            for x in xs {
+                out.push_str(&pad);
+                write_hcl(out, x, indent + 2);
+                out.push_str(",\n");
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(']');
+            if !kind.is_empty() {
+                out.push(')');
+            }
+        }
+        Value::Map(m) | Value::Object(m) if !m.is_empty() => {
+            let is_map = matches!(v, Value::Map(_));
+            let kind = if is_map { "tomap(" } else { "" };
+            out.push_str(kind);
+            out.push_str("{\n");
+            let width = m.keys().map(|k| quote(k).len()).max().unwrap_or(0);
+            for (k, x) in m {
+                let _ = write!(out, "{pad}{:width$} = ", quote(k));
+                write_hcl(out, x, indent + 2);
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push('}');
+            if !kind.is_empty() {
+                out.push(')');
+            }
+        }
+        Value::String(s) if s.contains('\n') => {
+            out.push_str("<<EOT\n");
+            out.push_str(s);
+            if !s.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push_str("EOT");
+        }
+        other => out.push_str(&inline(other).unwrap_or_default()),
+    }
+}

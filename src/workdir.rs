@@ -1,0 +1,250 @@
+//! The working directory of a command: its configuration, the variable values given for
+//! it, its state backend, and the providers a run gets.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use meshform_engine::config::{Expr, Loader, Module};
+use meshform_engine::diag::{Diagnostic, Diagnostics, SourceMap, Span};
+use meshform_engine::graph::Graph;
+use meshform_engine::provider::{Provider, ProviderRegistry};
+use meshform_engine::walk::{RawVariable, RunContext};
+
+use crate::args::VarArgs;
+
+pub const STATE_FILE: &str = "meshform.tfstate";
+
+/// Everything loaded from the working directory.
+pub struct Workdir {
+    pub dir: PathBuf,
+    pub sources: SourceMap,
+}
+
+impl Workdir {
+    pub fn new(dir: PathBuf) -> Workdir {
+        Workdir {
+            dir,
+            sources: SourceMap::new(),
+        }
+    }
+
+    /// Loads the module tree rooted here.
+    pub fn load_config(&self) -> Result<(Module, Diagnostics), Diagnostics> {
+        let loader = Loader::new(self.sources.clone(), &self.dir);
+        let (module, diags) = loader.load(&self.dir);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let has_files = std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok).any(|e| {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    (n.ends_with(".tf") || n.ends_with(".hcl")) && !n.ends_with(".tfvars.hcl")
+                })
+            })
+            .unwrap_or(false);
+        if !has_files {
+            return Err(Diagnostic::error("No configuration files")
+                .with_detail(format!(
+                    "There are no .hcl or .tf files in {}; meshform needs a configuration to work on.",
+                    self.dir.display()
+                ))
+                .into());
+        }
+        Ok((module, diags))
+    }
+
+    /// Root variable values from every source, lowest priority first: environment,
+    /// `terraform.tfvars`, `*.auto.tfvars` (and their `.hcl` forms), `-var-file`, `-var`.
+    pub fn variables(
+        &self,
+        config: &Module,
+        args: &VarArgs,
+    ) -> Result<(BTreeMap<String, RawVariable>, Diagnostics), Diagnostics> {
+        let mut vars = BTreeMap::new();
+        let mut diags = Diagnostics::new();
+        for (prefix, origin) in [("TF_VAR_", "environment"), ("MESHFORM_VAR_", "environment")] {
+            for (k, v) in std::env::vars() {
+                if let Some(name) = k.strip_prefix(prefix) {
+                    if config.variables.contains_key(name) {
+                        vars.insert(
+                            name.to_string(),
+                            RawVariable::Literal {
+                                text: v,
+                                origin: format!("{origin} variable {k}"),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        let mut files: Vec<PathBuf> = Vec::new();
+        for name in [
+            "terraform.tfvars",
+            "terraform.tfvars.hcl",
+            "meshform.tfvars",
+            "meshform.tfvars.hcl",
+        ] {
+            let p = self.dir.join(name);
+            if p.is_file() {
+                files.push(p);
+            }
+        }
+        let mut auto: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let n = p
+                            .file_name()
+                            .map(|n| n.to_string_lossy().to_string())
+                            .unwrap_or_default();
+                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        auto.sort();
+        files.extend(auto);
+        files.extend(args.var_files.iter().map(|f| {
+            if f.is_absolute() {
+                f.clone()
+            } else {
+                self.dir.join(f)
+            }
+        }));
+        for f in files {
+            self.read_var_file(&f, config, &mut vars, &mut diags);
+        }
+        for v in &args.vars {
+            let Some((name, value)) = v.split_once('=') else {
+                diags.push(
+                    Diagnostic::error("Invalid -var option")
+                        .with_detail(format!("The given -var option {v:?} is not correctly specified. It must be a variable name and value separated by an equals sign, like -var=\"key=value\".")),
+                );
+                continue;
+            };
+            let name = name.trim();
+            if !config.variables.contains_key(name) {
+                let names: Vec<&str> = config.variables.keys().map(String::as_str).collect();
+                let mut d = Diagnostic::error("Value for undeclared variable").with_detail(format!(
+                    "A variable named \"{name}\" was assigned on the command line, but the root module does not declare a variable of that name."
+                ));
+                if let Some(h) = meshform_engine::config::load::closest(name, &names) {
+                    d = d.with_help(format!("did you mean -var {h}=...?"));
+                }
+                diags.push(d);
+                continue;
+            }
+            vars.insert(
+                name.to_string(),
+                RawVariable::Literal {
+                    text: value.to_string(),
+                    origin: format!("-var {name}=..."),
+                },
+            );
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok((vars, diags))
+        }
+    }
+
+    fn read_var_file(
+        &self,
+        path: &Path,
+        config: &Module,
+        vars: &mut BTreeMap<String, RawVariable>,
+        diags: &mut Diagnostics,
+    ) {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("Failed to read variables file")
+                        .with_detail(format!("{}: {e}", path.display())),
+                );
+                return;
+            }
+        };
+        let loader = Loader::new(self.sources.clone(), &self.dir);
+        let (file, parsed) = loader.parse_file(path, text);
+        let body = match parsed {
+            Ok(b) => b,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        use hcl_edit::Span as _;
+        for s in body.iter() {
+            match s {
+                hcl_edit::structure::Structure::Attribute(a) => {
+                    let name = a.key.as_str();
+                    let span = Span::from_opt(file, a.key.span());
+                    if !config.variables.contains_key(name) {
+                        diags.push(
+                            Diagnostic::warning("Value for undeclared variable")
+                                .with_detail(format!("The root module does not declare a variable named \"{name}\"; this value is ignored."))
+                                .with_span(span),
+                        );
+                        continue;
+                    }
+                    vars.insert(
+                        name.to_string(),
+                        RawVariable::Expr(Expr {
+                            file,
+                            expr: Arc::new(a.value.clone()),
+                        }),
+                    );
+                }
+                hcl_edit::structure::Structure::Block(b) => {
+                    diags.push(
+                        Diagnostic::error("Unexpected block in variables file")
+                            .with_detail("A variables file holds only `name = value` lines.")
+                            .with_span(Span::from_opt(file, b.ident.span())),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The providers meshform ships.
+pub fn registry() -> ProviderRegistry {
+    let mut r = ProviderRegistry::new();
+    r.register(
+        meshform_provider_builtin::NAME,
+        meshform_provider_builtin::factory,
+    );
+    r
+}
+
+/// Builds the fixed inputs of a run.
+pub fn run_context(
+    dir: &Path,
+    config: Module,
+    graph: Graph,
+    variables: BTreeMap<String, RawVariable>,
+    parallelism: usize,
+    interrupted: Arc<AtomicBool>,
+) -> RunContext {
+    let registry = registry();
+    let providers: BTreeMap<String, Arc<dyn Provider>> = registry
+        .names()
+        .filter_map(|n| registry.factory(n).map(|f| (n.to_string(), f())))
+        .collect();
+    RunContext {
+        config: Arc::new(config),
+        graph,
+        providers,
+        root_variables: variables,
+        cwd: dir.to_path_buf(),
+        parallelism,
+        interrupted,
+        workspace: "default".to_string(),
+    }
+}
