@@ -103,9 +103,82 @@ pub fn diagnostic_json(d: &Diagnostic, wd: &Workdir) -> serde_json::Value {
 }
 
 fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
-    let _ = a;
-    println!("meshform fmt: formatting is not available in this build.");
-    Ok(Outcome::Ok)
+    let roots = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
+    let mut files = Vec::new();
+    for root in roots {
+        collect_spec_files(&root, a.recursive, &mut files);
+    }
+    let mut differs = false;
+    let mut diags = Diagnostics::new();
+    let sources = meshform_engine::diag::SourceMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| Diagnostic::error(format!("Cannot read {}: {e}", f.display())))?;
+        let loader = meshform_engine::config::Loader::new(sources.clone(), ".");
+        if let (_, Err(d)) = loader.parse_file(&f, text.clone()) {
+            diags.push(d);
+            continue;
+        }
+        let formatted = meshform_engine::config::format::format_source(&text);
+        if formatted == text {
+            continue;
+        }
+        differs = true;
+        println!("{}", f.display());
+        if a.diff {
+            print_line_diff(&text, &formatted);
+        }
+        if !a.check {
+            std::fs::write(&f, formatted)
+                .map_err(|e| Diagnostic::error(format!("Cannot write {}: {e}", f.display())))?;
+        }
+    }
+    if diags.has_errors() {
+        print_diagnostics(&diags, &sources);
+        return Err(Diagnostics::new());
+    }
+    Ok(if a.check && differs {
+        Outcome::FmtDiffers
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if recursive && !name.starts_with('.') {
+                collect_spec_files(&p, recursive, out);
+            }
+        } else if name.ends_with(".tf") || name.ends_with(".hcl") || name.ends_with(".tfvars") {
+            out.push(p);
+        }
+    }
+}
+
+fn print_line_diff(old: &str, new: &str) {
+    for (a, b) in old.lines().zip(new.lines()) {
+        if a != b {
+            println!("-{a}\n+{b}");
+        }
+    }
 }
 
 /// Loads everything a plan needs.
