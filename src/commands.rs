@@ -386,7 +386,7 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     let recorder = Arc::new(backend.recorder(&state)?);
     let started = std::time::Instant::now();
     let mode = p.mode;
-    let outcome = meshform_engine::apply::apply(ctx, p, recorder).await;
+    let outcome = meshform_engine::apply::apply(ctx, p, recorder, Arc::new(ProgressPrinter)).await;
     let mut new_state = outcome.state;
     new_state.serial = state.serial + 1;
     new_state.lineage = state.lineage.clone();
@@ -419,6 +419,42 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     let _ = started;
     print_outputs(&new_state);
     Ok(Outcome::Ok)
+}
+
+/// Prints apply progress the way Terraform does.
+struct ProgressPrinter;
+
+impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
+    fn event(&self, event: meshform_engine::apply::ApplyEvent) {
+        use meshform_engine::apply::ApplyEvent;
+        use meshform_engine::plan::Action;
+        match event {
+            ApplyEvent::Started { addr, action } => {
+                let verb = match action {
+                    Action::Delete => "Destroying...",
+                    Action::Update => "Modifying...",
+                    Action::Read => "Reading...",
+                    _ => "Creating...",
+                };
+                println!("{addr}: {verb}");
+            }
+            ApplyEvent::Finished {
+                addr,
+                action,
+                elapsed,
+                id,
+            } => {
+                let what = match action {
+                    Action::Delete => "Destruction",
+                    Action::Update => "Modifications",
+                    Action::Read => "Read",
+                    _ => "Creation",
+                };
+                let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+                println!("{addr}: {what} complete after {}s{id}", elapsed.as_secs());
+            }
+        }
+    }
 }
 
 /// Nothing to do: still record refreshed drift and output values.

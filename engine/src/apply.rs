@@ -32,6 +32,33 @@ pub trait StateRecorder: Send + Sync {
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic>;
 }
 
+/// Progress of an apply, for the CLI to show.
+#[derive(Clone, Debug)]
+pub enum ApplyEvent {
+    Started {
+        addr: ResourceInstanceAddr,
+        action: Action,
+    },
+    Finished {
+        addr: ResourceInstanceAddr,
+        action: Action,
+        elapsed: std::time::Duration,
+        id: Option<String>,
+    },
+}
+
+/// Receives progress events; called from many tasks at once.
+pub trait ApplyObserver: Send + Sync {
+    fn event(&self, event: ApplyEvent);
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl ApplyObserver for Quiet {
+    fn event(&self, _: ApplyEvent) {}
+}
+
 /// What an apply did: the new state (complete even when some instances failed) and the
 /// errors, if any.
 pub struct ApplyOutcome {
@@ -54,6 +81,7 @@ struct ApplyWalk {
     values: RwLock<Values>,
     state: Mutex<State>,
     recorder: Arc<dyn StateRecorder>,
+    observer: Arc<dyn ApplyObserver>,
     calls: Semaphore,
     counts: Mutex<ApplyCounts>,
 }
@@ -68,6 +96,7 @@ pub async fn apply(
     ctx: Arc<RunContext>,
     plan: Plan,
     recorder: Arc<dyn StateRecorder>,
+    observer: Arc<dyn ApplyObserver>,
 ) -> ApplyOutcome {
     let mut state = plan.prior.clone();
     // Drift found by refresh becomes the recorded truth.
@@ -96,6 +125,7 @@ pub async fn apply(
         values: RwLock::new(Values::default()),
         state: Mutex::new(state),
         recorder,
+        observer,
         counts: Mutex::new(ApplyCounts::default()),
         plan,
     });
@@ -287,6 +317,11 @@ impl ApplyWalk {
         };
         let (plain_config, _) = config.clone().unmark_deep();
         let _permit = self.calls.acquire().await;
+        let started = std::time::Instant::now();
+        self.observer.event(ApplyEvent::Started {
+            addr: addr.clone(),
+            action: change.action,
+        });
         if change.action == Action::Read {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain_config)
@@ -318,6 +353,15 @@ impl ApplyWalk {
             .await
             .map_err(|e| provider_error("Provider failed to apply", e, &addr))?;
         let new = carry_marks(new, &config);
+        self.observer.event(ApplyEvent::Finished {
+            addr: addr.clone(),
+            action: change.action,
+            elapsed: started.elapsed(),
+            id: new
+                .get_attr("id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        });
         let instance = ResourceInstanceState {
             provider: change.provider.clone(),
             value: new.clone(),
@@ -440,8 +484,13 @@ impl ApplyWalk {
             .map_err(|d| d.with_address(addr.to_string()))?;
         let prior = change.before.clone().map(|v| v.unmark_deep().0);
         let Some(prior) = prior else { return Ok(()) };
+        let started = std::time::Instant::now();
         {
             let _permit = self.calls.acquire().await;
+            self.observer.event(ApplyEvent::Started {
+                addr: addr.clone(),
+                action: Action::Delete,
+            });
             provider
                 .apply(ApplyRequest {
                     type_name: &addr.resource.type_name,
@@ -452,6 +501,12 @@ impl ApplyWalk {
                 .await
                 .map_err(|e| provider_error("Provider failed to delete", e, addr))?;
         }
+        self.observer.event(ApplyEvent::Finished {
+            addr: addr.clone(),
+            action: Action::Delete,
+            elapsed: started.elapsed(),
+            id: None,
+        });
         if change.action == Action::CreateThenDelete {
             // The new object is already recorded under this address; count the deletion only.
             lock(&self.counts).destroyed += 1;
