@@ -545,17 +545,9 @@ fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
 
 fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
     if let Some(file) = &a.file {
-        let saved = crate::planfile::read(file)?;
+        print!("{}", crate::planfile::show(file, a.json)?);
         if a.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&saved).unwrap_or_default()
-            );
-        } else {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&saved).unwrap_or_default()
-            );
+            println!();
         }
         return Ok(Outcome::Ok);
     }

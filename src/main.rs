@@ -5,6 +5,7 @@ mod args;
 mod backend;
 mod commands;
 mod planfile;
+mod planjson;
 mod render;
 mod workdir;
 

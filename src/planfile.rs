@@ -37,6 +37,10 @@ pub struct SavedPlan {
     refresh: bool,
     parallelism: usize,
     changes: Vec<SavedChange>,
+    /// The plan as shown to a person (no colour), for `show FILE`.
+    rendered: String,
+    /// The plan in Terraform's plan JSON shape, for `show -json FILE`.
+    plan_json: serde_json::Value,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -147,6 +151,8 @@ pub fn save(
         refresh: flags.refresh,
         parallelism: flags.parallelism,
         changes: changes_of(p),
+        rendered: crate::render::plan(p, &crate::render::Style { color: false }, false),
+        plan_json: crate::planjson::plan_json(p, &variables_json(p)),
     };
     let text = serde_json::to_string_pretty(&saved)
         .map_err(|e| Diagnostic::error(format!("Cannot encode the plan: {e}")))?;
@@ -157,8 +163,25 @@ pub fn save(
     })
 }
 
-/// Reads a plan file as JSON (for `show`).
-pub fn read(path: &Path) -> Result<serde_json::Value, Diagnostics> {
+fn variables_json(p: &Plan) -> serde_json::Map<String, serde_json::Value> {
+    p.variables
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::json!({ "value": v.to_json() })))
+        .collect()
+}
+
+/// What `show FILE` prints: the rendered plan, or with `json` the plan JSON document.
+pub fn show(path: &Path, json: bool) -> Result<String, Diagnostics> {
+    let saved = load(path)?;
+    Ok(if json {
+        serde_json::to_string(&saved.plan_json).unwrap_or_default()
+    } else {
+        saved.rendered
+    })
+}
+
+/// Reads a plan file as JSON.
+fn read(path: &Path) -> Result<serde_json::Value, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::error("Failed to read plan file")
             .with_detail(format!("{}: {e}", path.display()))

@@ -153,6 +153,8 @@ pub struct Plan {
     pub targets: Vec<Target>,
     /// Instances whose recorded object changed outside meshform (refresh found drift).
     pub drifted: Vec<ResourceInstanceAddr>,
+    /// The root module's variable values the plan was made with.
+    pub variables: BTreeMap<String, Value>,
 }
 
 /// Counts for the summary line.
@@ -254,7 +256,14 @@ pub async fn plan(
         walk.plan_orphans(&mut changes);
     }
     let outputs = walk.output_changes(prior);
+    let variables = walk::read(&walk.values)
+        .variables
+        .iter()
+        .filter(|((m, _), _)| m.is_root())
+        .map(|((_, n), v)| (n.clone(), v.clone()))
+        .collect();
     Ok(Plan {
+        variables,
         mode: walk.opts.mode,
         lineage: prior.lineage.clone(),
         serial: prior.serial,
@@ -305,6 +314,7 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
         prior: refreshed,
         targets: opts.targets,
         drifted: Vec::new(),
+        variables: BTreeMap::new(),
     }
 }
 

@@ -1,0 +1,121 @@
+//! Running the built `meshform` binary in a temporary working directory.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(&self) -> &Run {
+        assert_eq!(
+            self.code, 0,
+            "meshform failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> &Workspace {
+        let p = self.dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+        self
+    }
+
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.dir.path().join(name)).expect("remove");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, "")
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn meshform");
+        if let Some(mut s) = child.stdin.take() {
+            let _ = s.write_all(stdin.as_bytes());
+        }
+        let out = child.wait_with_output().expect("wait meshform");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.path().join("meshform.tfstate")
+    }
+
+    pub fn state(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.state_path()).expect("state file");
+        serde_json::from_str(&text).expect("state JSON")
+    }
+
+    /// Addresses recorded in state, as `meshform state list` prints them.
+    pub fn addresses(&self) -> Vec<String> {
+        let r = self.run(&["state", "list"]);
+        r.ok();
+        r.stdout.lines().map(str::to_string).collect()
+    }
+
+    /// Root outputs as `output -json` gives them: name → value.
+    pub fn outputs(&self) -> serde_json::Value {
+        let r = self.run(&["output", "-json"]);
+        r.ok();
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("output JSON");
+        let map = doc.as_object().cloned().unwrap_or_default();
+        serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, v["value"].clone()))
+                .collect(),
+        )
+    }
+}
+
+/// The id recorded for an instance.
+pub fn id_of(ws: &Workspace, addr: &str) -> String {
+    let r = ws.run(&["state", "show", addr]);
+    r.ok();
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"id\""))
+        .unwrap_or_default()
+        .to_string();
+    line.split('"').nth(3).unwrap_or_default().to_string()
+}
