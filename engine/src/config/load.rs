@@ -111,7 +111,7 @@ impl Loader {
                         file,
                         diags: &mut *diags,
                     };
-                    lowerer.file_body(&body, &mut module);
+                    lowerer.file_body(body, &mut module);
                 }
                 Err(d) => diags.push(d),
             }
@@ -228,10 +228,10 @@ impl Lowerer<'_> {
         Span::from_opt(self.file, range)
     }
 
-    fn expr(&self, e: &Expression) -> Expr {
+    fn expr(&self, e: Expression) -> Expr {
         Expr {
             file: self.file,
-            expr: Arc::new(e.clone()),
+            expr: Arc::new(e),
         }
     }
 
@@ -243,8 +243,8 @@ impl Lowerer<'_> {
         );
     }
 
-    fn file_body(&mut self, body: &HclBody, module: &mut Module) {
-        for s in body.iter() {
+    fn file_body(&mut self, body: HclBody, module: &mut Module) {
+        for s in body {
             match s {
                 Structure::Attribute(a) => {
                     let span = self.span(a.span());
@@ -262,9 +262,9 @@ impl Lowerer<'_> {
         }
     }
 
-    fn labels<'b>(&mut self, b: &'b Block, n: usize, what: &str) -> Option<Vec<&'b str>> {
+    fn labels(&mut self, b: &Block, n: usize, what: &str) -> Option<Vec<String>> {
         if b.labels.len() == n {
-            return Some(b.labels.iter().map(label_str).collect());
+            return Some(b.labels.iter().map(|l| label_str(l).to_string()).collect());
         }
         let span = self.span(b.ident.span());
         self.error(
@@ -279,24 +279,26 @@ impl Lowerer<'_> {
         None
     }
 
-    fn top_block(&mut self, b: &Block, module: &mut Module) {
+    fn top_block(&mut self, b: Block, module: &mut Module) {
         let span = self.span(b.span());
-        match b.ident.as_str() {
+        let kind = b.ident.as_str().to_string();
+        match kind.as_str() {
             "variable" => {
-                if let Some(l) = self.labels(b, 1, "the variable name") {
-                    let v = self.variable(l[0], b, span);
-                    self.insert_unique(&mut module.variables, l[0], v, "variable", span);
+                if let Some(l) = self.labels(&b, 1, "the variable name") {
+                    let body = self.body(b.body);
+                    let v = self.variable(&l[0], body, span);
+                    self.insert_unique(&mut module.variables, &l[0], v, "variable", span);
                 }
             }
             "locals" => {
-                for s in b.body.iter() {
+                for s in b.body {
                     match s {
                         Structure::Attribute(a) => {
                             let name = a.key.as_str().to_string();
                             let local = Local {
                                 name: name.clone(),
                                 span: self.span(a.span()),
-                                expr: self.expr(&a.value),
+                                expr: self.expr(a.value),
                             };
                             let lspan = local.span;
                             self.insert_unique(
@@ -319,14 +321,15 @@ impl Lowerer<'_> {
                 }
             }
             "output" => {
-                if let Some(l) = self.labels(b, 1, "the output name") {
-                    let o = self.output(l[0], b, span);
-                    self.insert_unique(&mut module.outputs, l[0], o, "output", span);
+                if let Some(l) = self.labels(&b, 1, "the output name") {
+                    let body = self.body(b.body);
+                    let o = self.output(&l[0], body, span);
+                    self.insert_unique(&mut module.outputs, &l[0], o, "output", span);
                 }
             }
             "resource" | "data" => {
-                if let Some(l) = self.labels(b, 2, "the type and the name") {
-                    let mode = if b.ident.as_str() == "data" {
+                if let Some(l) = self.labels(&b, 2, "the type and the name") {
+                    let mode = if kind == "data" {
                         ResourceMode::Data
                     } else {
                         ResourceMode::Managed
@@ -336,7 +339,8 @@ impl Lowerer<'_> {
                         type_name: l[0].to_string(),
                         name: l[1].to_string(),
                     };
-                    let r = self.resource(addr.clone(), b, span);
+                    let body = self.body(b.body);
+                    let r = self.resource(addr.clone(), body, span);
                     if module.resources.contains_key(&addr) {
                         self.error(
                             "Duplicate resource",
@@ -349,15 +353,16 @@ impl Lowerer<'_> {
                 }
             }
             "module" => {
-                if let Some(l) = self.labels(b, 1, "the module name") {
-                    if let Some(call) = self.module_call(l[0], b, span) {
-                        self.insert_unique(&mut module.module_calls, l[0], call, "module", span);
+                if let Some(l) = self.labels(&b, 1, "the module name") {
+                    let body = self.body(b.body);
+                    if let Some(call) = self.module_call(&l[0], body, span) {
+                        self.insert_unique(&mut module.module_calls, &l[0], call, "module", span);
                     }
                 }
             }
             "provider" => {
-                if let Some(l) = self.labels(b, 1, "the provider name") {
-                    let body = self.body(&b.body);
+                if let Some(l) = self.labels(&b, 1, "the provider name") {
+                    let body = self.body(b.body);
                     let alias = body
                         .attribute("alias")
                         .and_then(|a| self.static_string(&a.expr));
@@ -409,15 +414,16 @@ impl Lowerer<'_> {
         }
     }
 
-    fn settings_block(&mut self, b: &Block, module: &mut Module) {
-        for s in b.body.iter() {
+    fn settings_block(&mut self, b: Block, module: &mut Module) {
+        for s in b.body {
             if let Structure::Block(inner) = s {
                 if inner.ident.as_str() == "backend" {
-                    if let Some(l) = self.labels(inner, 1, "the backend type") {
+                    if let Some(l) = self.labels(&inner, 1, "the backend type") {
+                        let span = self.span(inner.span());
                         module.backend = Some(BackendBlock {
                             kind: l[0].to_string(),
-                            span: self.span(inner.span()),
-                            body: self.body(&inner.body),
+                            span,
+                            body: self.body(inner.body),
                         });
                     }
                 }
@@ -427,12 +433,12 @@ impl Lowerer<'_> {
     }
 
     /// Lowers a block body generically, keeping `dynamic` blocks as nested blocks.
-    fn body(&mut self, body: &HclBody) -> Body {
+    fn body(&mut self, body: HclBody) -> Body {
         let mut out = Body {
             span: self.span(body.span()),
             ..Body::default()
         };
-        for s in body.iter() {
+        for s in body {
             match s {
                 Structure::Attribute(a) => {
                     let name = a.key.as_str().to_string();
@@ -448,15 +454,16 @@ impl Lowerer<'_> {
                     out.attributes.push(Attribute {
                         name,
                         name_span,
-                        expr: self.expr(&a.value),
+                        expr: self.expr(a.value),
                     });
                 }
                 Structure::Block(b) => {
+                    let span = self.span(b.span());
                     let nested = NestedBlock {
                         kind: b.ident.as_str().to_string(),
                         labels: b.labels.iter().map(|l| label_str(l).to_string()).collect(),
-                        body: self.body(&b.body),
-                        span: self.span(b.span()),
+                        body: self.body(b.body),
+                        span,
                     };
                     out.blocks.push(nested);
                 }
@@ -550,8 +557,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn variable(&mut self, name: &str, b: &Block, span: Span) -> Variable {
-        let body = self.body(&b.body);
+    fn variable(&mut self, name: &str, body: Body, span: Span) -> Variable {
         self.reject_unknown(
             &body,
             &[
@@ -603,8 +609,7 @@ impl Lowerer<'_> {
         v
     }
 
-    fn output(&mut self, name: &str, b: &Block, span: Span) -> Output {
-        let body = self.body(&b.body);
+    fn output(&mut self, name: &str, body: Body, span: Span) -> Output {
         self.reject_unknown(
             &body,
             &[
@@ -651,8 +656,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn resource(&mut self, addr: ResourceAddr, b: &Block, span: Span) -> Resource {
-        let mut body = self.body(&b.body);
+    fn resource(&mut self, addr: ResourceAddr, mut body: Body, span: Span) -> Resource {
         let mut take = |n: &str| {
             let i = body.attributes.iter().position(|a| a.name == n)?;
             Some(body.attributes.remove(i))
@@ -779,8 +783,7 @@ impl Lowerer<'_> {
         IgnoreChanges::Attributes(names)
     }
 
-    fn module_call(&mut self, name: &str, b: &Block, span: Span) -> Option<ModuleCall> {
-        let body = self.body(&b.body);
+    fn module_call(&mut self, name: &str, body: Body, span: Span) -> Option<ModuleCall> {
         let mut source = None;
         let mut call = ModuleCall {
             name: name.to_string(),
