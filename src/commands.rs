@@ -301,7 +301,11 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     } else {
         None
     };
-    let (state, w) = backend.load()?;
+    let (state, w) = if _lock.is_some() {
+        backend.load_for_update()?
+    } else {
+        backend.load()?
+    };
     print_diagnostics(&w, &wd.sources);
     let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts())?;
     print_diagnostics(&warnings, &wd.sources);
@@ -350,7 +354,11 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     } else {
         None
     };
-    let (state, w) = backend.load()?;
+    let (state, w) = if _lock.is_some() {
+        backend.load_for_update()?
+    } else {
+        backend.load()?
+    };
     print_diagnostics(&w, &wd.sources);
     let interrupted = watch_interrupts();
     let (ctx, p, from_file) = match &a.plan_file {
@@ -658,7 +666,7 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
         }
         StateCommand::Rm { addresses } => {
             let _lock = backend.lock("state rm", Duration::ZERO)?;
-            let (mut state, _) = backend.load()?;
+            let (mut state, _) = backend.load_for_update()?;
             let targets = parse_targets(&addresses)?;
             let before = state.resources.len();
             let removed: Vec<ResourceInstanceAddr> = state
@@ -692,7 +700,7 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             destination,
         } => {
             let _lock = backend.lock("state mv", Duration::ZERO)?;
-            let (mut state, _) = backend.load()?;
+            let (mut state, _) = backend.load_for_update()?;
             let parse = |s: &str| -> Res<ResourceInstanceAddr> {
                 s.parse()
                     .map_err(|e: meshform_engine::addrs::AddrParseError| {
@@ -753,7 +761,9 @@ fn graph(wd: &Workdir) -> Res<Outcome> {
 }
 
 fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
-    let _ = (wd, id);
-    println!("meshform state has been successfully unlocked!");
+    Backend::local(&wd.dir).force_unlock(id)?;
+    println!(
+        "meshform state has been successfully unlocked!\n\nThe state has been unlocked, and meshform commands should now be able to obtain a new lock on the remote state."
+    );
     Ok(Outcome::Ok)
 }

@@ -1,0 +1,141 @@
+//! The apply journal: one JSON line per finished instance, appended with a single write
+//! as soon as the instance finishes. Recording stays O(1) however large the state is, and
+//! a completed write survives `kill -9` of the process (it is in the kernel's page cache);
+//! the journal is folded into the state file when the apply ends, or on the next run.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde_json::{Value as J, json};
+
+use super::file::{instance_from_json, instance_json};
+use super::{ResourceInstanceState, State, StateError};
+use crate::addrs::ResourceInstanceAddr;
+
+/// An open journal, appending records for one apply.
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Journal {
+    /// Starts a journal for changes on top of the state with this lineage and serial.
+    pub fn create(path: &Path, lineage: &str, base_serial: u64) -> Result<Journal, StateError> {
+        let werr = |source| StateError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = open_private(path, true).map_err(werr)?;
+        let header = json!({"journal": 1, "lineage": lineage, "base_serial": base_serial});
+        file.write_all(format!("{header}\n").as_bytes())
+            .map_err(werr)?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    fn append(&self, record: &J) -> Result<(), StateError> {
+        let line = format!("{record}\n");
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.write_all(line.as_bytes())
+            .map_err(|source| StateError::Write {
+                path: self.path.display().to_string(),
+                source,
+            })
+    }
+
+    /// Records a created or updated instance.
+    pub fn record_set(
+        &self,
+        addr: &ResourceInstanceAddr,
+        inst: &ResourceInstanceState,
+    ) -> Result<(), StateError> {
+        self.append(&json!({"op": "set", "addr": addr.to_string(), "provider": inst.provider, "instance": instance_json(addr, inst)}))
+    }
+
+    /// Records a deleted instance.
+    pub fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), StateError> {
+        self.append(&json!({"op": "remove", "addr": addr.to_string()}))
+    }
+}
+
+/// Opens a file for writing with mode 0600.
+pub fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = OpenOptions::new();
+    o.create(true).write(true).mode(0o600);
+    if truncate {
+        o.truncate(true);
+    } else {
+        o.append(true);
+    }
+    o.open(path)
+}
+
+/// Replays a journal onto `state` (which must be the state it was started from).
+/// Returns how many records were applied; a torn last line (a crash mid-write) is ignored.
+pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
+    let jerr = |message: String| StateError::Journal {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| StateError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut lines = text.lines();
+    let header: J = lines
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| jerr("the journal has no valid header line".into()))?;
+    let lineage = header
+        .get("lineage")
+        .and_then(J::as_str)
+        .unwrap_or_default();
+    let base = header
+        .get("base_serial")
+        .and_then(J::as_u64)
+        .unwrap_or(u64::MAX);
+    let fresh = state.serial == 0 && state.resources.is_empty();
+    if base != state.serial || (!fresh && lineage != state.lineage) {
+        return Err(jerr(format!(
+            "the journal was written on top of state serial {base} (lineage {lineage}), but the state is at serial {} (lineage {}); refusing to guess. Move the journal away to discard it.",
+            state.serial, state.lineage
+        )));
+    }
+    if fresh {
+        state.lineage = lineage.to_string();
+    }
+    let mut applied = 0;
+    for line in lines {
+        let Ok(record) = serde_json::from_str::<J>(line) else {
+            break; // a torn final write
+        };
+        let addr: ResourceInstanceAddr = record
+            .get("addr")
+            .and_then(J::as_str)
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| jerr(format!("record without a valid address: {line}")))?;
+        match record.get("op").and_then(J::as_str) {
+            Some("set") => {
+                let provider = record
+                    .get("provider")
+                    .and_then(J::as_str)
+                    .unwrap_or("terraform");
+                let inst =
+                    instance_from_json(&addr, provider, record.get("instance").unwrap_or(&J::Null))
+                        .map_err(jerr)?;
+                state.resources.insert(addr, inst);
+            }
+            Some("remove") => {
+                state.resources.remove(&addr);
+            }
+            _ => return Err(jerr(format!("unknown record: {line}"))),
+        }
+        applied += 1;
+    }
+    Ok(applied)
+}
