@@ -1005,21 +1005,10 @@ pub fn to_string(v: &Value) -> Option<String> {
     }
 }
 
-/// Structural equality as `==` sees it: lists and tuples with equal elements are equal,
-/// as are maps and objects; numbers compare by value.
+/// Equality as `==` sees it: the same kind and the same content (a list never equals a
+/// tuple, as in Terraform); numbers compare by value.
 fn values_equal(a: &Value, b: &Value) -> bool {
-    match (a.peel(), b.peel()) {
-        (Value::List(x) | Value::Tuple(x), Value::List(y) | Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
-        }
-        (Value::Map(x) | Value::Object(x), Value::Map(y) | Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
-        }
-        (x, y) => x == y,
-    }
+    a == b
 }
 
 /// The two arms of a conditional brought to one type where Terraform would: a number and
