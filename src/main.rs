@@ -1,6 +1,9 @@
 //! The `meshform` command line: parses arguments, runs a command, prints what the engine
 //! returns, and exits 0 (ok), 1 (error) or 2 (changes present, with `-detailed-exitcode`).
 
+// Diagnostics travel unboxed on the error path; see the engine crate.
+#![allow(clippy::result_large_err)]
+
 mod args;
 mod backend;
 mod commands;
@@ -54,11 +57,11 @@ fn main() -> ExitCode {
                 .build(),
         )
     }));
-    if let Some(dir) = &cli.chdir {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!("Error: cannot change to directory {}: {e}", dir.display());
-            return ExitCode::from(1);
-        }
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!("Error: cannot change to directory {}: {e}", dir.display());
+        return ExitCode::from(1);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

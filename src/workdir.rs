@@ -67,16 +67,16 @@ impl Workdir {
         let mut diags = Diagnostics::new();
         for (prefix, origin) in [("TF_VAR_", "environment"), ("MESHFORM_VAR_", "environment")] {
             for (k, v) in std::env::vars() {
-                if let Some(name) = k.strip_prefix(prefix) {
-                    if config.variables.contains_key(name) {
-                        vars.insert(
-                            name.to_string(),
-                            RawVariable::Literal {
-                                text: v,
-                                origin: format!("{origin} variable {k}"),
-                            },
-                        );
-                    }
+                if let Some(name) = k.strip_prefix(prefix)
+                    && config.variables.contains_key(name)
+                {
+                    vars.insert(
+                        name.to_string(),
+                        RawVariable::Literal {
+                            text: v,
+                            origin: format!("{origin} variable {k}"),
+                        },
+                    );
                 }
             }
         }

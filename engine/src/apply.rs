@@ -545,11 +545,11 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut remaining = futures.len();
     std::future::poll_fn(|cx| {
         for (i, f) in futures.iter_mut().enumerate() {
-            if outputs[i].is_none() {
-                if let Poll::Ready(v) = f.as_mut().poll(cx) {
-                    outputs[i] = Some(v);
-                    remaining -= 1;
-                }
+            if outputs[i].is_none()
+                && let Poll::Ready(v) = f.as_mut().poll(cx)
+            {
+                outputs[i] = Some(v);
+                remaining -= 1;
             }
         }
         if remaining == 0 {

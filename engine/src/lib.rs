@@ -17,6 +17,10 @@
 //! **Architecture invariant:** the engine never prints to the terminal; it returns values
 //! and diagnostics, and the CLI decides how to show them.
 
+// Diagnostics are large on purpose (spans, labels, help) and travel only on the error
+// path, so returning them unboxed is the clearer choice.
+#![allow(clippy::result_large_err)]
+
 pub mod addrs;
 pub mod apply;
 pub mod config;

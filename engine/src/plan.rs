@@ -382,10 +382,10 @@ pub fn remark_like(v: Value, like: &Value) -> Value {
     let Value::Object(mut obj) = v else { return v };
     if let Some(m) = like.as_map() {
         for (k, old) in m {
-            if old.is_sensitive() {
-                if let Some(x) = obj.remove(k) {
-                    obj.insert(k.clone(), x.mark_sensitive());
-                }
+            if old.is_sensitive()
+                && let Some(x) = obj.remove(k)
+            {
+                obj.insert(k.clone(), x.mark_sensitive());
             }
         }
     }
@@ -399,10 +399,10 @@ pub fn carry_marks(planned: Value, config: &Value) -> Value {
     };
     if let Some(m) = config.as_map() {
         for (k, c) in m {
-            if c.contains_sensitive() {
-                if let Some(x) = obj.remove(k) {
-                    obj.insert(k.clone(), x.mark_sensitive());
-                }
+            if c.contains_sensitive()
+                && let Some(x) = obj.remove(k)
+            {
+                obj.insert(k.clone(), x.mark_sensitive());
             }
         }
     }

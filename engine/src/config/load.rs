@@ -341,14 +341,14 @@ impl Lowerer<'_> {
                     };
                     let body = self.body(b.body);
                     let r = self.resource(addr.clone(), body, span);
-                    if module.resources.contains_key(&addr) {
-                        self.error(
-                            "Duplicate resource",
-                            format!("{addr} is declared more than once."),
-                            span,
-                        );
-                    } else {
-                        module.resources.insert(addr, r);
+                    match module.resources.entry(addr) {
+                        std::collections::btree_map::Entry::Occupied(e) => {
+                            let detail = format!("{} is declared more than once.", e.key());
+                            self.error("Duplicate resource", detail, span);
+                        }
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(r);
+                        }
                     }
                 }
             }
@@ -416,19 +416,18 @@ impl Lowerer<'_> {
 
     fn settings_block(&mut self, b: Block, module: &mut Module) {
         for s in b.body {
-            if let Structure::Block(inner) = s {
-                if inner.ident.as_str() == "backend" {
-                    if let Some(l) = self.labels(&inner, 1, "the backend type") {
-                        let span = self.span(inner.span());
-                        module.backend = Some(BackendBlock {
-                            kind: l[0].to_string(),
-                            span,
-                            body: self.body(inner.body),
-                        });
-                    }
-                }
-                // required_providers, cloud and other settings are accepted and ignored.
+            if let Structure::Block(inner) = s
+                && inner.ident.as_str() == "backend"
+                && let Some(l) = self.labels(&inner, 1, "the backend type")
+            {
+                let span = self.span(inner.span());
+                module.backend = Some(BackendBlock {
+                    kind: l[0].to_string(),
+                    span,
+                    body: self.body(inner.body),
+                });
             }
+            // required_providers, cloud and other settings are accepted and ignored.
         }
     }
 
@@ -711,15 +710,14 @@ impl Lowerer<'_> {
                 alias: None,
             });
         }
-        if let Expression::Traversal(t) = e.expr.as_ref() {
-            if let (Expression::Variable(v), [op]) = (&t.expr, t.operators.as_slice()) {
-                if let hcl_edit::expr::TraversalOperator::GetAttr(a) = op.value() {
-                    return Some(ProviderRef {
-                        name: v.value().as_str().to_string(),
-                        alias: Some(a.value().as_str().to_string()),
-                    });
-                }
-            }
+        if let Expression::Traversal(t) = e.expr.as_ref()
+            && let (Expression::Variable(v), [op]) = (&t.expr, t.operators.as_slice())
+            && let hcl_edit::expr::TraversalOperator::GetAttr(a) = op.value()
+        {
+            return Some(ProviderRef {
+                name: v.value().as_str().to_string(),
+                alias: Some(a.value().as_str().to_string()),
+            });
         }
         self.error(
             "Invalid provider reference",
@@ -758,10 +756,10 @@ impl Lowerer<'_> {
     }
 
     fn ignore_changes(&mut self, e: &Expr) -> IgnoreChanges {
-        if let Expression::Variable(v) = e.expr.as_ref() {
-            if v.value().as_str() == "all" {
-                return IgnoreChanges::All;
-            }
+        if let Expression::Variable(v) = e.expr.as_ref()
+            && v.value().as_str() == "all"
+        {
+            return IgnoreChanges::All;
         }
         let mut names = Vec::new();
         for item in self.expr_list(e) {

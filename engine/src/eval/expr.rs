@@ -707,16 +707,22 @@ impl Evaluator<'_> {
         };
         if f.grouping {
             groups.entry(key).or_default().push(value);
-        } else if map.contains_key(&key) {
-            return Err(err(
-                "Duplicate object key",
-                format!(
-                    "Two different items produced the key \"{key}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."
-                ),
-                span,
-            ));
         } else {
-            map.insert(key, value);
+            match map.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    return Err(err(
+                        "Duplicate object key",
+                        format!(
+                            "Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.",
+                            e.key()
+                        ),
+                        span,
+                    ));
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(value);
+                }
+            }
         }
         Ok(())
     }
@@ -731,10 +737,11 @@ impl Evaluator<'_> {
         top: bool,
     ) -> EvalResult {
         let elements: Vec<&Element> = t.iter().collect();
-        if top && elements.len() == 1 {
-            if let Element::Interpolation(i) = elements[0] {
-                return self.eval(&i.expr);
-            }
+        if top
+            && elements.len() == 1
+            && let Element::Interpolation(i) = elements[0]
+        {
+            return self.eval(&i.expr);
         }
         let mut out = String::new();
         let mut unknown = false;
@@ -1170,10 +1177,9 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
                         .operators
                         .get(attrs.len().saturating_sub(1))
                         .filter(|_| !attrs.is_empty())
+                        && let Some(r) = last.span()
                     {
-                        if let Some(r) = last.span() {
-                            s.end = r.end;
-                        }
+                        s.end = r.end;
                     }
                     out.push(Reference {
                         root: name.to_string(),
@@ -1193,10 +1199,10 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
         Expression::Array(items) => items.iter().for_each(|i| collect_refs(i, file, bound, out)),
         Expression::Object(obj) => {
             for (k, v) in obj.iter() {
-                if let ObjectKey::Expression(ke) = k {
-                    if !matches!(ke, Expression::Variable(_)) {
-                        collect_refs(ke, file, bound, out);
-                    }
+                if let ObjectKey::Expression(ke) = k
+                    && !matches!(ke, Expression::Variable(_))
+                {
+                    collect_refs(ke, file, bound, out);
                 }
                 collect_refs(v.expr(), file, bound, out);
             }

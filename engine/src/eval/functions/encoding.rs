@@ -1,5 +1,322 @@
-//! Built-in functions: encoding.
+//! Built-in functions: encodings (JSON, YAML, base64, CSV, URL).
 
-use super::Registry;
+use std::collections::BTreeMap;
 
-pub(super) fn register(_r: &mut Registry) {}
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::args::string;
+use super::{Arity, FunctionContext, FunctionError, Registry};
+use crate::eval::Value;
+
+pub(super) fn register(r: &mut Registry) {
+    r.add("jsonencode", Arity::Exactly(1), |_, a| {
+        Ok(Value::String(json_text(&a[0])))
+    });
+    r.add("jsondecode", Arity::Exactly(1), jsondecode);
+    r.add("yamlencode", Arity::Exactly(1), |_, a| {
+        Ok(Value::String(yaml_text(&a[0])))
+    });
+    r.add("yamldecode", Arity::Exactly(1), yamldecode);
+    r.add("base64encode", Arity::Exactly(1), |_, a| {
+        Ok(Value::String(B64.encode(string(&a, 0)?)))
+    });
+    r.add("base64decode", Arity::Exactly(1), base64decode);
+    r.add("textencodebase64", Arity::Exactly(2), textencodebase64);
+    r.add("textdecodebase64", Arity::Exactly(2), textdecodebase64);
+    r.add("csvdecode", Arity::Exactly(1), csvdecode);
+    r.add("urlencode", Arity::Exactly(1), |_, a| {
+        Ok(Value::String(urlencode(&string(&a, 0)?)))
+    });
+}
+
+/// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, and `<`, `>`, `&`
+/// escaped as Go's encoder does.
+pub fn json_text(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(&mut out, v);
+    out
+}
+
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Null | Value::Unknown => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_json_string(out, s),
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
+            out.push('[');
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, x);
+            }
+            out.push(']');
+        }
+        Value::Map(m) | Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, k);
+                out.push(':');
+                write_json(out, x);
+            }
+            out.push('}');
+        }
+        Value::Sensitive(x) => write_json(out, x),
+    }
+}
+
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A value from JSON text, numbers kept exact.
+pub fn from_json_text(text: &str) -> Result<Value, String> {
+    let j: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    Ok(Value::from_json(&j))
+}
+
+fn jsondecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    let s = string(&a, 0)?;
+    from_json_text(&s).map_err(|e| FunctionError::at(0, e))
+}
+
+fn base64decode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    let s = string(&a, 0)?;
+    let bytes = B64
+        .decode(s.as_bytes())
+        .map_err(|_| FunctionError::at(0, format!("failed to decode base64 data {s:?}")))?;
+    String::from_utf8(bytes).map(Value::String).map_err(|_| {
+        FunctionError::at(
+            0,
+            "the result of decoding the provided string is not valid UTF-8",
+        )
+    })
+}
+
+fn check_encoding(enc: &str) -> Result<(), FunctionError> {
+    match enc.to_ascii_uppercase().replace('-', "").as_str() {
+        "UTF8" => Ok(()),
+        _ => Err(FunctionError::at(
+            1,
+            format!(
+                "{enc:?} is not a supported IANA encoding name or alias in this build; UTF-8 is"
+            ),
+        )),
+    }
+}
+
+fn textencodebase64(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    check_encoding(&string(&a, 1)?)?;
+    Ok(Value::String(B64.encode(string(&a, 0)?)))
+}
+
+fn textdecodebase64(c: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    check_encoding(&string(&a, 1)?)?;
+    base64decode(c, a)
+}
+
+fn csvdecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    let s = string(&a, 0)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(s.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| FunctionError::at(0, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| FunctionError::at(0, e.to_string()))?;
+        if rec.len() != headers.len() {
+            return Err(FunctionError::at(0, "wrong number of fields in record"));
+        }
+        let obj: BTreeMap<String, Value> = headers
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(Value::from))
+            .collect();
+        rows.push(Value::Object(obj));
+    }
+    Ok(Value::List(rows))
+}
+
+/// Go's `url.QueryEscape`: unreserved characters stay, space becomes `+`.
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// YAML as Terraform's `yamlencode` writes it: keys and strings double-quoted, block
+/// style, multi-line strings as literal blocks.
+pub fn yaml_text(v: &Value) -> String {
+    let mut out = String::new();
+    write_yaml_block(&mut out, v, 0);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn yaml_scalar(v: &Value, indent: usize) -> Option<String> {
+    Some(match v {
+        Value::Null | Value::Unknown => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\n') => {
+            let chomp = if s.ends_with('\n') { "|" } else { "|-" };
+            let pad = " ".repeat(indent);
+            let body: Vec<String> = s
+                .trim_end_matches('\n')
+                .split('\n')
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{pad}{l}")
+                    }
+                })
+                .collect();
+            format!("{chomp}\n{}", body.join("\n"))
+        }
+        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if xs.is_empty() => "[]".into(),
+        Value::Map(m) | Value::Object(m) if m.is_empty() => "{}".into(),
+        Value::Sensitive(x) => return yaml_scalar(x, indent),
+        _ => return None,
+    })
+}
+
+fn write_yaml_block(out: &mut String, v: &Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match v.peel() {
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if !xs.is_empty() => {
+            for x in xs {
+                out.push_str(&pad);
+                out.push_str("- ");
+                write_yaml_item(out, x, indent + 2);
+            }
+        }
+        Value::Map(m) | Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                out.push_str(&pad);
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                match yaml_scalar(x, indent + 2) {
+                    Some(s) => {
+                        out.push(' ');
+                        out.push_str(&s);
+                        out.push('\n');
+                    }
+                    None => {
+                        out.push('\n');
+                        let child =
+                            if matches!(x.peel(), Value::List(_) | Value::Tuple(_) | Value::Set(_))
+                            {
+                                indent
+                            } else {
+                                indent + 2
+                            };
+                        write_yaml_block(out, x, child);
+                    }
+                }
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            out.push_str(&yaml_scalar(other, indent).unwrap_or_default());
+            out.push('\n');
+        }
+    }
+}
+
+/// A list item after "- ": scalars inline, maps with their first key on the dash line.
+fn write_yaml_item(out: &mut String, x: &Value, indent: usize) {
+    if let Some(s) = yaml_scalar(x, indent) {
+        out.push_str(&s);
+        out.push('\n');
+        return;
+    }
+    let mut nested = String::new();
+    write_yaml_block(&mut nested, x, indent);
+    out.push_str(nested.get(indent..).unwrap_or_default());
+}
+
+fn yamldecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    let s = string(&a, 0)?;
+    super::yaml::parse(&s).map_err(|e| {
+        FunctionError::at(
+            0,
+            format!("on line {}, column {}: {}", e.line, e.column, e.message),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Number;
+
+    #[test]
+    fn jsonencode_matches_terraform() {
+        let v = from_json_text(r#"{"b":[1,"<a>"],"a":null,"c":1.5}"#).unwrap();
+        // What Terraform 1.11 gives for jsonencode({b=[1,"<a>"], a=null, c=1.5}).
+        assert_eq!(
+            json_text(&v),
+            r#"{"a":null,"b":[1,"\u003ca\u003e"],"c":1.5}"#
+        );
+    }
+
+    #[test]
+    fn yamlencode_matches_terraform() {
+        let v = Value::object([
+            (
+                "b",
+                Value::Tuple(vec![Value::Number(Number::from_i64(1)), "x".into()]),
+            ),
+            ("a", Value::object([("c", Value::from("multi\nline"))])),
+            ("d", true.into()),
+            ("e", Value::Null),
+        ]);
+        // What Terraform 1.11 gives for the same value.
+        assert_eq!(
+            yaml_text(&v),
+            "\"a\":\n  \"c\": |-\n    multi\n    line\n\"b\":\n- 1\n- \"x\"\n\"d\": true\n\"e\": null\n"
+        );
+    }
+
+    #[test]
+    fn urlencode_like_go() {
+        assert_eq!(urlencode("a b&c/é"), "a+b%26c%2F%C3%A9");
+    }
+}

@@ -16,6 +16,7 @@ mod filesystem;
 mod ipnet;
 mod numeric;
 mod string;
+mod yaml;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -187,4 +188,62 @@ pub fn call(
         })
         .collect();
     Ok((f.imp)(ctx, args)?.mark_if(sensitive))
+}
+
+/// Argument accessors shared by the function families: each names the argument at fault.
+pub(crate) mod args {
+    use super::FunctionError;
+    use crate::eval::expr::{to_number, to_string};
+    use crate::eval::{Number, Value};
+    use std::collections::BTreeMap;
+
+    pub fn string(args: &[Value], i: usize) -> Result<String, FunctionError> {
+        match args.get(i) {
+            Some(Value::Null) => Err(FunctionError::at(i, "argument must not be null")),
+            Some(v) => to_string(v).ok_or_else(|| FunctionError::at(i, "string required")),
+            None => Err(FunctionError::at(i, "missing argument")),
+        }
+    }
+
+    pub fn number(args: &[Value], i: usize) -> Result<Number, FunctionError> {
+        match args.get(i) {
+            Some(Value::Null) => Err(FunctionError::at(i, "argument must not be null")),
+            Some(v) => to_number(v).ok_or_else(|| FunctionError::at(i, "a number is required")),
+            None => Err(FunctionError::at(i, "missing argument")),
+        }
+    }
+
+    pub fn int(args: &[Value], i: usize) -> Result<i64, FunctionError> {
+        number(args, i)?
+            .to_i64()
+            .ok_or_else(|| FunctionError::at(i, "value must be a whole number"))
+    }
+
+    /// Elements of a list, tuple or set argument.
+    pub fn seq(args: &[Value], i: usize) -> Result<Vec<Value>, FunctionError> {
+        match args.get(i) {
+            Some(Value::List(xs) | Value::Tuple(xs) | Value::Set(xs)) => Ok(xs.clone()),
+            Some(Value::Null) => Err(FunctionError::at(i, "argument must not be null")),
+            Some(_) => Err(FunctionError::at(i, "list, tuple or set required")),
+            None => Err(FunctionError::at(i, "missing argument")),
+        }
+    }
+
+    /// Entries of a map or object argument.
+    pub fn map(args: &[Value], i: usize) -> Result<BTreeMap<String, Value>, FunctionError> {
+        match args.get(i) {
+            Some(Value::Map(m) | Value::Object(m)) => Ok(m.clone()),
+            Some(Value::Null) => Err(FunctionError::at(i, "argument must not be null")),
+            Some(_) => Err(FunctionError::at(i, "map or object required")),
+            None => Err(FunctionError::at(i, "missing argument")),
+        }
+    }
+
+    /// Strings of a list argument.
+    pub fn strings(args: &[Value], i: usize) -> Result<Vec<String>, FunctionError> {
+        seq(args, i)?
+            .iter()
+            .map(|v| to_string(v).ok_or_else(|| FunctionError::at(i, "list of string required")))
+            .collect()
+    }
 }
