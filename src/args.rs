@@ -223,10 +223,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         let is_single_dash_long = a.starts_with('-')
             && !a.starts_with("--")
             && a.len() > 2
-            && a[1..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic());
+            && a[1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic());
         if is_single_dash_long {
             out.push(format!("-{a}"));
         } else {
@@ -242,50 +239,19 @@ mod tests {
 
     #[test]
     fn single_dash_flags_become_long_flags() {
-        let got = normalize_args(
-            [
-                "meshform",
-                "-chdir=x",
-                "apply",
-                "-auto-approve",
-                "-var",
-                "a=1",
-                "-h",
-            ]
-            .map(String::from),
-        );
-        assert_eq!(
-            got,
-            [
-                "meshform",
-                "--chdir=x",
-                "apply",
-                "--auto-approve",
-                "--var",
-                "a=1",
-                "-h"
-            ]
-        );
+        let got =
+            normalize_args(["meshform", "-chdir=x", "apply", "-auto-approve", "-var", "a=1", "-h"].map(String::from));
+        assert_eq!(got, ["meshform", "--chdir=x", "apply", "--auto-approve", "--var", "a=1", "-h"]);
     }
 
     #[test]
     fn parses_terraform_style_command_lines() {
         let argv = normalize_args(
-            [
-                "meshform",
-                "plan",
-                "-out=p.plan",
-                "-var",
-                "n=3",
-                "-detailed-exitcode",
-                "-refresh=false",
-            ]
-            .map(String::from),
+            ["meshform", "plan", "-out=p.plan", "-var", "n=3", "-detailed-exitcode", "-refresh=false"]
+                .map(String::from),
         );
         let cli = Cli::try_parse_from(argv).unwrap();
-        let Command::Plan(p) = cli.command else {
-            panic!("not plan")
-        };
+        let Command::Plan(p) = cli.command else { panic!("not plan") };
         assert_eq!(p.out.as_deref(), Some(std::path::Path::new("p.plan")));
         assert_eq!(p.flags.vars.vars, ["n=3"]);
         assert!(p.detailed_exitcode);

@@ -18,11 +18,9 @@ pub struct Backend {
 /// A state error as the user sees it.
 pub fn state_diagnostic(e: StateError) -> Diagnostic {
     match &e {
-        StateError::Corrupt { .. } | StateError::Read { .. } => {
-            Diagnostic::error("Failed to load state")
-                .with_detail(format!("{e}. The file was left as it is."))
-                .with_help("restore it from meshform.tfstate.backup or from version control")
-        }
+        StateError::Corrupt { .. } | StateError::Read { .. } => Diagnostic::error("Failed to load state")
+            .with_detail(format!("{e}. The file was left as it is."))
+            .with_help("restore it from meshform.tfstate.backup or from version control"),
         StateError::TooNew { .. } => Diagnostic::error("Failed to load state")
             .with_detail(format!("{e}. The file was left as it is."))
             .with_help("use a newer meshform"),
@@ -33,17 +31,13 @@ pub fn state_diagnostic(e: StateError) -> Diagnostic {
             if id.is_empty() {
                 d
             } else {
-                d.with_help(format!(
-                    "if that run is gone, remove its lock with: meshform force-unlock {id}"
-                ))
+                d.with_help(format!("if that run is gone, remove its lock with: meshform force-unlock {id}"))
             }
         }
         StateError::Journal { .. } => {
             Diagnostic::error("Failed to recover the apply journal").with_detail(e.to_string())
         }
-        StateError::Write { .. } => {
-            Diagnostic::error("Failed to write state").with_detail(e.to_string())
-        }
+        StateError::Write { .. } => Diagnostic::error("Failed to write state").with_detail(e.to_string()),
         StateError::LockMismatch { .. } | StateError::NotLocked { .. } => {
             Diagnostic::error("Failed to unlock state").with_detail(e.to_string())
         }
@@ -56,9 +50,7 @@ fn diags(e: StateError) -> Diagnostics {
 
 impl Backend {
     pub fn local(dir: &Path) -> Backend {
-        Backend {
-            local: LocalBackend::new(dir.join(crate::workdir::STATE_FILE)),
-        }
+        Backend { local: LocalBackend::new(dir.join(crate::workdir::STATE_FILE)) }
     }
 
     fn recovered_warning(n: usize) -> Diagnostics {
@@ -66,7 +58,9 @@ impl Backend {
             return Diagnostics::new();
         }
         Diagnostic::warning("Recovered an interrupted apply")
-            .with_detail(format!("{n} finished operation(s) of an apply that did not complete were read back from the journal."))
+            .with_detail(format!(
+                "{n} finished operation(s) of an apply that did not complete were read back from the journal."
+            ))
             .into()
     }
 
@@ -101,9 +95,7 @@ impl Backend {
 
     /// A recorder that appends each finished instance to the journal.
     pub fn recorder(&self, base: &State) -> Result<JournalRecorder, Diagnostics> {
-        Ok(JournalRecorder {
-            journal: self.local.journal(base).map_err(diags)?,
-        })
+        Ok(JournalRecorder { journal: self.local.journal(base).map_err(diags)? })
     }
 }
 
@@ -112,14 +104,8 @@ pub struct JournalRecorder {
 }
 
 impl StateRecorder for JournalRecorder {
-    fn record_set(
-        &self,
-        addr: &ResourceInstanceAddr,
-        instance: &ResourceInstanceState,
-    ) -> Result<(), Diagnostic> {
-        self.journal
-            .record_set(addr, instance)
-            .map_err(state_diagnostic)
+    fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic> {
+        self.journal.record_set(addr, instance).map_err(state_diagnostic)
     }
 
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic> {

@@ -52,16 +52,12 @@ fn init(wd: &Workdir) -> Res<Outcome> {
     print_diagnostics(&warnings, &wd.sources);
     Graph::build(&config)?;
     println!("\nmeshform has been successfully initialized!\n");
-    println!(
-        "The configuration loads, and every provider it uses is built in. You may now run \"meshform plan\"."
-    );
+    println!("The configuration loads, and every provider it uses is built in. You may now run \"meshform plan\".");
     Ok(Outcome::Ok)
 }
 
 fn validate(wd: &Workdir, json: bool) -> Res<Outcome> {
-    let checked = wd
-        .load_config()
-        .and_then(|(config, w)| Graph::build(&config).map(|_| w));
+    let checked = wd.load_config().and_then(|(config, w)| Graph::build(&config).map(|_| w));
     if json {
         let (valid, diags) = match &checked {
             Ok(w) => (true, w.clone()),
@@ -75,11 +71,7 @@ fn validate(wd: &Workdir, json: bool) -> Res<Outcome> {
             "diagnostics": diags.0.iter().map(|d| diagnostic_json(d, wd)).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return if valid {
-            Ok(Outcome::Ok)
-        } else {
-            Err(Diagnostics::new())
-        };
+        return if valid { Ok(Outcome::Ok) } else { Err(Diagnostics::new()) };
     }
     let warnings = checked?;
     print_diagnostics(&warnings, &wd.sources);
@@ -103,11 +95,7 @@ pub fn diagnostic_json(d: &Diagnostic, wd: &Workdir) -> serde_json::Value {
 }
 
 fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
-    let roots = if a.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        a.paths.clone()
-    };
+    let roots = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
     let mut files = Vec::new();
     for root in roots {
         collect_spec_files(&root, a.recursive, &mut files);
@@ -116,8 +104,8 @@ fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
     let mut diags = Diagnostics::new();
     let sources = meshform_engine::diag::SourceMap::new();
     for f in files {
-        let text = std::fs::read_to_string(&f)
-            .map_err(|e| Diagnostic::error(format!("Cannot read {}: {e}", f.display())))?;
+        let text =
+            std::fs::read_to_string(&f).map_err(|e| Diagnostic::error(format!("Cannot read {}: {e}", f.display())))?;
         let loader = meshform_engine::config::Loader::new(sources.clone(), ".");
         if let (_, Err(d)) = loader.parse_file(&f, text.clone()) {
             diags.push(d);
@@ -141,11 +129,7 @@ fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
         print_diagnostics(&diags, &sources);
         return Err(Diagnostics::new());
     }
-    Ok(if a.check && differs {
-        Outcome::FmtDiffers
-    } else {
-        Outcome::Ok
-    })
+    Ok(if a.check && differs { Outcome::FmtDiffers } else { Outcome::Ok })
 }
 
 fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &mut Vec<PathBuf>) {
@@ -159,10 +143,7 @@ fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &mut Vec<Pat
     let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if p.is_dir() {
             if recursive && !name.starts_with('.') {
                 collect_spec_files(&p, recursive, out);
@@ -182,23 +163,12 @@ fn print_line_diff(old: &str, new: &str) {
 }
 
 /// Loads everything a plan needs.
-fn prepare(
-    wd: &Workdir,
-    flags: &PlanFlags,
-    interrupted: Arc<AtomicBool>,
-) -> Res<(Arc<RunContext>, Diagnostics)> {
+fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res<(Arc<RunContext>, Diagnostics)> {
     let (config, mut warnings) = wd.load_config()?;
     let graph = Graph::build(&config)?;
     let (vars, w) = wd.variables(&config, &flags.vars)?;
     warnings.extend(w);
-    let ctx = workdir::run_context(
-        &wd.dir,
-        config,
-        graph,
-        vars,
-        flags.parallelism.max(1),
-        interrupted,
-    );
+    let ctx = workdir::run_context(&wd.dir, config, graph, vars, flags.parallelism.max(1), interrupted);
     Ok((Arc::new(ctx), warnings))
 }
 
@@ -210,9 +180,7 @@ fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
         .filter_map(|t| {
             t.parse()
                 .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    diags.push(
-                        Diagnostic::error("Invalid target address").with_detail(e.to_string()),
-                    )
+                    diags.push(Diagnostic::error("Invalid target address").with_detail(e.to_string()))
                 })
                 .ok()
         })
@@ -223,9 +191,7 @@ fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
         .filter_map(|t| {
             t.parse()
                 .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    diags.push(
-                        Diagnostic::error("Invalid -replace address").with_detail(e.to_string()),
-                    )
+                    diags.push(Diagnostic::error("Invalid -replace address").with_detail(e.to_string()))
                 })
                 .ok()
         })
@@ -240,23 +206,14 @@ fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
     } else {
         PlanMode::Normal
     };
-    Ok(PlanOptions {
-        mode,
-        targets,
-        replace,
-        refresh: flags.refresh,
-    })
+    Ok(PlanOptions { mode, targets, replace, refresh: flags.refresh })
 }
 
 fn parse_duration(s: &str) -> Res<Duration> {
     let s = s.trim();
-    let (num, unit) = s.split_at(
-        s.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len()),
-    );
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
     let n: f64 = num.parse().map_err(|_| {
-        Diagnostic::error("Invalid duration")
-            .with_detail(format!("{s:?} is not a duration like 30s or 5m."))
+        Diagnostic::error("Invalid duration").with_detail(format!("{s:?} is not a duration like 30s or 5m."))
     })?;
     let secs = match unit {
         "" | "s" => n,
@@ -283,9 +240,7 @@ fn watch_interrupts() -> Arc<AtomicBool> {
             );
             f.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "Two interrupts received. Exiting immediately; the journal keeps what finished."
-                );
+                eprintln!("Two interrupts received. Exiting immediately; the journal keeps what finished.");
                 std::process::exit(1);
             }
         }
@@ -296,16 +251,8 @@ fn watch_interrupts() -> Arc<AtomicBool> {
 async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     let backend = Backend::local(&wd.dir);
     let timeout = parse_duration(&a.flags.lock_timeout)?;
-    let _lock = if a.flags.lock {
-        Some(backend.lock("plan", timeout)?)
-    } else {
-        None
-    };
-    let (state, w) = if _lock.is_some() {
-        backend.load_for_update()?
-    } else {
-        backend.load()?
-    };
+    let _lock = if a.flags.lock { Some(backend.lock("plan", timeout)?) } else { None };
+    let (state, w) = if _lock.is_some() { backend.load_for_update()? } else { backend.load()? };
     print_diagnostics(&w, &wd.sources);
     let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts())?;
     print_diagnostics(&warnings, &wd.sources);
@@ -320,11 +267,7 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
             out.display()
         );
     }
-    Ok(if a.detailed_exitcode && p.has_changes() {
-        Outcome::Changes
-    } else {
-        Outcome::Ok
-    })
+    Ok(if a.detailed_exitcode && p.has_changes() { Outcome::Changes } else { Outcome::Ok })
 }
 
 fn confirm(destroy: bool) -> Res<bool> {
@@ -338,10 +281,8 @@ fn confirm(destroy: bool) -> Res<bool> {
     print!("\n{question}\n\n  Enter a value: ");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
-    let read = stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Diagnostic::error(format!("Cannot read the answer: {e}")))?;
+    let read =
+        stdin.lock().read_line(&mut answer).map_err(|e| Diagnostic::error(format!("Cannot read the answer: {e}")))?;
     println!();
     Ok(read > 0 && answer.trim() == "yes")
 }
@@ -349,16 +290,9 @@ fn confirm(destroy: bool) -> Res<bool> {
 async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<Outcome> {
     let backend = Backend::local(&wd.dir);
     let timeout = parse_duration(&a.flags.lock_timeout)?;
-    let _lock = if a.flags.lock {
-        Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout)?)
-    } else {
-        None
-    };
-    let (state, w) = if _lock.is_some() {
-        backend.load_for_update()?
-    } else {
-        backend.load()?
-    };
+    let _lock =
+        if a.flags.lock { Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout)?) } else { None };
+    let (state, w) = if _lock.is_some() { backend.load_for_update()? } else { backend.load()? };
     print_diagnostics(&w, &wd.sources);
     let interrupted = watch_interrupts();
     let (ctx, p, from_file) = match &a.plan_file {
@@ -404,17 +338,9 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
         return Err(outcome.diagnostics);
     }
     print_diagnostics(&outcome.diagnostics, &wd.sources);
-    let verb = if mode == PlanMode::Destroy {
-        "Destroy"
-    } else {
-        "Apply"
-    };
+    let verb = if mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
     if mode == PlanMode::Destroy {
-        println!(
-            "\n{} Resources: {} destroyed.",
-            style.bold(&format!("{verb} complete!")),
-            c.destroyed
-        );
+        println!("\n{} Resources: {} destroyed.", style.bold(&format!("{verb} complete!")), c.destroyed);
     } else {
         println!(
             "\n{} Resources: {} added, {} changed, {} destroyed.",
@@ -446,12 +372,7 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
                 };
                 println!("{addr}: {verb}");
             }
-            ApplyEvent::Finished {
-                addr,
-                action,
-                elapsed,
-                id,
-            } => {
+            ApplyEvent::Finished { addr, action, elapsed, id } => {
                 let what = match action {
                     Action::Delete => "Destruction",
                     Action::Update => "Modifications",
@@ -466,12 +387,7 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
 }
 
 /// Nothing to do: still record refreshed drift and output values.
-fn finish_without_changes(
-    backend: &Backend,
-    state: &State,
-    p: &Plan,
-    _style: &Style,
-) -> Res<Outcome> {
+fn finish_without_changes(backend: &Backend, state: &State, p: &Plan, _style: &Style) -> Res<Outcome> {
     let _ = (backend, state, p);
     Ok(Outcome::Ok)
 }
@@ -500,10 +416,7 @@ fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
                 .into());
         };
         if a.json {
-            println!(
-                "{}",
-                serde_json::to_string(&o.value.to_json()).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string(&o.value.to_json()).unwrap_or_default());
         } else if a.raw {
             match o.value.peel() {
                 meshform_engine::eval::Value::String(s) => print!("{s}"),
@@ -511,9 +424,7 @@ fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
                 meshform_engine::eval::Value::Bool(b) => print!("{b}"),
                 _ => {
                     return Err(Diagnostic::error("Unsupported value for raw output")
-                        .with_detail(
-                            "The -raw option only supports strings, numbers, and boolean values.",
-                        )
+                        .with_detail("The -raw option only supports strings, numbers, and boolean values.")
                         .into());
                 }
             }
@@ -562,10 +473,7 @@ fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
     let backend = Backend::local(&wd.dir);
     let (state, _) = backend.load()?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default());
         return Ok(Outcome::Ok);
     }
     if state.resources.is_empty() && state.outputs.is_empty() {
@@ -620,7 +528,12 @@ fn state_json(state: &State) -> serde_json::Value {
     let outputs: serde_json::Map<String, serde_json::Value> = state
         .outputs
         .iter()
-        .map(|(k, o)| (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": o.value.to_json(), "type": type_json(&o.value)})))
+        .map(|(k, o)| {
+            (
+                k.clone(),
+                serde_json::json!({"sensitive": o.sensitive, "value": o.value.to_json(), "type": type_json(&o.value)}),
+            )
+        })
         .collect();
     serde_json::json!({
         "format_version": "1.0",
@@ -643,17 +556,11 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
         }
         StateCommand::Show { address } => {
             let (state, _) = backend.load()?;
-            let addr: ResourceInstanceAddr =
-                address
-                    .parse()
-                    .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                        Diagnostic::error("Invalid address").with_detail(e.to_string())
-                    })?;
+            let addr: ResourceInstanceAddr = address.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
+                Diagnostic::error("Invalid address").with_detail(e.to_string())
+            })?;
             let Some(inst) = state.resources.get(&addr) else {
-                return Err(Diagnostic::error(format!(
-                    "No instance found for the given address: {address}"
-                ))
-                .into());
+                return Err(Diagnostic::error(format!("No instance found for the given address: {address}")).into());
             };
             println!("# {addr}:");
             println!(
@@ -669,18 +576,11 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             let (mut state, _) = backend.load_for_update()?;
             let targets = parse_targets(&addresses)?;
             let before = state.resources.len();
-            let removed: Vec<ResourceInstanceAddr> = state
-                .resources
-                .keys()
-                .filter(|a| targets.iter().any(|t| t.selects(a)))
-                .cloned()
-                .collect();
+            let removed: Vec<ResourceInstanceAddr> =
+                state.resources.keys().filter(|a| targets.iter().any(|t| t.selects(a))).cloned().collect();
             if removed.is_empty() {
                 return Err(Diagnostic::error("Invalid target address")
-                    .with_detail(format!(
-                        "No matching objects found for {}.",
-                        addresses.join(", ")
-                    ))
+                    .with_detail(format!("No matching objects found for {}.", addresses.join(", ")))
                     .into());
             }
             for a in &removed {
@@ -689,46 +589,31 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             }
             state.serial += 1;
             backend.persist(&state)?;
-            println!(
-                "Successfully removed {} resource instance(s).",
-                before - state.resources.len()
-            );
+            println!("Successfully removed {} resource instance(s).", before - state.resources.len());
             Ok(Outcome::Ok)
         }
-        StateCommand::Mv {
-            source,
-            destination,
-        } => {
+        StateCommand::Mv { source, destination } => {
             let _lock = backend.lock("state mv", Duration::ZERO)?;
             let (mut state, _) = backend.load_for_update()?;
             let parse = |s: &str| -> Res<ResourceInstanceAddr> {
-                s.parse()
-                    .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                        Diagnostic::error("Invalid address")
-                            .with_detail(e.to_string())
-                            .into()
-                    })
+                s.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
+                    Diagnostic::error("Invalid address").with_detail(e.to_string()).into()
+                })
             };
             let (from, to) = (parse(&source)?, parse(&destination)?);
             if state.resources.contains_key(&to) {
                 return Err(Diagnostic::error("Invalid target address")
-                    .with_detail(format!(
-                        "Cannot move to {to}: there is already a resource instance at that address."
-                    ))
+                    .with_detail(format!("Cannot move to {to}: there is already a resource instance at that address."))
                     .into());
             }
             let Some(inst) = state.resources.remove(&from) else {
                 return Err(Diagnostic::error("Invalid source address")
-                    .with_detail(format!(
-                        "Cannot move {from}: it does not exist in the state."
-                    ))
+                    .with_detail(format!("Cannot move {from}: it does not exist in the state."))
                     .into());
             };
             if from.resource.type_name != to.resource.type_name {
                 return Err(Diagnostic::error("Invalid state move")
-                    .with_detail(
-                        "A resource can only move to an address of the same resource type.",
-                    )
+                    .with_detail("A resource can only move to an address of the same resource type.")
                     .into());
             }
             state.resources.insert(to.clone(), inst);
@@ -743,12 +628,9 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
 fn parse_targets(list: &[String]) -> Res<Vec<Target>> {
     list.iter()
         .map(|s| {
-            s.parse()
-                .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    Diagnostic::error("Invalid address")
-                        .with_detail(e.to_string())
-                        .into()
-                })
+            s.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
+                Diagnostic::error("Invalid address").with_detail(e.to_string()).into()
+            })
         })
         .collect()
 }

@@ -61,12 +61,7 @@ fn changes_of(p: &Plan) -> Vec<SavedChange> {
         .iter()
         .map(|c| SavedChange {
             address: c.addr.to_string(),
-            actions: c
-                .action
-                .json_actions()
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            actions: c.action.json_actions().iter().map(|s| s.to_string()).collect(),
         })
         .collect()
 }
@@ -92,11 +87,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn binding(state: &State) -> (String, u64) {
-    if state.serial == 0 {
-        (String::new(), 0)
-    } else {
-        (state.lineage.clone(), state.serial)
-    }
+    if state.serial == 0 { (String::new(), 0) } else { (state.lineage.clone(), state.serial) }
 }
 
 pub fn save(
@@ -112,32 +103,18 @@ pub fn save(
         .iter()
         .map(|(k, v)| {
             let saved = match v {
-                RawVariable::Literal { text, .. } => SavedVariable {
-                    kind: "literal".into(),
-                    text: text.clone(),
-                },
+                RawVariable::Literal { text, .. } => SavedVariable { kind: "literal".into(), text: text.clone() },
                 RawVariable::Expr(e) => {
                     let span = e.span();
-                    let text = wd.sources.get(e.file).map(|f| {
-                        f.text
-                            .get(span.start..span.end)
-                            .unwrap_or("null")
-                            .to_string()
-                    });
-                    SavedVariable {
-                        kind: "expression".into(),
-                        text: text.unwrap_or_else(|| "null".into()),
-                    }
+                    let text =
+                        wd.sources.get(e.file).map(|f| f.text.get(span.start..span.end).unwrap_or("null").to_string());
+                    SavedVariable { kind: "expression".into(), text: text.unwrap_or_else(|| "null".into()) }
                 }
             };
             (k.clone(), saved)
         })
         .collect();
-    let (lineage, serial) = if p.serial == 0 {
-        (String::new(), 0)
-    } else {
-        (p.lineage.clone(), p.serial)
-    };
+    let (lineage, serial) = if p.serial == 0 { (String::new(), 0) } else { (p.lineage.clone(), p.serial) };
     let saved = SavedPlan {
         format_version: FORMAT_VERSION,
         meshform_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -154,52 +131,36 @@ pub fn save(
         rendered: crate::render::plan(p, &crate::render::Style { color: false }, false),
         plan_json: crate::planjson::plan_json(p, &variables_json(p)),
     };
-    let text = serde_json::to_string_pretty(&saved)
-        .map_err(|e| Diagnostic::error(format!("Cannot encode the plan: {e}")))?;
+    let text =
+        serde_json::to_string_pretty(&saved).map_err(|e| Diagnostic::error(format!("Cannot encode the plan: {e}")))?;
     std::fs::write(path, text).map_err(|e| {
-        Diagnostic::error("Failed to write plan file")
-            .with_detail(format!("{}: {e}", path.display()))
-            .into()
+        Diagnostic::error("Failed to write plan file").with_detail(format!("{}: {e}", path.display())).into()
     })
 }
 
 fn variables_json(p: &Plan) -> serde_json::Map<String, serde_json::Value> {
-    p.variables
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::json!({ "value": v.to_json() })))
-        .collect()
+    p.variables.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "value": v.to_json() }))).collect()
 }
 
 /// What `show FILE` prints: the rendered plan, or with `json` the plan JSON document.
 pub fn show(path: &Path, json: bool) -> Result<String, Diagnostics> {
     let saved = load(path)?;
-    Ok(if json {
-        serde_json::to_string(&saved.plan_json).unwrap_or_default()
-    } else {
-        saved.rendered
-    })
+    Ok(if json { serde_json::to_string(&saved.plan_json).unwrap_or_default() } else { saved.rendered })
 }
 
 /// Reads a plan file as JSON.
 fn read(path: &Path) -> Result<serde_json::Value, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("Failed to read plan file")
-            .with_detail(format!("{}: {e}", path.display()))
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        Diagnostic::error("Invalid plan file")
-            .with_detail(format!("{}: {e}", path.display()))
-            .into()
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::error("Failed to read plan file").with_detail(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Diagnostic::error("Invalid plan file").with_detail(format!("{}: {e}", path.display())).into())
 }
 
 fn load(path: &Path) -> Result<SavedPlan, Diagnostics> {
     let value = read(path)?;
     let saved: SavedPlan = serde_json::from_value(value).map_err(|e| {
-        Diagnostic::error("Invalid plan file").with_detail(format!(
-            "{} is not a meshform plan file: {e}",
-            path.display()
-        ))
+        Diagnostic::error("Invalid plan file")
+            .with_detail(format!("{} is not a meshform plan file: {e}", path.display()))
     })?;
     if saved.format_version > FORMAT_VERSION {
         return Err(Diagnostic::error("Unsupported plan file")
@@ -218,10 +179,9 @@ fn parse_all<T: std::str::FromStr<Err = meshform_engine::addrs::AddrParseError>>
 ) -> Result<Vec<T>, Diagnostics> {
     list.iter()
         .map(|s| {
-            s.parse()
-                .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    Diagnostics::from(Diagnostic::error(e.to_string()))
-                })
+            s.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
+                Diagnostics::from(Diagnostic::error(e.to_string()))
+            })
         })
         .collect()
 }
@@ -246,38 +206,23 @@ pub async fn load_and_replan(
     }
     let (config, _) = wd.load_config()?;
     if config_digest(wd) != saved.config_digest {
-        return Err(
-            Diagnostic::error("Saved plan does not match the configuration")
-                .with_detail("The configuration files changed since the plan was created.")
-                .with_help("run meshform plan again")
-                .into(),
-        );
+        return Err(Diagnostic::error("Saved plan does not match the configuration")
+            .with_detail("The configuration files changed since the plan was created.")
+            .with_help("run meshform plan again")
+            .into());
     }
     let graph = meshform_engine::graph::Graph::build(&config)?;
     let mut vars = BTreeMap::new();
     for (name, v) in saved.variables {
         let raw = if v.kind == "literal" {
-            RawVariable::Literal {
-                text: v.text,
-                origin: "the plan file".into(),
-            }
+            RawVariable::Literal { text: v.text, origin: "the plan file".into() }
         } else {
-            RawVariable::Expr(meshform_engine::config::parse_expression(
-                &wd.sources,
-                "<plan variable>",
-                &v.text,
-            )?)
+            RawVariable::Expr(meshform_engine::config::parse_expression(&wd.sources, "<plan variable>", &v.text)?)
         };
         vars.insert(name, raw);
     }
-    let ctx = Arc::new(crate::workdir::run_context(
-        &wd.dir,
-        config,
-        graph,
-        vars,
-        saved.parallelism.max(1),
-        interrupted,
-    ));
+    let ctx =
+        Arc::new(crate::workdir::run_context(&wd.dir, config, graph, vars, saved.parallelism.max(1), interrupted));
     let opts = PlanOptions {
         mode: saved.mode,
         targets: parse_all(&saved.targets)?,

@@ -19,9 +19,7 @@ fn unknown_json(v: &Value) -> J {
     match v {
         Value::Unknown => J::Bool(true),
         Value::Sensitive(inner) => unknown_json(inner),
-        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-            J::Array(xs.iter().map(unknown_json).collect())
-        }
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => J::Array(xs.iter().map(unknown_json).collect()),
         Value::Map(m) | Value::Object(m) => {
             let inner: Map<String, J> = m
                 .iter()
@@ -40,9 +38,7 @@ fn unknown_json(v: &Value) -> J {
 fn sensitive_json(v: &Value) -> J {
     match v {
         Value::Sensitive(_) => J::Bool(true),
-        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-            J::Array(xs.iter().map(sensitive_json).collect())
-        }
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => J::Array(xs.iter().map(sensitive_json).collect()),
         Value::Map(m) | Value::Object(m) => {
             let inner: Map<String, J> = m
                 .iter()
@@ -81,44 +77,22 @@ fn resource_change(c: &ResourceChange) -> J {
     if !a.module.is_root() {
         o.insert("module_address".into(), json!(a.module.to_string()));
     }
-    o.insert(
-        "mode".into(),
-        json!(if a.resource.mode == ResourceMode::Data {
-            "data"
-        } else {
-            "managed"
-        }),
-    );
+    o.insert("mode".into(), json!(if a.resource.mode == ResourceMode::Data { "data" } else { "managed" }));
     o.insert("type".into(), json!(a.resource.type_name));
     o.insert("name".into(), json!(a.resource.name));
     if a.key != InstanceKey::None {
         o.insert("index".into(), a.key.to_value().to_json());
     }
-    o.insert(
-        "provider_name".into(),
-        json!(format!("meshform.io/builtin/{}", c.provider)),
-    );
+    o.insert("provider_name".into(), json!(format!("meshform.io/builtin/{}", c.provider)));
     let mut change = Map::new();
     change.insert("actions".into(), json!(c.action.json_actions()));
     change.insert("before".into(), opt(c.before.as_ref(), known_json, J::Null));
     change.insert("after".into(), opt(c.after.as_ref(), known_json, J::Null));
-    change.insert(
-        "after_unknown".into(),
-        opt(c.after.as_ref(), unknown_json, J::Object(Map::new())),
-    );
-    change.insert(
-        "before_sensitive".into(),
-        opt(c.before.as_ref(), sensitive_json, J::Bool(false)),
-    );
-    change.insert(
-        "after_sensitive".into(),
-        opt(c.after.as_ref(), sensitive_json, J::Bool(false)),
-    );
+    change.insert("after_unknown".into(), opt(c.after.as_ref(), unknown_json, J::Object(Map::new())));
+    change.insert("before_sensitive".into(), opt(c.before.as_ref(), sensitive_json, J::Bool(false)));
+    change.insert("after_sensitive".into(), opt(c.after.as_ref(), sensitive_json, J::Bool(false)));
     if let Some(ChangeReason::AttributesForceReplace(attrs)) = &c.reason {
-        change.insert(
-            "replace_paths".into(),
-            json!(attrs.iter().map(|a| vec![a]).collect::<Vec<_>>()),
-        );
+        change.insert("replace_paths".into(), json!(attrs.iter().map(|a| vec![a]).collect::<Vec<_>>()));
     }
     o.insert("change".into(), J::Object(change));
     if let Some(r) = action_reason(c) {
@@ -129,12 +103,8 @@ fn resource_change(c: &ResourceChange) -> J {
 
 /// The plan as Terraform's plan JSON document.
 pub fn plan_json(p: &Plan, variables: &Map<String, J>) -> J {
-    let resource_changes: Vec<J> = p
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::Read || c.after.is_some())
-        .map(resource_change)
-        .collect();
+    let resource_changes: Vec<J> =
+        p.changes.iter().filter(|c| c.action != Action::Read || c.after.is_some()).map(resource_change).collect();
     let output_changes: Map<String, J> = p
         .outputs
         .iter()

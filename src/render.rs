@@ -15,11 +15,7 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
     pub fn bold(&self, s: &str) -> String {
         self.paint("1", s)
@@ -69,13 +65,7 @@ struct Renderer<'a> {
 
 impl Renderer<'_> {
     fn line(&mut self, indent: usize, sym: &str, text: &str) {
-        let _ = writeln!(
-            self.out,
-            "{}{} {}",
-            " ".repeat(indent),
-            self.style.symbol(sym),
-            text
-        );
+        let _ = writeln!(self.out, "{}{} {}", " ".repeat(indent), self.style.symbol(sym), text);
     }
 
     fn plain(&mut self, indent: usize, text: &str) {
@@ -99,11 +89,7 @@ impl Renderer<'_> {
             Value::Map(m) | Value::Object(m) => {
                 let is_map = matches!(v, Value::Map(_));
                 self.line(indent, sym, &format!("{prefix}{{"));
-                let width = m
-                    .keys()
-                    .map(|k| key_text(k, is_map).len())
-                    .max()
-                    .unwrap_or(0);
+                let width = m.keys().map(|k| key_text(k, is_map).len()).max().unwrap_or(0);
                 for (k, x) in m {
                     let key = format!("{:width$} = ", key_text(k, is_map));
                     self.value(indent + 4, sym, &key, x, "");
@@ -116,18 +102,13 @@ impl Renderer<'_> {
 
     /// An attribute that changed from `before` to `after`.
     fn diff(&mut self, indent: usize, key: &str, before: &Value, after: &Value, note: &str) {
-        if let (Some(b), Some(a)) = (
-            before.as_map().filter(|_| !before.is_sensitive()),
-            after.as_map().filter(|_| !after.is_sensitive()),
-        ) {
+        if let (Some(b), Some(a)) =
+            (before.as_map().filter(|_| !before.is_sensitive()), after.as_map().filter(|_| !after.is_sensitive()))
+        {
             let is_map = matches!(after, Value::Map(_));
             self.line(indent, "~", &format!("{key}{{{note}"));
             let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-            let width = keys
-                .iter()
-                .map(|k| key_text(k, is_map).len())
-                .max()
-                .unwrap_or(0);
+            let width = keys.iter().map(|k| key_text(k, is_map).len()).max().unwrap_or(0);
             let mut hidden = 0;
             for k in keys {
                 let name = format!("{:width$} = ", key_text(k, is_map));
@@ -142,10 +123,7 @@ impl Renderer<'_> {
             if hidden > 0 {
                 self.plain(
                     indent + 6,
-                    &format!(
-                        "# ({hidden} unchanged {} hidden)",
-                        plural(hidden, "element", "elements")
-                    ),
+                    &format!("# ({hidden} unchanged {} hidden)", plural(hidden, "element", "elements")),
                 );
             }
             self.plain(indent + 2, "}");
@@ -167,11 +145,7 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn key_text(k: &str, is_map: bool) -> String {
-    if is_map || !is_ident(k) {
-        quote(k)
-    } else {
-        k.to_string()
-    }
+    if is_map || !is_ident(k) { quote(k) } else { k.to_string() }
 }
 
 fn header(c: &ResourceChange) -> (String, &'static str) {
@@ -180,20 +154,12 @@ fn header(c: &ResourceChange) -> (String, &'static str) {
         (Action::Create, _) => (format!("# {a} will be created"), "+"),
         (Action::Read, _) => (format!("# {a} will be read during apply"), "<="),
         (Action::Update, _) => (format!("# {a} will be updated in-place"), "~"),
-        (
-            Action::DeleteThenCreate | Action::CreateThenDelete,
-            Some(ChangeReason::ReplaceRequested),
-        ) => (
-            format!("# {a} will be replaced, as requested"),
-            replace_symbol(c.action),
-        ),
-        (
-            Action::DeleteThenCreate | Action::CreateThenDelete,
-            Some(ChangeReason::ReplaceTriggeredBy(_)),
-        ) => (
-            format!("# {a} will be replaced due to changes in replace_triggered_by"),
-            replace_symbol(c.action),
-        ),
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Some(ChangeReason::ReplaceRequested)) => {
+            (format!("# {a} will be replaced, as requested"), replace_symbol(c.action))
+        }
+        (Action::DeleteThenCreate | Action::CreateThenDelete, Some(ChangeReason::ReplaceTriggeredBy(_))) => {
+            (format!("# {a} will be replaced due to changes in replace_triggered_by"), replace_symbol(c.action))
+        }
         (Action::DeleteThenCreate | Action::CreateThenDelete, _) => {
             (format!("# {a} must be replaced"), replace_symbol(c.action))
         }
@@ -203,11 +169,7 @@ fn header(c: &ResourceChange) -> (String, &'static str) {
 }
 
 fn replace_symbol(a: Action) -> &'static str {
-    if a == Action::CreateThenDelete {
-        "+/-"
-    } else {
-        "-/+"
-    }
+    if a == Action::CreateThenDelete { "+/-" } else { "-/+" }
 }
 
 fn delete_reason(c: &ResourceChange) -> Option<String> {
@@ -232,28 +194,13 @@ fn delete_reason(c: &ResourceChange) -> Option<String> {
 /// One resource change as Terraform shows it.
 pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
     let (head, sym) = header(c);
-    let mut r = Renderer {
-        out: String::new(),
-        style,
-    };
+    let mut r = Renderer { out: String::new(), style };
     r.plain(2, &style.bold(&head));
     if let Some(reason) = delete_reason(c) {
         r.plain(2, &reason);
     }
-    let mode = if c.addr.resource.mode == meshform_engine::addrs::ResourceMode::Data {
-        "data"
-    } else {
-        "resource"
-    };
-    r.line(
-        2,
-        sym,
-        &format!(
-            "{mode} {} {} {{",
-            quote(&c.addr.resource.type_name),
-            quote(&c.addr.resource.name)
-        ),
-    );
+    let mode = if c.addr.resource.mode == meshform_engine::addrs::ResourceMode::Data { "data" } else { "resource" };
+    r.line(2, sym, &format!("{mode} {} {} {{", quote(&c.addr.resource.type_name), quote(&c.addr.resource.name)));
     let empty = std::collections::BTreeMap::new();
     let before = c.before.as_ref().and_then(Value::as_map).unwrap_or(&empty);
     let after = c.after.as_ref().and_then(Value::as_map).unwrap_or(&empty);
@@ -267,29 +214,19 @@ pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
         .filter(|k| match c.action {
             Action::Create | Action::Read => after.get(*k).is_some_and(|v| !v.is_null()),
             Action::Delete => before.get(*k).is_some_and(|v| !v.is_null()),
-            _ => {
-                !(before.get(*k).is_none_or(Value::is_null)
-                    && after.get(*k).is_none_or(Value::is_null))
-            }
+            _ => !(before.get(*k).is_none_or(Value::is_null) && after.get(*k).is_none_or(Value::is_null)),
         })
         .collect();
     let width = shown.iter().map(|k| k.len()).max().unwrap_or(0);
     let mut hidden = 0;
     for k in shown {
         let key = format!("{k:width$} = ");
-        let note = if forcing.contains(k) {
-            " # forces replacement"
-        } else {
-            ""
-        };
+        let note = if forcing.contains(k) { " # forces replacement" } else { "" };
         match c.action {
             Action::Create | Action::Read => r.value(6, "+", &key, &after[k], ""),
             Action::Delete => r.value(6, "-", &key, &before[k], " -> null"),
             _ => {
-                let (b, a) = (
-                    before.get(k).unwrap_or(&Value::Null),
-                    after.get(k).unwrap_or(&Value::Null),
-                );
+                let (b, a) = (before.get(k).unwrap_or(&Value::Null), after.get(k).unwrap_or(&Value::Null));
                 if b == a && a.is_wholly_known() {
                     match inline(a).filter(|_| k == "id" || k == "name") {
                         Some(text) => r.plain(8, &format!("{key}{text}")),
@@ -306,13 +243,7 @@ pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
         }
     }
     if hidden > 0 {
-        r.plain(
-            8,
-            &format!(
-                "# ({hidden} unchanged {} hidden)",
-                plural(hidden, "attribute", "attributes")
-            ),
-        );
+        r.plain(8, &format!("# ({hidden} unchanged {} hidden)", plural(hidden, "attribute", "attributes")));
     }
     r.plain(4, "}");
     r.out
@@ -321,11 +252,7 @@ pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
 /// The whole plan: changes, summary line, output changes.
 pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
     let mut out = String::new();
-    let changes: Vec<&ResourceChange> = p
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changes: Vec<&ResourceChange> = p.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     let outputs: Vec<&OutputChange> = p.outputs.iter().filter(|o| o.is_change()).collect();
     if changes.is_empty() {
         if outputs.is_empty() {
@@ -363,18 +290,11 @@ pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
     }
     if !outputs.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
-        let mut r = Renderer {
-            out: String::new(),
-            style,
-        };
+        let mut r = Renderer { out: String::new(), style };
         for o in outputs {
             let key = format!("{} = ", o.name);
             let hide = |v: &Value| {
-                if o.sensitive {
-                    Value::Sensitive(Box::new(Value::Null))
-                } else {
-                    v.clone()
-                }
+                if o.sensitive { Value::Sensitive(Box::new(Value::Null)) } else { v.clone() }
             };
             match (&o.before, &o.after) {
                 (None, Some(a)) => r.value(2, "+", &key, &hide(a), ""),
@@ -399,11 +319,7 @@ fn write_hcl(out: &mut String, v: &Value, indent: usize) {
     let pad = " ".repeat(indent + 2);
     match v {
         Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if !xs.is_empty() => {
-            let kind = if matches!(v, Value::Set(_)) {
-                "toset("
-            } else {
-                ""
-            };
+            let kind = if matches!(v, Value::Set(_)) { "toset(" } else { "" };
             out.push_str(kind);
             out.push_str("[\n");
             for x in xs {

@@ -24,10 +24,7 @@ pub struct Workdir {
 
 impl Workdir {
     pub fn new(dir: PathBuf) -> Workdir {
-        Workdir {
-            dir,
-            sources: SourceMap::new(),
-        }
+        Workdir { dir, sources: SourceMap::new() }
     }
 
     /// Loads the module tree rooted here.
@@ -72,21 +69,13 @@ impl Workdir {
                 {
                     vars.insert(
                         name.to_string(),
-                        RawVariable::Literal {
-                            text: v,
-                            origin: format!("{origin} variable {k}"),
-                        },
+                        RawVariable::Literal { text: v, origin: format!("{origin} variable {k}") },
                     );
                 }
             }
         }
         let mut files: Vec<PathBuf> = Vec::new();
-        for name in [
-            "terraform.tfvars",
-            "terraform.tfvars.hcl",
-            "meshform.tfvars",
-            "meshform.tfvars.hcl",
-        ] {
+        for name in ["terraform.tfvars", "terraform.tfvars.hcl", "meshform.tfvars", "meshform.tfvars.hcl"] {
             let p = self.dir.join(name);
             if p.is_file() {
                 files.push(p);
@@ -97,10 +86,7 @@ impl Workdir {
                 rd.filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| {
-                        let n = p
-                            .file_name()
-                            .map(|n| n.to_string_lossy().to_string())
-                            .unwrap_or_default();
+                        let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                         n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
                     })
                     .collect()
@@ -108,13 +94,7 @@ impl Workdir {
             .unwrap_or_default();
         auto.sort();
         files.extend(auto);
-        files.extend(args.var_files.iter().map(|f| {
-            if f.is_absolute() {
-                f.clone()
-            } else {
-                self.dir.join(f)
-            }
-        }));
+        files.extend(args.var_files.iter().map(|f| if f.is_absolute() { f.clone() } else { self.dir.join(f) }));
         for f in files {
             self.read_var_file(&f, config, &mut vars, &mut diags);
         }
@@ -140,17 +120,10 @@ impl Workdir {
             }
             vars.insert(
                 name.to_string(),
-                RawVariable::Literal {
-                    text: value.to_string(),
-                    origin: format!("-var {name}=..."),
-                },
+                RawVariable::Literal { text: value.to_string(), origin: format!("-var {name}=...") },
             );
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok((vars, diags))
-        }
+        if diags.has_errors() { Err(diags) } else { Ok((vars, diags)) }
     }
 
     fn read_var_file(
@@ -164,8 +137,7 @@ impl Workdir {
             Ok(t) => t,
             Err(e) => {
                 diags.push(
-                    Diagnostic::error("Failed to read variables file")
-                        .with_detail(format!("{}: {e}", path.display())),
+                    Diagnostic::error("Failed to read variables file").with_detail(format!("{}: {e}", path.display())),
                 );
                 return;
             }
@@ -193,13 +165,7 @@ impl Workdir {
                         );
                         continue;
                     }
-                    vars.insert(
-                        name.to_string(),
-                        RawVariable::Expr(Expr {
-                            file,
-                            expr: Arc::new(a.value.clone()),
-                        }),
-                    );
+                    vars.insert(name.to_string(), RawVariable::Expr(Expr { file, expr: Arc::new(a.value.clone()) }));
                 }
                 hcl_edit::structure::Structure::Block(b) => {
                     diags.push(
@@ -216,10 +182,7 @@ impl Workdir {
 /// The providers meshform ships.
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
-    r.register(
-        meshform_provider_builtin::NAME,
-        meshform_provider_builtin::factory,
-    );
+    r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
     r
 }
 
@@ -233,10 +196,8 @@ pub fn run_context(
     interrupted: Arc<AtomicBool>,
 ) -> RunContext {
     let registry = registry();
-    let providers: BTreeMap<String, Arc<dyn Provider>> = registry
-        .names()
-        .filter_map(|n| registry.factory(n).map(|f| (n.to_string(), f())))
-        .collect();
+    let providers: BTreeMap<String, Arc<dyn Provider>> =
+        registry.names().filter_map(|n| registry.factory(n).map(|f| (n.to_string(), f()))).collect();
     RunContext {
         config: Arc::new(config),
         graph,

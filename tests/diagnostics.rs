@@ -8,10 +8,7 @@ use common::Workspace;
 /// A workspace with one applied resource, so there is a state to keep intact.
 fn applied() -> Workspace {
     let ws = Workspace::new();
-    ws.write(
-        "main.tf",
-        "resource \"terraform_data\" \"keep\" {\n  input = \"x\"\n}\n",
-    );
+    ws.write("main.tf", "resource \"terraform_data\" \"keep\" {\n  input = \"x\"\n}\n");
     ws.run(&["apply", "-auto-approve"]).ok();
     ws
 }
@@ -22,18 +19,10 @@ fn plan_fails(ws: &Workspace, args: &[&str]) -> String {
     let mut all = vec!["plan", "-input=false"];
     all.extend_from_slice(args);
     let r = ws.run(&all);
-    assert_eq!(
-        r.code, 1,
-        "expected failure\nstdout:\n{}\nstderr:\n{}",
-        r.stdout, r.stderr
-    );
+    assert_eq!(r.code, 1, "expected failure\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let apply = ws.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(apply.code, 1);
-    assert_eq!(
-        std::fs::read(ws.state_path()).expect("state"),
-        before,
-        "state changed"
-    );
+    assert_eq!(std::fs::read(ws.state_path()).expect("state"), before, "state changed");
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(!r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
     r.stderr
@@ -42,10 +31,7 @@ fn plan_fails(ws: &Workspace, args: &[&str]) -> String {
 #[test]
 fn syntax_error_points_at_file_and_line() {
     let ws = applied();
-    ws.write(
-        "broken.tf",
-        "resource \"terraform_data\" \"b\" {\n  input = [1, 2\n}\n",
-    );
+    ws.write("broken.tf", "resource \"terraform_data\" \"b\" {\n  input = [1, 2\n}\n");
     let err = plan_fails(&ws, &[]);
     assert!(err.contains("broken.tf:3"), "{err}");
     insta::assert_snapshot!(err);
@@ -68,10 +54,7 @@ fn cycle_names_every_member() {
 #[test]
 fn undeclared_reference_suggests_the_close_name() {
     let ws = applied();
-    ws.write(
-        "vars.tf",
-        "variable \"workers\" {\n  default = 2\n}\noutput \"w\" {\n  value = var.worker\n}\n",
-    );
+    ws.write("vars.tf", "variable \"workers\" {\n  default = 2\n}\noutput \"w\" {\n  value = var.worker\n}\n");
     let err = plan_fails(&ws, &[]);
     assert!(err.contains("vars.tf:5"), "{err}");
     assert!(err.contains("did you mean var.workers?"), "{err}");
@@ -81,10 +64,7 @@ fn undeclared_reference_suggests_the_close_name() {
 #[test]
 fn wrong_type_for_var_is_refused() {
     let ws = applied();
-    ws.write(
-        "vars.tf",
-        "variable \"n\" {\n  type = number\n}\noutput \"n\" {\n  value = var.n\n}\n",
-    );
+    ws.write("vars.tf", "variable \"n\" {\n  type = number\n}\noutput \"n\" {\n  value = var.n\n}\n");
     let err = plan_fails(&ws, &["-var", "n=many"]);
     assert!(err.contains("Invalid value for variable"), "{err}");
     assert!(err.contains("vars.tf:1"), "{err}");
@@ -94,10 +74,7 @@ fn wrong_type_for_var_is_refused() {
 #[test]
 fn function_error_points_at_the_call() {
     let ws = applied();
-    ws.write(
-        "net.tf",
-        "output \"subnet\" {\n  value = cidrsubnet(\"10.0.0.0/8\", 30, 1)\n}\n",
-    );
+    ws.write("net.tf", "output \"subnet\" {\n  value = cidrsubnet(\"10.0.0.0/8\", 30, 1)\n}\n");
     let err = plan_fails(&ws, &[]);
     assert!(err.contains("net.tf:2"), "{err}");
     assert!(err.contains("cidrsubnet"), "{err}");
@@ -127,8 +104,5 @@ fn newer_state_format_is_refused() {
     let r = ws.run(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("newer"), "{}", r.stderr);
-    assert_eq!(
-        std::fs::read_to_string(ws.state_path()).expect("state"),
-        text
-    );
+    assert_eq!(std::fs::read_to_string(ws.state_path()).expect("state"), text);
 }

@@ -61,10 +61,7 @@ impl ModuleInstance {
 
     pub fn child(&self, name: &str, key: InstanceKey) -> ModuleInstance {
         let mut steps = self.0.clone();
-        steps.push(ModuleStep {
-            name: name.to_string(),
-            key,
-        });
+        steps.push(ModuleStep { name: name.to_string(), key });
         ModuleInstance(steps)
     }
 
@@ -124,11 +121,7 @@ pub struct AbsResource {
 
 impl AbsResource {
     pub fn instance(&self, key: InstanceKey) -> ResourceInstanceAddr {
-        ResourceInstanceAddr {
-            module: self.module.clone(),
-            resource: self.resource.clone(),
-            key,
-        }
+        ResourceInstanceAddr { module: self.module.clone(), resource: self.resource.clone(), key }
     }
 }
 
@@ -151,10 +144,7 @@ pub struct ResourceInstanceAddr {
 
 impl ResourceInstanceAddr {
     pub fn resource(&self) -> AbsResource {
-        AbsResource {
-            module: self.module.clone(),
-            resource: self.resource.clone(),
-        }
+        AbsResource { module: self.module.clone(), resource: self.resource.clone() }
     }
 }
 
@@ -217,10 +207,9 @@ impl std::str::FromStr for ResourceInstanceAddr {
         match s.parse::<Target>()? {
             Target::Instance(i) => Ok(i),
             Target::Resource(r) => Ok(r.instance(InstanceKey::None)),
-            Target::Module(_) => Err(AddrParseError {
-                input: s.to_string(),
-                message: "a module is not a resource instance".into(),
-            }),
+            Target::Module(_) => {
+                Err(AddrParseError { input: s.to_string(), message: "a module is not a resource instance".into() })
+            }
         }
     }
 }
@@ -232,10 +221,7 @@ struct AddrParser<'a> {
 
 impl<'a> AddrParser<'a> {
     fn err(&self, message: impl Into<String>) -> AddrParseError {
-        AddrParseError {
-            input: self.input.to_string(),
-            message: message.into(),
-        }
+        AddrParseError { input: self.input.to_string(), message: message.into() }
     }
 
     fn target(mut self) -> Result<Target, AddrParseError> {
@@ -262,34 +248,21 @@ impl<'a> AddrParser<'a> {
                     };
                     self.dot()?;
                     let rname = self.ident()?;
-                    let resource = ResourceAddr {
-                        mode,
-                        type_name: type_name.to_string(),
-                        name: rname.to_string(),
-                    };
+                    let resource = ResourceAddr { mode, type_name: type_name.to_string(), name: rname.to_string() };
                     let has_key = self.rest.starts_with('[');
                     let key = self.key()?;
                     if !self.rest.is_empty() {
-                        return Err(
-                            self.err(format!("unexpected {:?} after the resource", self.rest))
-                        );
+                        return Err(self.err(format!("unexpected {:?} after the resource", self.rest)));
                     }
                     let abs = AbsResource { module, resource };
-                    return Ok(if has_key {
-                        Target::Instance(abs.instance(key))
-                    } else {
-                        Target::Resource(abs)
-                    });
+                    return Ok(if has_key { Target::Instance(abs.instance(key)) } else { Target::Resource(abs) });
                 }
             }
         }
     }
 
     fn ident(&mut self) -> Result<&'a str, AddrParseError> {
-        let end = self
-            .rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(self.rest.len());
+        let end = self.rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(self.rest.len());
         if end == 0 {
             return Err(self.err("expected a name"));
         }
@@ -325,12 +298,9 @@ impl<'a> AddrParser<'a> {
                 .map(|(i, _)| i)
                 .ok_or_else(|| self.err("unterminated string key"))?;
             let literal = &inner[..end + 2];
-            let key: String =
-                serde_json::from_str(literal).map_err(|_| self.err("invalid string key"))?;
+            let key: String = serde_json::from_str(literal).map_err(|_| self.err("invalid string key"))?;
             let after = &after_quote[end + 1..];
-            self.rest = after
-                .strip_prefix(']')
-                .ok_or_else(|| self.err("expected \"]\""))?;
+            self.rest = after.strip_prefix(']').ok_or_else(|| self.err("expected \"]\""))?;
             return Ok(InstanceKey::Str(key));
         }
         let close = inner.find(']').ok_or_else(|| self.err("expected \"]\""))?;

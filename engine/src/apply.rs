@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use petgraph::graph::NodeIndex;
 use tokio::sync::Semaphore;
 
-use crate::addrs::{
-    AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode,
-};
+use crate::addrs::{AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode};
 use crate::config::Resource;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::Value;
@@ -24,27 +22,15 @@ use crate::walk::{self, InstanceNames, NodeFuture, RunContext, Values};
 
 /// Receives each finished instance as soon as it finishes (the state journal).
 pub trait StateRecorder: Send + Sync {
-    fn record_set(
-        &self,
-        addr: &ResourceInstanceAddr,
-        instance: &ResourceInstanceState,
-    ) -> Result<(), Diagnostic>;
+    fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic>;
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic>;
 }
 
 /// Progress of an apply, for the CLI to show.
 #[derive(Clone, Debug)]
 pub enum ApplyEvent {
-    Started {
-        addr: ResourceInstanceAddr,
-        action: Action,
-    },
-    Finished {
-        addr: ResourceInstanceAddr,
-        action: Action,
-        elapsed: std::time::Duration,
-        id: Option<String>,
-    },
+    Started { addr: ResourceInstanceAddr, action: Action },
+    Finished { addr: ResourceInstanceAddr, action: Action, elapsed: std::time::Duration, id: Option<String> },
 }
 
 /// Receives progress events; called from many tasks at once.
@@ -110,14 +96,8 @@ pub async fn apply(
             }
         }
     }
-    state
-        .resources
-        .retain(|a, _| a.resource.mode == ResourceMode::Managed);
-    let changes = plan
-        .changes
-        .iter()
-        .map(|c| (c.addr.clone(), c.clone()))
-        .collect();
+    state.resources.retain(|a, _| a.resource.mode == ResourceMode::Managed);
+    let changes = plan.changes.iter().map(|c| (c.addr.clone(), c.clone())).collect();
     let walk = Arc::new(ApplyWalk {
         calls: Semaphore::new(ctx.parallelism.max(1)),
         ctx,
@@ -129,14 +109,10 @@ pub async fn apply(
         counts: Mutex::new(ApplyCounts::default()),
         plan,
     });
-    let mut diags = walk
-        .clone()
-        .delete_phase(|c| c.action == Action::Delete || c.action == Action::DeleteThenCreate)
-        .await;
+    let mut diags =
+        walk.clone().delete_phase(|c| c.action == Action::Delete || c.action == Action::DeleteThenCreate).await;
     if !diags.has_errors() && walk.plan.mode == PlanMode::Normal {
-        walk::write(&walk.values)
-            .modules
-            .insert(Vec::new(), vec![ModuleInstance::root()]);
+        walk::write(&walk.values).modules.insert(Vec::new(), vec![ModuleInstance::root()]);
         let w = walk.clone();
         diags.extend(
             walk::walk_graph(&walk.ctx.graph, move |i| -> NodeFuture {
@@ -145,11 +121,7 @@ pub async fn apply(
             })
             .await,
         );
-        diags.extend(
-            walk.clone()
-                .delete_phase(|c| c.action == Action::CreateThenDelete)
-                .await,
-        );
+        diags.extend(walk.clone().delete_phase(|c| c.action == Action::CreateThenDelete).await);
     }
     if walk.plan.mode == PlanMode::Destroy {
         lock(&walk.state).outputs.clear();
@@ -158,11 +130,7 @@ pub async fn apply(
     }
     let state = lock(&walk.state).clone();
     let counts = *lock(&walk.counts);
-    ApplyOutcome {
-        state,
-        diagnostics: diags,
-        counts,
-    }
+    ApplyOutcome { state, diagnostics: diags, counts }
 }
 
 impl ApplyWalk {
@@ -180,13 +148,7 @@ impl ApplyWalk {
         state.outputs.clear();
         for (name, o) in &self.ctx.config.outputs {
             if let Some(v) = values.outputs.get(&(ModuleInstance::root(), name.clone())) {
-                state.outputs.insert(
-                    name.clone(),
-                    OutputState {
-                        value: v.clone(),
-                        sensitive: o.sensitive,
-                    },
-                );
+                state.outputs.insert(name.clone(), OutputState { value: v.clone(), sensitive: o.sensitive });
             }
         }
     }
@@ -198,26 +160,15 @@ impl ApplyWalk {
         let Some(res) = module.resources.get(addr) else {
             return Ok(());
         };
-        let instances = walk::read(&self.values)
-            .modules
-            .get(&node.module)
-            .cloned()
-            .unwrap_or_default();
+        let instances = walk::read(&self.values).modules.get(&node.module).cloned().unwrap_or_default();
         let mut diags = Diagnostics::new();
         for inst in instances {
-            let abs = AbsResource {
-                module: inst,
-                resource: addr.clone(),
-            };
+            let abs = AbsResource { module: inst, resource: addr.clone() };
             if let Err(d) = self.apply_resource_in(module, res, &abs).await {
                 diags.extend(d);
             }
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(())
-        }
+        if diags.has_errors() { Err(diags) } else { Ok(()) }
     }
 
     async fn apply_resource_in(
@@ -232,10 +183,7 @@ impl ApplyWalk {
             walk::expansion(res.count.as_ref(), res.for_each.as_ref(), &s)
                 .map_err(|d| d.with_address(abs.to_string()))?
         };
-        let (_, provider) = self
-            .ctx
-            .provider_for(&abs.resource.type_name)
-            .map_err(|d| d.with_span(res.span))?;
+        let (_, provider) = self.ctx.provider_for(&abs.resource.type_name).map_err(|d| d.with_span(res.span))?;
         let mut tasks = Vec::new();
         for key in exp.keys() {
             let addr = abs.instance(key.clone());
@@ -259,14 +207,8 @@ impl ApplyWalk {
                 }
             }
         }
-        walk::write(&self.values)
-            .resources
-            .insert(abs.clone(), exp.collect(instance_values));
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(())
-        }
+        walk::write(&self.values).resources.insert(abs.clone(), exp.collect(instance_values));
+        if diags.has_errors() { Err(diags) } else { Ok(()) }
     }
 
     /// Applies one instance's planned change; returns the value references now see.
@@ -285,11 +227,7 @@ impl ApplyWalk {
         };
         match change.action {
             Action::NoOp => {
-                return Ok(change
-                    .after
-                    .clone()
-                    .or(recorded.map(|r| r.value))
-                    .unwrap_or(Value::Null));
+                return Ok(change.after.clone().or(recorded.map(|r| r.value)).unwrap_or(Value::Null));
             }
             Action::Delete => return Ok(Value::Null),
             _ => {}
@@ -308,20 +246,14 @@ impl ApplyWalk {
                 ResourceMode::Data => schema.data_sources.get(&addr.resource.type_name),
             };
             let Some(schema) = schema else {
-                return Err(
-                    Diagnostic::error("Unsupported resource type").with_address(addr.to_string())
-                );
+                return Err(Diagnostic::error("Unsupported resource type").with_address(addr.to_string()));
             };
-            walk::eval_body(&res.body, schema, &s)
-                .map_err(|d| first_error(d).with_address(addr.to_string()))?
+            walk::eval_body(&res.body, schema, &s).map_err(|d| first_error(d).with_address(addr.to_string()))?
         };
         let (plain_config, _) = config.clone().unmark_deep();
         let _permit = self.calls.acquire().await;
         let started = std::time::Instant::now();
-        self.observer.event(ApplyEvent::Started {
-            addr: addr.clone(),
-            action: change.action,
-        });
+        self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: change.action });
         if change.action == Action::Read {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain_config)
@@ -336,11 +268,7 @@ impl ApplyWalk {
             _ => None,
         };
         let planned = provider
-            .plan(PlanRequest {
-                type_name: &addr.resource.type_name,
-                prior: prior.as_ref(),
-                config: &plain_config,
-            })
+            .plan(PlanRequest { type_name: &addr.resource.type_name, prior: prior.as_ref(), config: &plain_config })
             .await
             .map_err(|e| provider_error("Provider failed to plan", e, &addr))?;
         let new = provider
@@ -357,10 +285,7 @@ impl ApplyWalk {
             addr: addr.clone(),
             action: change.action,
             elapsed: started.elapsed(),
-            id: new
-                .get_attr("id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            id: new.get_attr("id").and_then(Value::as_str).map(str::to_string),
         });
         let instance = ResourceInstanceState {
             provider: change.provider.clone(),
@@ -382,9 +307,7 @@ impl ApplyWalk {
         {
             let mut counts = lock(&self.counts);
             match action {
-                Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
-                    if instance.is_some() =>
-                {
+                Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete if instance.is_some() => {
                     counts.added += 1
                 }
                 Action::Update => counts.changed += 1,
@@ -408,29 +331,17 @@ impl ApplyWalk {
 
     /// Deletes the selected instances, each only after every selected instance that
     /// depends on it is gone.
-    async fn delete_phase(
-        self: Arc<Self>,
-        select: impl Fn(&ResourceChange) -> bool,
-    ) -> Diagnostics {
-        let selected: Vec<ResourceChange> = self
-            .plan
-            .changes
-            .iter()
-            .filter(|c| select(c))
-            .cloned()
-            .collect();
+    async fn delete_phase(self: Arc<Self>, select: impl Fn(&ResourceChange) -> bool) -> Diagnostics {
+        let selected: Vec<ResourceChange> = self.plan.changes.iter().filter(|c| select(c)).cloned().collect();
         if selected.is_empty() {
             return Diagnostics::new();
         }
         // blockers[x] = how many selected instances depend on x and are not deleted yet.
         let by_resource: HashMap<AbsResource, Vec<usize>> =
-            selected
-                .iter()
-                .enumerate()
-                .fold(HashMap::new(), |mut m, (i, c)| {
-                    m.entry(c.addr.resource()).or_insert_with(Vec::new).push(i);
-                    m
-                });
+            selected.iter().enumerate().fold(HashMap::new(), |mut m, (i, c)| {
+                m.entry(c.addr.resource()).or_insert_with(Vec::new).push(i);
+                m
+            });
         let mut blockers = vec![0usize; selected.len()];
         let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); selected.len()];
         for (i, c) in selected.iter().enumerate() {
@@ -478,19 +389,14 @@ impl ApplyWalk {
                 .with_detail("Not started: meshform was interrupted.")
                 .with_address(addr.to_string()));
         }
-        let (_, provider) = self
-            .ctx
-            .provider_for(&addr.resource.type_name)
-            .map_err(|d| d.with_address(addr.to_string()))?;
+        let (_, provider) =
+            self.ctx.provider_for(&addr.resource.type_name).map_err(|d| d.with_address(addr.to_string()))?;
         let prior = change.before.clone().map(|v| v.unmark_deep().0);
         let Some(prior) = prior else { return Ok(()) };
         let started = std::time::Instant::now();
         {
             let _permit = self.calls.acquire().await;
-            self.observer.event(ApplyEvent::Started {
-                addr: addr.clone(),
-                action: Action::Delete,
-            });
+            self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: Action::Delete });
             provider
                 .apply(ApplyRequest {
                     type_name: &addr.resource.type_name,
@@ -516,18 +422,12 @@ impl ApplyWalk {
     }
 }
 
-fn provider_error(
-    summary: &str,
-    e: crate::provider::ProviderError,
-    addr: &ResourceInstanceAddr,
-) -> Diagnostic {
+fn provider_error(summary: &str, e: crate::provider::ProviderError, addr: &ResourceInstanceAddr) -> Diagnostic {
     let detail = match &e.code {
         Some(code) => format!("{} ({code})", e.message),
         None => e.message,
     };
-    Diagnostic::error(summary)
-        .with_detail(detail)
-        .with_address(addr.to_string())
+    Diagnostic::error(summary).with_detail(detail).with_address(addr.to_string())
 }
 
 fn first_error(d: Diagnostics) -> Diagnostic {
@@ -552,11 +452,7 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
                 remaining -= 1;
             }
         }
-        if remaining == 0 {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+        if remaining == 0 { Poll::Ready(()) } else { Poll::Pending }
     })
     .await;
     outputs.into_iter().flatten().collect()

@@ -19,11 +19,7 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, range: std::ops::Range<usize>) -> Span {
-        Span {
-            file,
-            start: range.start,
-            end: range.end,
-        }
+        Span { file, start: range.start, end: range.end }
     }
 
     /// Span from an optional hcl-edit range; an absent range gives an empty span at 0.
@@ -36,11 +32,7 @@ impl Span {
         if self.file != other.file {
             return self;
         }
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -66,11 +58,7 @@ impl SourceMap {
 
     pub fn add(&self, name: impl Into<String>, path: &Path, text: impl Into<Arc<str>>) -> FileId {
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
-        files.push(SourceFile {
-            name: name.into(),
-            path: path.to_path_buf(),
-            text: text.into(),
-        });
+        files.push(SourceFile { name: name.into(), path: path.to_path_buf(), text: text.into() });
         FileId((files.len() - 1) as u32)
     }
 
@@ -127,10 +115,7 @@ impl Diagnostic {
     }
 
     pub fn warning(summary: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(summary)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary) }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Diagnostic {
@@ -215,11 +200,7 @@ impl Diagnostics {
 
     /// `Err(self)` when any error is present, so `?` can stop a stage.
     pub fn into_result(self) -> Result<Diagnostics, Diagnostics> {
-        if self.has_errors() {
-            Err(self)
-        } else {
-            Ok(self)
-        }
+        if self.has_errors() { Err(self) } else { Ok(self) }
     }
 }
 
@@ -257,15 +238,11 @@ pub fn to_report(d: &Diagnostic, sources: &SourceMap) -> miette::Report {
     let source = d.span.and_then(|s| sources.get(s.file).map(|f| (s, f)));
     match source {
         Some((span, file)) => {
-            let len = span
-                .end
-                .saturating_sub(span.start)
-                .max(usize::from(span.start < file.text.len()));
+            let len = span.end.saturating_sub(span.start).max(usize::from(span.start < file.text.len()));
             let label = LabeledSpan::new(d.label.clone(), span.start.min(file.text.len()), len);
             let md = md.with_label(label);
-            miette::Report::new(md).with_source_code(
-                NamedSource::new(file.name.clone(), file.text.to_string()).with_language("hcl"),
-            )
+            miette::Report::new(md)
+                .with_source_code(NamedSource::new(file.name.clone(), file.text.to_string()).with_language("hcl"))
         }
         None => miette::Report::new(md),
     }

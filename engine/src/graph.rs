@@ -52,6 +52,8 @@ impl fmt::Display for Node {
 pub struct Graph {
     pub graph: DiGraph<Node, ()>,
     pub index: HashMap<Node, NodeIndex>,
+    /// Where each node is declared, for diagnostics.
+    pub spans: HashMap<NodeIndex, crate::diag::Span>,
 }
 
 /// Finds the module at a static path.
@@ -66,41 +68,34 @@ pub fn module_at<'a>(root: &'a Module, path: &[String]) -> Option<&'a Module> {
 impl Graph {
     /// Builds the graph of a module tree; undeclared references and cycles are errors.
     pub fn build(root: &Module) -> Result<Graph, Diagnostics> {
-        let mut b = Builder {
-            graph: DiGraph::new(),
-            index: HashMap::new(),
-            diags: Diagnostics::new(),
-        };
+        let mut b =
+            Builder { graph: DiGraph::new(), index: HashMap::new(), spans: HashMap::new(), diags: Diagnostics::new() };
         b.add_module(root, &Vec::new());
         b.link_module(root, &Vec::new());
-        let graph = Graph {
-            graph: b.graph,
-            index: b.index,
-        };
+        let graph = Graph { graph: b.graph, index: b.index, spans: b.spans };
         let mut diags = b.diags;
         if let Err(d) = graph.check_cycles() {
             diags.push(d);
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(graph)
-        }
+        if diags.has_errors() { Err(diags) } else { Ok(graph) }
     }
 
     fn check_cycles(&self) -> Result<(), Diagnostic> {
         for scc in petgraph::algo::tarjan_scc(&self.graph) {
             let self_loop = scc.len() == 1 && self.graph.contains_edge(scc[0], scc[0]);
             if scc.len() > 1 || self_loop {
-                let mut names: Vec<String> =
-                    scc.iter().map(|i| self.graph[*i].to_string()).collect();
-                names.sort();
-                return Err(
-                    Diagnostic::error("Cycle in the configuration").with_detail(format!(
-                        "These objects depend on each other, so none can be evaluated first: {}.",
-                        names.join(", ")
-                    )),
-                );
+                let mut members: Vec<(String, NodeIndex)> =
+                    scc.iter().map(|i| (self.graph[*i].to_string(), *i)).collect();
+                members.sort();
+                let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+                let mut d = Diagnostic::error("Cycle in the configuration").with_detail(format!(
+                    "These objects depend on each other, so none can be evaluated first: {}.",
+                    names.join(", ")
+                ));
+                if let Some((name, span)) = members.iter().find_map(|(n, i)| self.spans.get(i).map(|s| (n, *s))) {
+                    d = d.with_span(span).with_label(format!("{name} is part of the cycle"));
+                }
+                return Err(d);
             }
         }
         Ok(())
@@ -135,6 +130,7 @@ impl Graph {
 struct Builder {
     graph: DiGraph<Node, ()>,
     index: HashMap<Node, NodeIndex>,
+    spans: HashMap<NodeIndex, crate::diag::Span>,
     diags: Diagnostics,
 }
 
@@ -162,10 +158,7 @@ fn expr_refs(e: &Expr) -> Vec<Reference> {
 
 impl Builder {
     fn node(&mut self, module: &ModulePath, kind: NodeKind) -> NodeIndex {
-        let node = Node {
-            module: module.clone(),
-            kind,
-        };
+        let node = Node { module: module.clone(), kind };
         if let Some(i) = self.index.get(&node) {
             return *i;
         }
@@ -174,29 +167,33 @@ impl Builder {
         i
     }
 
+    fn declare(&mut self, path: &ModulePath, kind: NodeKind, span: crate::diag::Span) {
+        let i = self.node(path, kind);
+        self.spans.insert(i, span);
+    }
+
     fn add_module(&mut self, m: &Module, path: &ModulePath) {
-        for n in m.variables.keys() {
-            self.node(path, NodeKind::Variable(n.clone()));
+        for (n, v) in &m.variables {
+            self.declare(path, NodeKind::Variable(n.clone()), v.span);
         }
-        for n in m.locals.keys() {
-            self.node(path, NodeKind::Local(n.clone()));
+        for (n, l) in &m.locals {
+            self.declare(path, NodeKind::Local(n.clone()), l.span);
         }
-        for n in m.outputs.keys() {
-            self.node(path, NodeKind::Output(n.clone()));
+        for (n, o) in &m.outputs {
+            self.declare(path, NodeKind::Output(n.clone()), o.span);
         }
-        for r in m.resources.keys() {
-            self.node(path, NodeKind::Resource(r.clone()));
+        for (r, res) in &m.resources {
+            self.declare(path, NodeKind::Resource(r.clone()), res.span);
         }
         for (n, call) in &m.module_calls {
-            self.node(path, NodeKind::ModuleCall(n.clone()));
+            self.declare(path, NodeKind::ModuleCall(n.clone()), call.span);
             self.add_module(&call.module, &child_path(path, n));
         }
     }
 
     fn link_module(&mut self, m: &Module, path: &ModulePath) {
-        let call_node = path
-            .split_last()
-            .map(|(last, parent)| self.node(&parent.to_vec(), NodeKind::ModuleCall(last.clone())));
+        let call_node =
+            path.split_last().map(|(last, parent)| self.node(&parent.to_vec(), NodeKind::ModuleCall(last.clone())));
         let link = |b: &mut Builder, to: NodeKind, refs: Vec<Reference>| {
             let to = b.node(path, to);
             if let Some(c) = call_node {
@@ -218,13 +215,7 @@ impl Builder {
         }
         for (addr, r) in &m.resources {
             let mut refs = body_references(&r.body);
-            for e in r
-                .count
-                .iter()
-                .chain(&r.for_each)
-                .chain(&r.depends_on)
-                .chain(&r.lifecycle.replace_triggered_by)
-            {
+            for e in r.count.iter().chain(&r.for_each).chain(&r.depends_on).chain(&r.lifecycle.replace_triggered_by) {
                 refs.extend(expr_refs(e));
             }
             link(self, NodeKind::Resource(addr.clone()), refs);
@@ -234,24 +225,16 @@ impl Builder {
         }
         for (n, call) in &m.module_calls {
             let mut refs = Vec::new();
-            for e in call
-                .count
-                .iter()
-                .chain(&call.for_each)
-                .chain(&call.depends_on)
-            {
+            for e in call.count.iter().chain(&call.for_each).chain(&call.depends_on) {
                 refs.extend(expr_refs(e));
             }
             link(self, NodeKind::ModuleCall(n.clone()), refs);
             let child = child_path(path, n);
             for (input, attr) in &call.inputs {
                 if !call.module.variables.contains_key(input) {
-                    let names: Vec<&str> =
-                        call.module.variables.keys().map(String::as_str).collect();
+                    let names: Vec<&str> = call.module.variables.keys().map(String::as_str).collect();
                     let mut d = Diagnostic::error("Unsupported argument")
-                        .with_detail(format!(
-                            "Module \"{n}\" has no input variable named \"{input}\"."
-                        ))
+                        .with_detail(format!("Module \"{n}\" has no input variable named \"{input}\"."))
                         .with_span(attr.name_span);
                     if let Some(h) = closest(input, &names) {
                         d = d.with_help(format!("did you mean \"{h}\"?"));
@@ -270,9 +253,7 @@ impl Builder {
                 if v.default.is_none() && !call.inputs.contains_key(vname) {
                     self.diags.push(
                         Diagnostic::error("Missing required argument")
-                            .with_detail(format!(
-                                "Module \"{n}\" needs a value for its input variable \"{vname}\"."
-                            ))
+                            .with_detail(format!("Module \"{n}\" needs a value for its input variable \"{vname}\"."))
                             .with_span(call.span),
                     );
                 }
@@ -286,9 +267,7 @@ impl Builder {
         let first = r.attrs.first().map(String::as_str);
         let undeclared = |what: &str, name: &str, candidates: Vec<&str>| {
             let mut d = Diagnostic::error(format!("Reference to undeclared {what}"))
-                .with_detail(format!(
-                    "No {what} named \"{name}\" is declared in this module."
-                ))
+                .with_detail(format!("No {what} named \"{name}\" is declared in this module."))
                 .with_span(r.span);
             if let Some(h) = closest(name, &candidates) {
                 let prefix = match what {
@@ -307,11 +286,7 @@ impl Builder {
                 if m.variables.contains_key(n) {
                     vec![self.node(path, NodeKind::Variable(n.to_string()))]
                 } else {
-                    let d = undeclared(
-                        "input variable",
-                        n,
-                        m.variables.keys().map(String::as_str).collect(),
-                    );
+                    let d = undeclared("input variable", n, m.variables.keys().map(String::as_str).collect());
                     self.diags.push(d);
                     Vec::new()
                 }
@@ -320,31 +295,20 @@ impl Builder {
                 if m.locals.contains_key(n) {
                     vec![self.node(path, NodeKind::Local(n.to_string()))]
                 } else {
-                    let d = undeclared(
-                        "local value",
-                        n,
-                        m.locals.keys().map(String::as_str).collect(),
-                    );
+                    let d = undeclared("local value", n, m.locals.keys().map(String::as_str).collect());
                     self.diags.push(d);
                     Vec::new()
                 }
             }
             ("module", Some(n)) => {
                 let Some(call) = m.module_calls.get(n) else {
-                    let d = undeclared(
-                        "module",
-                        n,
-                        m.module_calls.keys().map(String::as_str).collect(),
-                    );
+                    let d = undeclared("module", n, m.module_calls.keys().map(String::as_str).collect());
                     self.diags.push(d);
                     return Vec::new();
                 };
                 let child = child_path(path, n);
                 let mut out = vec![self.node(path, NodeKind::ModuleCall(n.to_string()))];
-                let named = r
-                    .attrs
-                    .get(1)
-                    .filter(|o| call.module.outputs.contains_key(o.as_str()));
+                let named = r.attrs.get(1).filter(|o| call.module.outputs.contains_key(o.as_str()));
                 match named {
                     Some(o) => out.push(self.node(&child, NodeKind::Output(o.clone()))),
                     None => {
@@ -355,19 +319,17 @@ impl Builder {
                 }
                 out
             }
-            ("data", Some(t)) => {
-                match r.attrs.get(1) {
-                    Some(n) => self.resource_node(m, path, r, ResourceMode::Data, t, n),
-                    None => {
-                        self.diags.push(
+            ("data", Some(t)) => match r.attrs.get(1) {
+                Some(n) => self.resource_node(m, path, r, ResourceMode::Data, t, n),
+                None => {
+                    self.diags.push(
                         Diagnostic::error("Invalid data source reference")
                             .with_detail("A data source reference needs a type and a name: data.TYPE.NAME.")
                             .with_span(r.span),
                     );
-                        Vec::new()
-                    }
+                    Vec::new()
                 }
-            }
+            },
             (root, Some(n)) => self.resource_node(m, path, r, ResourceMode::Managed, root, n),
             (root, None) => {
                 self.diags.push(
@@ -391,35 +353,19 @@ impl Builder {
         type_name: &str,
         name: &str,
     ) -> Vec<NodeIndex> {
-        let addr = ResourceAddr {
-            mode,
-            type_name: type_name.to_string(),
-            name: name.to_string(),
-        };
+        let addr = ResourceAddr { mode, type_name: type_name.to_string(), name: name.to_string() };
         if m.resources.contains_key(&addr) {
             return vec![self.node(path, NodeKind::Resource(addr))];
         }
-        let declared: Vec<String> = m
-            .resources
-            .keys()
-            .filter(|a| a.mode == mode)
-            .map(ToString::to_string)
-            .collect();
+        let declared: Vec<String> = m.resources.keys().filter(|a| a.mode == mode).map(ToString::to_string).collect();
         let wanted = addr.to_string();
         let mut d = Diagnostic::error("Reference to undeclared resource")
             .with_detail(format!(
                 "A {} named \"{name}\" of type \"{type_name}\" is not declared in this module.",
-                if mode == ResourceMode::Data {
-                    "data source"
-                } else {
-                    "resource"
-                }
+                if mode == ResourceMode::Data { "data source" } else { "resource" }
             ))
             .with_span(r.span);
-        if let Some(h) = closest(
-            &wanted,
-            &declared.iter().map(String::as_str).collect::<Vec<_>>(),
-        ) {
+        if let Some(h) = closest(&wanted, &declared.iter().map(String::as_str).collect::<Vec<_>>()) {
             d = d.with_help(format!("did you mean {h}?"));
         }
         self.diags.push(d);

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::addrs::{
-    AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode,
-    Target,
+    AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode, Target,
 };
 use crate::config::{IgnoreChanges, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -130,12 +129,7 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> PlanOptions {
-        PlanOptions {
-            mode: PlanMode::Normal,
-            targets: Vec::new(),
-            replace: Vec::new(),
-            refresh: true,
-        }
+        PlanOptions { mode: PlanMode::Normal, targets: Vec::new(), replace: Vec::new(), refresh: true }
     }
 }
 
@@ -212,16 +206,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Refreshes `prior` and plans the configuration against it.
-pub async fn plan(
-    ctx: Arc<RunContext>,
-    prior: &State,
-    opts: PlanOptions,
-) -> Result<Plan, Diagnostics> {
-    let (refreshed, drifted) = if opts.refresh {
-        refresh(&ctx, prior).await?
-    } else {
-        (prior.clone(), Vec::new())
-    };
+pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    let (refreshed, drifted) = if opts.refresh { refresh(&ctx, prior).await? } else { (prior.clone(), Vec::new()) };
     if opts.mode == PlanMode::Destroy {
         return Ok(destroy_plan(refreshed, prior, opts));
     }
@@ -235,9 +221,7 @@ pub async fn plan(
         changes: Mutex::new(BTreeMap::new()),
         in_scope,
     });
-    walk::write(&walk.values)
-        .modules
-        .insert(Vec::new(), vec![ModuleInstance::root()]);
+    walk::write(&walk.values).modules.insert(Vec::new(), vec![ModuleInstance::root()]);
     let diags = {
         let w = walk.clone();
         walk::walk_graph(&walk.ctx.graph, move |i| -> NodeFuture {
@@ -319,10 +303,7 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
 }
 
 /// Reads every managed instance back from its provider; gone objects leave the state.
-async fn refresh(
-    ctx: &RunContext,
-    prior: &State,
-) -> Result<(State, Vec<ResourceInstanceAddr>), Diagnostics> {
+async fn refresh(ctx: &RunContext, prior: &State) -> Result<(State, Vec<ResourceInstanceAddr>), Diagnostics> {
     let sem = Arc::new(Semaphore::new(ctx.parallelism.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (addr, inst) in &prior.resources {
@@ -362,19 +343,13 @@ async fn refresh(
                 drifted.push(addr.clone());
                 state.resources.remove(&addr);
             }
-            Err(e) => diags.push(
-                Diagnostic::error("Refresh failed")
-                    .with_detail(e.message)
-                    .with_address(addr.to_string()),
-            ),
+            Err(e) => {
+                diags.push(Diagnostic::error("Refresh failed").with_detail(e.message).with_address(addr.to_string()))
+            }
         }
     }
     drifted.sort();
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok((state, drifted))
-    }
+    if diags.has_errors() { Err(diags) } else { Ok((state, drifted)) }
 }
 
 /// Puts the top-level attribute marks of `like` on `v` (providers return unmarked values).
@@ -421,9 +396,7 @@ fn targeted_nodes(ctx: &RunContext, targets: &[Target]) -> Option<HashSet<NodeIn
         .filter(|i| {
             let node = &g[*i];
             match (&node.kind, targets) {
-                (NodeKind::Resource(r), ts) => {
-                    ts.iter().any(|t| target_touches(t, &node.module, r))
-                }
+                (NodeKind::Resource(r), ts) => ts.iter().any(|t| target_touches(t, &node.module, r)),
                 _ => false,
             }
         })
@@ -460,49 +433,28 @@ impl PlanWalk {
             Some(set) => {
                 set.contains(&i)
                     && (self.opts.targets.iter().any(|t| t.selects(addr))
-                        || self
-                            .ctx
-                            .graph
-                            .graph
-                            .neighbors_directed(i, Direction::Outgoing)
-                            .any(|n| set.contains(&n)))
+                        || self.ctx.graph.graph.neighbors_directed(i, Direction::Outgoing).any(|n| set.contains(&n)))
             }
         }
     }
 
-    async fn plan_resource(
-        &self,
-        i: NodeIndex,
-        node: &Node,
-        addr: &ResourceAddr,
-    ) -> Result<(), Diagnostics> {
+    async fn plan_resource(&self, i: NodeIndex, node: &Node, addr: &ResourceAddr) -> Result<(), Diagnostics> {
         let Some(module) = self.ctx.module(&node.module) else {
             return Ok(());
         };
         let Some(res) = module.resources.get(addr) else {
             return Ok(());
         };
-        let instances = walk::read(&self.values)
-            .modules
-            .get(&node.module)
-            .cloned()
-            .unwrap_or_default();
+        let instances = walk::read(&self.values).modules.get(&node.module).cloned().unwrap_or_default();
         let deps = self.dependencies(i);
         let mut diags = Diagnostics::new();
         for inst in instances {
-            let abs = AbsResource {
-                module: inst.clone(),
-                resource: addr.clone(),
-            };
+            let abs = AbsResource { module: inst.clone(), resource: addr.clone() };
             if let Err(d) = self.plan_resource_in(module, res, &abs, i, &deps).await {
                 diags.extend(d);
             }
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(())
-        }
+        if diags.has_errors() { Err(diags) } else { Ok(()) }
     }
 
     /// Resources this node depends on, through locals, variables and module outputs.
@@ -519,10 +471,7 @@ impl PlanWalk {
             match &g[n].kind {
                 NodeKind::Resource(r) => {
                     for inst in values.modules.get(&g[n].module).into_iter().flatten() {
-                        out.push(AbsResource {
-                            module: inst.clone(),
-                            resource: r.clone(),
-                        });
+                        out.push(AbsResource { module: inst.clone(), resource: r.clone() });
                     }
                 }
                 _ => stack.extend(g.neighbors_directed(n, Direction::Incoming)),
@@ -547,10 +496,8 @@ impl PlanWalk {
             walk::expansion(res.count.as_ref(), res.for_each.as_ref(), &s)
                 .map_err(|d| d.with_address(abs.to_string()))?
         };
-        let (provider_name, provider) = self
-            .ctx
-            .provider_for(&abs.resource.type_name)
-            .map_err(|d| d.with_span(res.span))?;
+        let (provider_name, provider) =
+            self.ctx.provider_for(&abs.resource.type_name).map_err(|d| d.with_span(res.span))?;
         let schema = match abs.resource.mode {
             ResourceMode::Managed => provider.schema().resources.get(&abs.resource.type_name),
             ResourceMode::Data => provider.schema().data_sources.get(&abs.resource.type_name),
@@ -559,11 +506,7 @@ impl PlanWalk {
             return Err(Diagnostic::error("Unsupported resource type")
                 .with_detail(format!(
                     "Provider \"{provider_name}\" has no {} type \"{}\".",
-                    if abs.resource.mode == ResourceMode::Data {
-                        "data source"
-                    } else {
-                        "resource"
-                    },
+                    if abs.resource.mode == ResourceMode::Data { "data source" } else { "resource" },
                     abs.resource.type_name
                 ))
                 .with_span(res.span)
@@ -597,19 +540,9 @@ impl PlanWalk {
                 }
             };
             let planned = if abs.resource.mode == ResourceMode::Data {
-                self.plan_data(&addr, &provider_name, provider.as_ref(), config)
-                    .await
+                self.plan_data(&addr, &provider_name, provider.as_ref(), config).await
             } else {
-                self.plan_managed(
-                    res,
-                    &addr,
-                    &provider_name,
-                    provider.as_ref(),
-                    prior,
-                    config,
-                    deps,
-                )
-                .await
+                self.plan_managed(res, &addr, &provider_name, provider.as_ref(), prior, config, deps).await
             };
             match planned {
                 Ok(v) => {
@@ -618,14 +551,8 @@ impl PlanWalk {
                 Err(d) => diags.push(d.with_address(addr.to_string()).or_span(res.span)),
             }
         }
-        walk::write(&self.values)
-            .resources
-            .insert(abs.clone(), exp.collect(instance_values));
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(())
-        }
+        walk::write(&self.values).resources.insert(abs.clone(), exp.collect(instance_values));
+        if diags.has_errors() { Err(diags) } else { Ok(()) }
     }
 
     async fn plan_data(
@@ -641,13 +568,8 @@ impl PlanWalk {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain)
                 .await
-                .map_err(|e| {
-                    Diagnostic::error("Failed to read data source").with_detail(e.message)
-                })?;
-            (
-                Action::NoOp,
-                carry_marks(v, &config).mark_if(sensitive && config.is_sensitive()),
-            )
+                .map_err(|e| Diagnostic::error("Failed to read data source").with_detail(e.message))?;
+            (Action::NoOp, carry_marks(v, &config).mark_if(sensitive && config.is_sensitive()))
         } else {
             (Action::Read, Value::Unknown)
         };
@@ -682,9 +604,7 @@ impl PlanWalk {
         let (plain_config, _) = config.clone().unmark_deep();
         provider
             .validate(&addr.resource.type_name, &plain_config)
-            .map_err(|e| {
-                Diagnostic::error("Invalid resource configuration").with_detail(e.message)
-            })?;
+            .map_err(|e| Diagnostic::error("Invalid resource configuration").with_detail(e.message))?;
         let plain_prior = prior.clone().map(|p| p.unmark_deep().0);
         let resp = {
             let _permit = self.calls.acquire().await;
@@ -700,12 +620,9 @@ impl PlanWalk {
         let planned = carry_marks(resp.planned, &config);
         let (mut action, mut reason) = match &prior {
             None => (Action::Create, None),
-            Some(_) if !resp.requires_replace.is_empty() => (
-                Action::DeleteThenCreate,
-                Some(ChangeReason::AttributesForceReplace(
-                    resp.requires_replace.clone(),
-                )),
-            ),
+            Some(_) if !resp.requires_replace.is_empty() => {
+                (Action::DeleteThenCreate, Some(ChangeReason::AttributesForceReplace(resp.requires_replace.clone())))
+            }
             Some(p) if *p == planned => (Action::NoOp, None),
             Some(_) => (Action::Update, None),
         };
@@ -724,7 +641,9 @@ impl PlanWalk {
             }
             if res.lifecycle.prevent_destroy {
                 return Err(Diagnostic::error("Instance cannot be destroyed")
-                    .with_detail(format!("{addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be replaced."))
+                    .with_detail(format!(
+                        "{addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be replaced."
+                    ))
                     .with_span(res.span));
             }
         }
@@ -732,11 +651,7 @@ impl PlanWalk {
         let after = if action.is_replace() {
             let (plain_config, _) = config.clone().unmark_deep();
             let fresh = provider
-                .plan(PlanRequest {
-                    type_name: &addr.resource.type_name,
-                    prior: None,
-                    config: &plain_config,
-                })
+                .plan(PlanRequest { type_name: &addr.resource.type_name, prior: None, config: &plain_config })
                 .await
                 .map_err(|e| Diagnostic::error("Provider failed to plan").with_detail(e.message))?;
             carry_marks(fresh.planned, &config)
@@ -767,20 +682,14 @@ impl PlanWalk {
                 let Some(name) = r.attrs.first() else {
                     continue;
                 };
-                let target = ResourceAddr {
-                    mode: ResourceMode::Managed,
-                    type_name: r.root.clone(),
-                    name: name.clone(),
-                };
+                let target =
+                    ResourceAddr { mode: ResourceMode::Managed, type_name: r.root.clone(), name: name.clone() };
                 let changed = changes.values().any(|c| {
                     c.addr.module == addr.module
                         && c.addr.resource == target
                         && matches!(
                             c.action,
-                            Action::Create
-                                | Action::Update
-                                | Action::DeleteThenCreate
-                                | Action::CreateThenDelete
+                            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
                         )
                 });
                 if changed {
@@ -815,10 +724,7 @@ impl PlanWalk {
         let values = walk::read(&self.values);
         let mut out = Vec::new();
         for (name, o) in &self.ctx.config.outputs {
-            let after = values
-                .outputs
-                .get(&(ModuleInstance::root(), name.clone()))
-                .cloned();
+            let after = values.outputs.get(&(ModuleInstance::root(), name.clone())).cloned();
             out.push(OutputChange {
                 name: name.clone(),
                 before: prior.outputs.get(name).map(|p| p.value.clone()),
@@ -840,11 +746,7 @@ impl PlanWalk {
     }
 }
 
-fn delete_change(
-    addr: &ResourceInstanceAddr,
-    inst: &ResourceInstanceState,
-    reason: ChangeReason,
-) -> ResourceChange {
+fn delete_change(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState, reason: ChangeReason) -> ResourceChange {
     ResourceChange {
         addr: addr.clone(),
         provider: inst.provider.clone(),
@@ -858,16 +760,9 @@ fn delete_change(
 }
 
 /// Why a recorded instance has no place in the configuration (`None`: it still has one).
-fn orphan_reason(
-    ctx: &RunContext,
-    values: &Values,
-    addr: &ResourceInstanceAddr,
-) -> Option<ChangeReason> {
+fn orphan_reason(ctx: &RunContext, values: &Values, addr: &ResourceInstanceAddr) -> Option<ChangeReason> {
     let path: Vec<String> = addr.module.0.iter().map(|s| s.name.clone()).collect();
-    let module_exists = values
-        .modules
-        .get(&path)
-        .is_some_and(|l| l.contains(&addr.module));
+    let module_exists = values.modules.get(&path).is_some_and(|l| l.contains(&addr.module));
     if !module_exists {
         return Some(ChangeReason::NoModuleInstance);
     }

@@ -72,10 +72,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(message: impl Into<String>) -> ProviderError {
-        ProviderError {
-            message: message.into(),
-            code: None,
-        }
+        ProviderError { message: message.into(), code: None }
     }
 }
 
@@ -130,17 +127,13 @@ pub trait Provider: Send + Sync {
     /// Reads a data source.
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
         let _ = config;
-        Err(ProviderError::new(format!(
-            "data source {type_name} is not supported"
-        )))
+        Err(ProviderError::new(format!("data source {type_name} is not supported")))
     }
 
     /// Adopts an existing object by its id.
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         let _ = id;
-        Err(ProviderError::new(format!(
-            "{type_name} does not support import"
-        )))
+        Err(ProviderError::new(format!("{type_name} does not support import")))
     }
 }
 

@@ -50,9 +50,7 @@ impl Expansion {
     /// `each.value` for a key.
     pub fn each_value(&self, key: &InstanceKey) -> Value {
         match (self, key) {
-            (Expansion::ForEach(m), InstanceKey::Str(k)) => {
-                m.get(k).cloned().unwrap_or(Value::Null)
-            }
+            (Expansion::ForEach(m), InstanceKey::Str(k)) => m.get(k).cloned().unwrap_or(Value::Null),
             _ => Value::Null,
         }
     }
@@ -148,48 +146,23 @@ impl Scope for ModuleScope<'_> {
         let found = |value: Value, consumed: usize| Ok(Resolved { value, consumed });
         let key = |n: &str| (self.instance.clone(), n.to_string());
         match (r.root.as_str(), first) {
-            ("var", Some(n)) => found(
-                self.values
-                    .variables
-                    .get(&key(n))
-                    .cloned()
-                    .unwrap_or(Value::Unknown),
-                1,
-            ),
-            ("local", Some(n)) => found(
-                self.values
-                    .locals
-                    .get(&key(n))
-                    .cloned()
-                    .unwrap_or(Value::Unknown),
-                1,
-            ),
+            ("var", Some(n)) => found(self.values.variables.get(&key(n)).cloned().unwrap_or(Value::Unknown), 1),
+            ("local", Some(n)) => found(self.values.locals.get(&key(n)).cloned().unwrap_or(Value::Unknown), 1),
             ("module", Some(n)) => found(self.module_value(n), 1),
             ("count", Some("index")) => match &self.names.key {
                 Some(InstanceKey::Int(i)) => found(Value::from(*i), 1),
-                _ => Err(
-                    Diagnostic::error("Reference to \"count\" in non-counted context")
-                        .with_detail("count.index is only available in blocks that set \"count\".")
-                        .with_span(r.span),
-                ),
+                _ => Err(Diagnostic::error("Reference to \"count\" in non-counted context")
+                    .with_detail("count.index is only available in blocks that set \"count\".")
+                    .with_span(r.span)),
             },
-            ("each", Some(attr @ ("key" | "value"))) => {
-                match (&self.names.key, &self.names.each_value) {
-                    (Some(InstanceKey::Str(k)), Some(v)) => found(
-                        if attr == "key" {
-                            Value::from(k.as_str())
-                        } else {
-                            v.clone()
-                        },
-                        1,
-                    ),
-                    _ => Err(Diagnostic::error(
-                        "each.key and each.value are only available with for_each",
-                    )
+            ("each", Some(attr @ ("key" | "value"))) => match (&self.names.key, &self.names.each_value) {
+                (Some(InstanceKey::Str(k)), Some(v)) => {
+                    found(if attr == "key" { Value::from(k.as_str()) } else { v.clone() }, 1)
+                }
+                _ => Err(Diagnostic::error("each.key and each.value are only available with for_each")
                     .with_detail("Set \"for_each\" on this block to use \"each\".")
                     .with_span(r.span)),
-                }
-            }
+            },
             ("path", Some(kind @ ("module" | "root" | "cwd"))) => {
                 let p = match kind {
                     "module" => self.module.dir.display().to_string(),
@@ -203,12 +176,7 @@ impl Scope for ModuleScope<'_> {
                 Some(n) => found(self.resource_value(ResourceMode::Data, t, n), 2),
                 None => Err(Diagnostic::error("Invalid data source reference").with_span(r.span)),
             },
-            (root, Some(n))
-                if !matches!(
-                    root,
-                    "var" | "local" | "module" | "count" | "each" | "path" | "self"
-                ) =>
-            {
+            (root, Some(n)) if !matches!(root, "var" | "local" | "module" | "count" | "each" | "path" | "self") => {
                 found(self.resource_value(ResourceMode::Managed, root, n), 1)
             }
             (root, _) => Err(Diagnostic::error("Invalid reference")
@@ -226,28 +194,16 @@ impl ModuleScope<'_> {
     fn resource_value(&self, mode: ResourceMode, type_name: &str, name: &str) -> Value {
         let addr = AbsResource {
             module: self.instance.clone(),
-            resource: ResourceAddr {
-                mode,
-                type_name: type_name.to_string(),
-                name: name.to_string(),
-            },
+            resource: ResourceAddr { mode, type_name: type_name.to_string(), name: name.to_string() },
         };
-        self.values
-            .resources
-            .get(&addr)
-            .cloned()
-            .unwrap_or(Value::Unknown)
+        self.values.resources.get(&addr).cloned().unwrap_or(Value::Unknown)
     }
 
     fn module_value(&self, name: &str) -> Value {
         let Some(call) = self.module.module_calls.get(name) else {
             return Value::Unknown;
         };
-        let Some(expansion) = self
-            .values
-            .module_expansions
-            .get(&(self.instance.clone(), name.to_string()))
-        else {
+        let Some(expansion) = self.values.module_expansions.get(&(self.instance.clone(), name.to_string())) else {
             return Value::Unknown;
         };
         let mut instances = BTreeMap::new();
@@ -258,14 +214,7 @@ impl ModuleScope<'_> {
                 .outputs
                 .keys()
                 .map(|o| {
-                    (
-                        o.clone(),
-                        self.values
-                            .outputs
-                            .get(&(child.clone(), o.clone()))
-                            .cloned()
-                            .unwrap_or(Value::Unknown),
-                    )
+                    (o.clone(), self.values.outputs.get(&(child.clone(), o.clone())).cloned().unwrap_or(Value::Unknown))
                 })
                 .collect();
             instances.insert(key, Value::Object(outputs));
@@ -280,25 +229,16 @@ pub fn eval_expr(e: &Expr, scope: &dyn Scope) -> Result<Value, Diagnostic> {
 }
 
 /// Evaluates `count` or `for_each` into an expansion; both must be known at plan time.
-pub fn expansion(
-    count: Option<&Expr>,
-    for_each: Option<&Expr>,
-    scope: &dyn Scope,
-) -> Result<Expansion, Diagnostic> {
+pub fn expansion(count: Option<&Expr>, for_each: Option<&Expr>, scope: &dyn Scope) -> Result<Expansion, Diagnostic> {
     if let Some(c) = count {
         let v = eval_expr(c, scope)?;
         let (v, _) = v.unmark_deep();
         if v.is_unknown() {
             return Err(Diagnostic::error("Invalid count argument")
-                .with_detail(
-                    "The \"count\" value depends on values that cannot be determined until apply.",
-                )
+                .with_detail("The \"count\" value depends on values that cannot be determined until apply.")
                 .with_span(c.span()));
         }
-        let n = v
-            .as_number()
-            .and_then(Number::to_i64)
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()));
+        let n = v.as_number().and_then(Number::to_i64).or_else(|| v.as_str().and_then(|s| s.parse().ok()));
         return match n {
             Some(n) if n >= 0 => Ok(Expansion::Count(n)),
             _ => Err(Diagnostic::error("Invalid count argument")
@@ -315,9 +255,7 @@ pub fn expansion(
     let (v, _) = eval_expr(fe, scope)?.unmark_deep();
     if !v.is_wholly_known() && (v.is_unknown() || v.as_seq().is_some()) {
         return Err(Diagnostic::error("Invalid for_each argument")
-            .with_detail(
-                "The \"for_each\" keys depend on values that cannot be determined until apply.",
-            )
+            .with_detail("The \"for_each\" keys depend on values that cannot be determined until apply.")
             .with_span(fe.span()));
     }
     match &v {
@@ -361,11 +299,7 @@ fn display_short(v: &Value) -> String {
 }
 
 /// Evaluates a resource body against its schema into an object value.
-pub fn eval_body(
-    body: &Body,
-    schema: &ResourceSchema,
-    scope: &dyn Scope,
-) -> Result<Value, Diagnostics> {
+pub fn eval_body(body: &Body, schema: &ResourceSchema, scope: &dyn Scope) -> Result<Value, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut obj = BTreeMap::new();
     let names: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
@@ -373,10 +307,7 @@ pub fn eval_body(
         match schema.attributes.get(&a.name) {
             None => {
                 let mut d = Diagnostic::error("Unsupported argument")
-                    .with_detail(format!(
-                        "An argument named \"{}\" is not expected here.",
-                        a.name
-                    ))
+                    .with_detail(format!("An argument named \"{}\" is not expected here.", a.name))
                     .with_span(a.name_span);
                 if let Some(h) = closest(&a.name, &names) {
                     d = d.with_help(format!("did you mean \"{h}\"?"));
@@ -385,10 +316,7 @@ pub fn eval_body(
             }
             Some(s) if s.presence == Presence::Computed => diags.push(
                 Diagnostic::error("Invalid argument")
-                    .with_detail(format!(
-                        "\"{}\" is set by the provider; it cannot be configured.",
-                        a.name
-                    ))
+                    .with_detail(format!("\"{}\" is set by the provider; it cannot be configured.", a.name))
                     .with_span(a.name_span),
             ),
             Some(s) => match eval_expr(&a.expr, scope) {
@@ -398,10 +326,7 @@ pub fn eval_body(
                     }
                     Err(e) => diags.push(
                         Diagnostic::error("Incorrect attribute value type")
-                            .with_detail(format!(
-                                "Inappropriate value for attribute \"{}\": {e}.",
-                                a.name
-                            ))
+                            .with_detail(format!("Inappropriate value for attribute \"{}\": {e}.", a.name))
                             .with_span(a.expr.span()),
                     ),
                 },
@@ -416,9 +341,7 @@ pub fn eval_body(
         if s.presence == Presence::Required {
             diags.push(
                 Diagnostic::error("Missing required argument")
-                    .with_detail(format!(
-                        "The argument \"{name}\" is required, but no definition was found."
-                    ))
+                    .with_detail(format!("The argument \"{name}\" is required, but no definition was found."))
                     .with_span(body.span),
             );
         }
@@ -430,11 +353,7 @@ pub fn eval_body(
         obj.insert(name.clone(), absent);
     }
     eval_blocks(body, schema, scope, &mut obj, &mut diags);
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(Value::Object(obj))
-    }
+    if diags.has_errors() { Err(diags) } else { Ok(Value::Object(obj)) }
 }
 
 fn convert_attr(v: Value, ty: &Type, sensitive: bool) -> Result<Value, types::ConversionError> {
@@ -493,53 +412,36 @@ fn expand_dynamic(
 ) -> Result<Vec<Value>, Diagnostics> {
     let label = b.labels.first().cloned().unwrap_or_default();
     let Some(fe) = b.body.attribute("for_each") else {
-        return Err(Diagnostic::error("Missing for_each in dynamic block")
-            .with_span(b.span)
-            .into());
+        return Err(Diagnostic::error("Missing for_each in dynamic block").with_span(b.span).into());
     };
     let iterator = match b.body.attribute("iterator") {
         Some(a) => match a.expr.expr.as_ref() {
             hcl_edit::expr::Expression::Variable(v) => v.value().as_str().to_string(),
             _ => {
-                return Err(Diagnostic::error("Invalid iterator name")
-                    .with_span(a.expr.span())
-                    .into());
+                return Err(Diagnostic::error("Invalid iterator name").with_span(a.expr.span()).into());
             }
         },
         None => label.clone(),
     };
     let Some(content) = b.body.blocks.iter().find(|c| c.kind == "content") else {
-        return Err(Diagnostic::error("Missing content block in dynamic block")
-            .with_span(b.span)
-            .into());
+        return Err(Diagnostic::error("Missing content block in dynamic block").with_span(b.span).into());
     };
     let coll = eval_expr(&fe.expr, scope)?;
     let (coll, _) = coll.unmark_deep();
     let pairs: Vec<(Value, Value)> = match &coll {
-        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => xs
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (Value::from(i as i64), x.clone()))
-            .collect(),
-        Value::Map(m) | Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
-            .collect(),
+        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
+            xs.iter().enumerate().map(|(i, x)| (Value::from(i as i64), x.clone())).collect()
+        }
+        Value::Map(m) | Value::Object(m) => m.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())).collect(),
         Value::Null => Vec::new(),
         _ => {
-            return Err(Diagnostic::error("Invalid dynamic for_each value")
-                .with_span(fe.expr.span())
-                .into());
+            return Err(Diagnostic::error("Invalid dynamic for_each value").with_span(fe.expr.span()).into());
         }
     };
     let mut out = Vec::new();
     for (k, v) in pairs {
         let it = Value::object([("key", k), ("value", v)]);
-        let inner = IteratorScope {
-            parent: scope,
-            name: &iterator,
-            value: it,
-        };
+        let inner = IteratorScope { parent: scope, name: &iterator, value: it };
         out.push(eval_body(&content.body, schema, &inner)?);
     }
     Ok(out)
@@ -555,10 +457,7 @@ struct IteratorScope<'a> {
 impl Scope for IteratorScope<'_> {
     fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
         if r.root == self.name {
-            return Ok(Resolved {
-                value: self.value.clone(),
-                consumed: 0,
-            });
+            return Ok(Resolved { value: self.value.clone(), consumed: 0 });
         }
         self.parent.resolve(r)
     }
@@ -569,19 +468,11 @@ impl Scope for IteratorScope<'_> {
 }
 
 /// Evaluates a non-resource node for every instance of its module.
-pub fn eval_plain_node(
-    ctx: &RunContext,
-    values: &RwLock<Values>,
-    node: &Node,
-) -> Result<(), Diagnostics> {
+pub fn eval_plain_node(ctx: &RunContext, values: &RwLock<Values>, node: &Node) -> Result<(), Diagnostics> {
     let Some(module) = ctx.module(&node.module) else {
         return Ok(());
     };
-    let instances = read(values)
-        .modules
-        .get(&node.module)
-        .cloned()
-        .unwrap_or_default();
+    let instances = read(values).modules.get(&node.module).cloned().unwrap_or_default();
     let mut diags = Diagnostics::new();
     for inst in &instances {
         let result = match &node.kind {
@@ -595,11 +486,7 @@ pub fn eval_plain_node(
             diags.extend(d);
         }
     }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(())
-    }
+    if diags.has_errors() { Err(diags) } else { Ok(()) }
 }
 
 pub fn read(values: &RwLock<Values>) -> std::sync::RwLockReadGuard<'_, Values> {
@@ -618,14 +505,7 @@ pub fn scope<'a>(
     inst: &'a ModuleInstance,
     names: InstanceNames,
 ) -> ModuleScope<'a> {
-    ModuleScope {
-        values: v,
-        module,
-        instance: inst,
-        names,
-        cwd: &ctx.cwd,
-        workspace: &ctx.workspace,
-    }
+    ModuleScope { values: v, module, instance: inst, names, cwd: &ctx.cwd, workspace: &ctx.workspace }
 }
 
 fn eval_local(
@@ -643,9 +523,7 @@ fn eval_local(
         let s = scope(ctx, &guard, module, inst, InstanceNames::default());
         eval_expr(&local.expr, &s)?
     };
-    write(values)
-        .locals
-        .insert((inst.clone(), name.to_string()), v);
+    write(values).locals.insert((inst.clone(), name.to_string()), v);
     Ok(())
 }
 
@@ -672,9 +550,7 @@ fn eval_output(
             .into());
     }
     let v = v.mark_if(out.sensitive);
-    write(values)
-        .outputs
-        .insert((inst.clone(), name.to_string()), v);
+    write(values).outputs.insert((inst.clone(), name.to_string()), v);
     Ok(())
 }
 
@@ -701,8 +577,7 @@ fn eval_module_call(
     for key in exp.keys() {
         list.push(inst.child(name, key));
     }
-    w.module_expansions
-        .insert((inst.clone(), name.to_string()), exp);
+    w.module_expansions.insert((inst.clone(), name.to_string()), exp);
     Ok(())
 }
 
@@ -717,11 +592,8 @@ fn eval_variable(
         return Ok(());
     };
     let ty = variable_type(var)?;
-    let raw = if inst.is_root() {
-        root_variable_value(ctx, var, &ty)?
-    } else {
-        module_input_value(ctx, values, inst, name)?
-    };
+    let raw =
+        if inst.is_root() { root_variable_value(ctx, var, &ty)? } else { module_input_value(ctx, values, inst, name)? };
     let (value, span) = match raw {
         Some((v, span)) => (v, span),
         None => match &var.default {
@@ -740,52 +612,34 @@ fn eval_variable(
     {
         let guard = read(values);
         let mut check_values = Values::default();
-        check_values
-            .variables
-            .insert((inst.clone(), name.to_string()), value.clone());
+        check_values.variables.insert((inst.clone(), name.to_string()), value.clone());
         let _ = &guard;
         let s = scope(ctx, &check_values, module, inst, InstanceNames::default());
         validate_variable(var, &s)?;
     }
-    write(values).variables.insert(
-        (inst.clone(), name.to_string()),
-        value.mark_if(var.sensitive),
-    );
+    write(values).variables.insert((inst.clone(), name.to_string()), value.mark_if(var.sensitive));
     Ok(())
 }
 
 fn variable_type(var: &Variable) -> Result<Type, Diagnostic> {
     match &var.type_expr {
-        Some(t) => {
-            types::parse_type_constraint(&t.expr, t.file, &|e| eval(e, t.file, &ConstantScope))
-        }
+        Some(t) => types::parse_type_constraint(&t.expr, t.file, &|e| eval(e, t.file, &ConstantScope)),
         None => Ok(Type::Any),
     }
 }
 
-fn check_variable(
-    var: &Variable,
-    ty: &Type,
-    value: Value,
-    span: Span,
-) -> Result<Value, Diagnostic> {
+fn check_variable(var: &Variable, ty: &Type, value: Value, span: Span) -> Result<Value, Diagnostic> {
     if value.is_null() {
         if !var.nullable {
             return Err(Diagnostic::error("Required variable not set")
-                .with_detail(format!(
-                    "The variable \"{}\" is not nullable, but null was given.",
-                    var.name
-                ))
+                .with_detail(format!("The variable \"{}\" is not nullable, but null was given.", var.name))
                 .with_span(span));
         }
         return Ok(value);
     }
     types::convert(value, ty).map_err(|e| {
         Diagnostic::error("Invalid value for variable")
-            .with_detail(format!(
-                "The given value is not suitable for var.{} declared at {}: {e}.",
-                var.name, "its variable block"
-            ))
+            .with_detail(format!("The given value is not suitable for var.{}: {e}.", var.name))
             .with_label(format!("expected {}", ty.friendly_name()))
             .with_span(span)
     })
@@ -798,10 +652,7 @@ fn validate_variable(var: &Variable, s: &dyn Scope) -> Result<(), Diagnostics> {
             Value::Bool(true) | Value::Unknown => {}
             Value::Bool(false) => {
                 let msg = eval_expr(&v.error_message, s)?;
-                let msg = msg
-                    .as_str()
-                    .unwrap_or("The variable's value is not valid.")
-                    .to_string();
+                let msg = msg.as_str().unwrap_or("The variable's value is not valid.").to_string();
                 return Err(Diagnostic::error("Invalid value for variable")
                     .with_detail(msg)
                     .with_label("this validation failed")
@@ -819,11 +670,7 @@ fn validate_variable(var: &Variable, s: &dyn Scope) -> Result<(), Diagnostics> {
     Ok(())
 }
 
-fn root_variable_value(
-    ctx: &RunContext,
-    var: &Variable,
-    ty: &Type,
-) -> Result<Option<(Value, Span)>, Diagnostic> {
+fn root_variable_value(ctx: &RunContext, var: &Variable, ty: &Type) -> Result<Option<(Value, Span)>, Diagnostic> {
     let Some(raw) = ctx.root_variables.get(&var.name) else {
         return Ok(None);
     };
@@ -839,12 +686,7 @@ fn root_variable_value(
             match hcl_edit::parser::parse_expr(text) {
                 Ok(expr) => eval(&expr, var.span.file, &ConstantScope)
                     .map(|v| Some((v, var.span)))
-                    .map_err(|d| {
-                        d.with_detail(format!(
-                            "while reading the value of var.{} from {origin}",
-                            var.name
-                        ))
-                    }),
+                    .map_err(|d| d.with_detail(format!("while reading the value of var.{} from {origin}", var.name))),
                 Err(e) => Err(Diagnostic::error("Invalid value for variable")
                     .with_detail(format!(
                         "The value of var.{} from {origin} is not a valid expression: {}.",
@@ -878,11 +720,7 @@ fn module_input_value(
         return Ok(None);
     };
     let guard = read(values);
-    let exp = guard
-        .module_expansions
-        .get(&(parent.clone(), step.name.clone()))
-        .cloned()
-        .unwrap_or(Expansion::Single);
+    let exp = guard.module_expansions.get(&(parent.clone(), step.name.clone())).cloned().unwrap_or(Expansion::Single);
     let names = InstanceNames {
         key: Some(step.key.clone()).filter(|k| *k != InstanceKey::None),
         each_value: Some(exp.each_value(&step.key)),
@@ -902,10 +740,7 @@ pub struct ConstantScope;
 impl Scope for ConstantScope {
     fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
         Err(Diagnostic::error("Variables not allowed")
-            .with_detail(format!(
-                "\"{}\" cannot be referenced here: only constant values are allowed.",
-                r.root
-            ))
+            .with_detail(format!("\"{}\" cannot be referenced here: only constant values are allowed.", r.root))
             .with_span(r.span))
     }
 
@@ -915,24 +750,17 @@ impl Scope for ConstantScope {
 }
 
 /// A node's work, started by the walk.
-pub type NodeFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Diagnostics>> + Send + 'static>>;
+pub type NodeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Diagnostics>> + Send + 'static>>;
 
 /// Walks the graph: a node starts when all it depends on has finished (parallelism of
 /// provider calls is bounded by the caller's semaphore). A failed node's dependents are
 /// skipped; independent work goes on.
 pub async fn walk_graph(graph: &Graph, run_node: impl Fn(NodeIndex) -> NodeFuture) -> Diagnostics {
     let g = &graph.graph;
-    let mut pending: HashMap<NodeIndex, usize> = g
-        .node_indices()
-        .map(|i| (i, g.neighbors_directed(i, Direction::Incoming).count()))
-        .collect();
+    let mut pending: HashMap<NodeIndex, usize> =
+        g.node_indices().map(|i| (i, g.neighbors_directed(i, Direction::Incoming).count())).collect();
     let mut failed: HashSet<NodeIndex> = HashSet::new();
-    let mut ready: Vec<NodeIndex> = pending
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(i, _)| *i)
-        .collect();
+    let mut ready: Vec<NodeIndex> = pending.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
     ready.sort();
     let mut running = tokio::task::JoinSet::new();
     let mut diags = Diagnostics::new();
@@ -947,9 +775,7 @@ pub async fn walk_graph(graph: &Graph, run_node: impl Fn(NodeIndex) -> NodeFutur
         let (i, result) = match joined {
             Ok(r) => r,
             Err(e) => {
-                diags.push(Diagnostic::error(format!(
-                    "internal error: a graph walk task failed: {e}"
-                )));
+                diags.push(Diagnostic::error(format!("internal error: a graph walk task failed: {e}")));
                 continue;
             }
         };

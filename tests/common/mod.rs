@@ -17,20 +17,14 @@ pub struct Run {
 
 impl Run {
     pub fn ok(&self) -> &Run {
-        assert_eq!(
-            self.code, 0,
-            "meshform failed\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, 0, "meshform failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 }
 
 impl Workspace {
     pub fn new() -> Workspace {
-        Workspace {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        Workspace { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -99,11 +93,7 @@ impl Workspace {
         r.ok();
         let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("output JSON");
         let map = doc.as_object().cloned().unwrap_or_default();
-        serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, v["value"].clone()))
-                .collect(),
-        )
+        serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, v["value"].clone())).collect())
     }
 }
 
@@ -111,11 +101,6 @@ impl Workspace {
 pub fn id_of(ws: &Workspace, addr: &str) -> String {
     let r = ws.run(&["state", "show", addr]);
     r.ok();
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("\"id\""))
-        .unwrap_or_default()
-        .to_string();
+    let line = r.stdout.lines().find(|l| l.trim_start().starts_with("\"id\"")).unwrap_or_default().to_string();
     line.split('"').nth(3).unwrap_or_default().to_string()
 }

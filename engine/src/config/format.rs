@@ -126,11 +126,7 @@ fn normalize(line: &str, shape: &LineShape) -> (String, Option<usize>) {
     if let Some(at) = shape.assign_at {
         let name = line[..at].trim_end();
         let value = line[at + 1..].trim_start();
-        let content = if value.is_empty() {
-            format!("{name} =")
-        } else {
-            format!("{name} = {value}")
-        };
+        let content = if value.is_empty() { format!("{name} =") } else { format!("{name} = {value}") };
         return (content, Some(name.len()));
     }
     if line.ends_with('{') && !shape.comment_only && line.starts_with(|c: char| c.is_alphabetic()) {
@@ -237,10 +233,7 @@ fn scan(line: &str) -> LineShape {
             }
             b'<' if bytes.get(i + 1) == Some(&b'<') && shape.assign_at.is_some() => {
                 let rest = line[i + 2..].trim_start_matches('-');
-                let marker: String = rest
-                    .chars()
-                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
-                    .collect();
+                let marker: String = rest.chars().take_while(|ch| ch.is_alphanumeric() || *ch == '_').collect();
                 if !marker.is_empty() && rest[marker.len()..].trim().is_empty() {
                     shape.heredoc = Some(marker);
                     break;
@@ -249,13 +242,10 @@ fn scan(line: &str) -> LineShape {
             b'=' if nesting == 0 && shape.assign_at.is_none() => {
                 let prev = if i > 0 { bytes[i - 1] } else { b' ' };
                 let next = bytes.get(i + 1).copied().unwrap_or(b' ');
-                let is_operator =
-                    matches!(prev, b'=' | b'!' | b'<' | b'>') || matches!(next, b'=' | b'>');
+                let is_operator = matches!(prev, b'=' | b'!' | b'<' | b'>') || matches!(next, b'=' | b'>');
                 let name = line[..i].trim_end();
                 let is_name = !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-' || ch == '"');
+                    && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-' || ch == '"');
                 if !is_operator && is_name {
                     shape.assign_at = Some(i);
                 }

@@ -23,17 +23,12 @@ pub struct Loader {
 
 /// Is this a configuration file (not a variable-values file)?
 fn is_config_file(name: &str) -> bool {
-    (name.ends_with(".tf") || name.ends_with(".hcl"))
-        && !name.ends_with(".tfvars.hcl")
-        && !name.starts_with('.')
+    (name.ends_with(".tf") || name.ends_with(".hcl")) && !name.ends_with(".tfvars.hcl") && !name.starts_with('.')
 }
 
 impl Loader {
     pub fn new(sources: SourceMap, display_base: impl Into<PathBuf>) -> Loader {
-        Loader {
-            sources,
-            display_base: display_base.into(),
-        }
+        Loader { sources, display_base: display_base.into() }
     }
 
     /// Loads the module in `dir` and every local module it calls.
@@ -56,10 +51,7 @@ impl Loader {
         let parsed = hcl_edit::parser::parse_body(&text).map_err(|e| {
             let loc = e.location();
             let offset = loc.offset().min(text.len());
-            let end = text[offset..]
-                .chars()
-                .next()
-                .map_or(offset, |c| offset + c.len_utf8());
+            let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
             Diagnostic::error("Invalid syntax")
                 .with_detail(format!("The file could not be parsed: {}.", e.message()))
                 .with_span(Span::new(file, offset..end))
@@ -69,20 +61,12 @@ impl Loader {
     }
 
     fn load_module(&self, dir: &Path, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) -> Module {
-        let mut module = Module {
-            dir: dir.to_path_buf(),
-            ..Module::default()
-        };
+        let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
         let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| {
-                    p.is_file()
-                        && p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(is_config_file)
-                })
+                .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(is_config_file))
                 .collect(),
             Err(e) => {
                 diags.push(Diagnostic::error(format!(
@@ -97,20 +81,14 @@ impl Loader {
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
-                    diags.push(Diagnostic::error(format!(
-                        "Cannot read {}: {e}",
-                        self.display_name(&path)
-                    )));
+                    diags.push(Diagnostic::error(format!("Cannot read {}: {e}", self.display_name(&path))));
                     continue;
                 }
             };
             let (file, parsed) = self.parse_file(&path, text);
             match parsed {
                 Ok(body) => {
-                    let mut lowerer = Lowerer {
-                        file,
-                        diags: &mut *diags,
-                    };
+                    let mut lowerer = Lowerer { file, diags: &mut *diags };
                     lowerer.file_body(body, &mut module);
                 }
                 Err(d) => diags.push(d),
@@ -120,12 +98,7 @@ impl Loader {
         module
     }
 
-    fn load_children(
-        &self,
-        module: &mut Module,
-        diags: &mut Diagnostics,
-        stack: &mut Vec<PathBuf>,
-    ) {
+    fn load_children(&self, module: &mut Module, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) {
         for call in module.module_calls.values_mut() {
             let src = &call.source;
             if !(src.starts_with("./") || src.starts_with("../")) {
@@ -143,10 +116,7 @@ impl Loader {
             if stack.contains(&child_dir) {
                 diags.push(
                     Diagnostic::error("Module calls itself")
-                        .with_detail(format!(
-                            "Module \"{}\" loads {src:?}, which is already being loaded.",
-                            call.name
-                        ))
+                        .with_detail(format!("Module \"{}\" loads {src:?}, which is already being loaded.", call.name))
                         .with_span(call.span),
                 );
                 continue;
@@ -186,11 +156,7 @@ fn normalize(path: &Path) -> PathBuf {
             other => out.push(other.as_os_str()),
         }
     }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
-    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 /// Parses an expression from a string (a `-var` value, a console line), registering it as
@@ -198,10 +164,7 @@ fn normalize(path: &Path) -> PathBuf {
 pub fn parse_expression(sources: &SourceMap, name: &str, text: &str) -> Result<Expr, Diagnostic> {
     let file = sources.add(name, Path::new(name), text);
     match hcl_edit::parser::parse_expr(text) {
-        Ok(expr) => Ok(Expr {
-            file,
-            expr: Arc::new(expr),
-        }),
+        Ok(expr) => Ok(Expr { file, expr: Arc::new(expr) }),
         Err(e) => {
             let offset = e.location().offset().min(text.len());
             Err(Diagnostic::error("Invalid expression")
@@ -229,18 +192,11 @@ impl Lowerer<'_> {
     }
 
     fn expr(&self, e: Expression) -> Expr {
-        Expr {
-            file: self.file,
-            expr: Arc::new(e),
-        }
+        Expr { file: self.file, expr: Arc::new(e) }
     }
 
     fn error(&mut self, summary: &str, detail: String, span: Span) {
-        self.diags.push(
-            Diagnostic::error(summary)
-                .with_detail(detail)
-                .with_span(span),
-        );
+        self.diags.push(Diagnostic::error(summary).with_detail(detail).with_span(span));
     }
 
     fn file_body(&mut self, body: HclBody, module: &mut Module) {
@@ -250,10 +206,7 @@ impl Lowerer<'_> {
                     let span = self.span(a.span());
                     self.error(
                         "Unsupported argument",
-                        format!(
-                            "An argument named \"{}\" is not expected at the top level of a file.",
-                            a.key.as_str()
-                        ),
+                        format!("An argument named \"{}\" is not expected at the top level of a file.", a.key.as_str()),
                         span,
                     );
                 }
@@ -269,11 +222,7 @@ impl Lowerer<'_> {
         let span = self.span(b.ident.span());
         self.error(
             "Wrong number of block labels",
-            format!(
-                "A {} block takes {n} label(s) ({what}), found {}.",
-                b.ident.as_str(),
-                b.labels.len()
-            ),
+            format!("A {} block takes {n} label(s) ({what}), found {}.", b.ident.as_str(), b.labels.len()),
             span,
         );
         None
@@ -295,27 +244,14 @@ impl Lowerer<'_> {
                     match s {
                         Structure::Attribute(a) => {
                             let name = a.key.as_str().to_string();
-                            let local = Local {
-                                name: name.clone(),
-                                span: self.span(a.span()),
-                                expr: self.expr(a.value),
-                            };
+                            let local =
+                                Local { name: name.clone(), span: self.span(a.span()), expr: self.expr(a.value) };
                             let lspan = local.span;
-                            self.insert_unique(
-                                &mut module.locals,
-                                &name,
-                                local,
-                                "local value",
-                                lspan,
-                            );
+                            self.insert_unique(&mut module.locals, &name, local, "local value", lspan);
                         }
                         Structure::Block(inner) => {
                             let s = self.span(inner.span());
-                            self.error(
-                                "Unexpected block",
-                                "A locals block holds only attributes.".into(),
-                                s,
-                            );
+                            self.error("Unexpected block", "A locals block holds only attributes.".into(), s);
                         }
                     }
                 }
@@ -329,16 +265,8 @@ impl Lowerer<'_> {
             }
             "resource" | "data" => {
                 if let Some(l) = self.labels(&b, 2, "the type and the name") {
-                    let mode = if kind == "data" {
-                        ResourceMode::Data
-                    } else {
-                        ResourceMode::Managed
-                    };
-                    let addr = ResourceAddr {
-                        mode,
-                        type_name: l[0].to_string(),
-                        name: l[1].to_string(),
-                    };
+                    let mode = if kind == "data" { ResourceMode::Data } else { ResourceMode::Managed };
+                    let addr = ResourceAddr { mode, type_name: l[0].to_string(), name: l[1].to_string() };
                     let body = self.body(b.body);
                     let r = self.resource(addr.clone(), body, span);
                     match module.resources.entry(addr) {
@@ -363,15 +291,8 @@ impl Lowerer<'_> {
             "provider" => {
                 if let Some(l) = self.labels(&b, 1, "the provider name") {
                     let body = self.body(b.body);
-                    let alias = body
-                        .attribute("alias")
-                        .and_then(|a| self.static_string(&a.expr));
-                    module.providers.push(ProviderBlock {
-                        name: l[0].to_string(),
-                        alias,
-                        span,
-                        body,
-                    });
+                    let alias = body.attribute("alias").and_then(|a| self.static_string(&a.expr));
+                    module.providers.push(ProviderBlock { name: l[0].to_string(), alias, span, body });
                 }
             }
             "terraform" | "meshform" => self.settings_block(b, module),
@@ -379,10 +300,7 @@ impl Lowerer<'_> {
                 let s = self.span(b.ident.span());
                 let help = closest(
                     other,
-                    &[
-                        "variable", "locals", "output", "resource", "data", "module", "provider",
-                        "meshform",
-                    ],
+                    &["variable", "locals", "output", "resource", "data", "module", "provider", "meshform"],
                 );
                 let mut d = Diagnostic::error("Unsupported block type")
                     .with_detail(format!("Blocks of type \"{other}\" are not expected here."))
@@ -395,14 +313,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn insert_unique<T>(
-        &mut self,
-        map: &mut BTreeMap<String, T>,
-        name: &str,
-        item: T,
-        what: &str,
-        span: Span,
-    ) {
+    fn insert_unique<T>(&mut self, map: &mut BTreeMap<String, T>, name: &str, item: T, what: &str, span: Span) {
         if map.contains_key(name) {
             self.error(
                 &format!("Duplicate {what}"),
@@ -421,11 +332,7 @@ impl Lowerer<'_> {
                 && let Some(l) = self.labels(&inner, 1, "the backend type")
             {
                 let span = self.span(inner.span());
-                module.backend = Some(BackendBlock {
-                    kind: l[0].to_string(),
-                    span,
-                    body: self.body(inner.body),
-                });
+                module.backend = Some(BackendBlock { kind: l[0].to_string(), span, body: self.body(inner.body) });
             }
             // required_providers, cloud and other settings are accepted and ignored.
         }
@@ -433,10 +340,7 @@ impl Lowerer<'_> {
 
     /// Lowers a block body generically, keeping `dynamic` blocks as nested blocks.
     fn body(&mut self, body: HclBody) -> Body {
-        let mut out = Body {
-            span: self.span(body.span()),
-            ..Body::default()
-        };
+        let mut out = Body { span: self.span(body.span()), ..Body::default() };
         for s in body {
             match s {
                 Structure::Attribute(a) => {
@@ -450,11 +354,7 @@ impl Lowerer<'_> {
                         );
                         continue;
                     }
-                    out.attributes.push(Attribute {
-                        name,
-                        name_span,
-                        expr: self.expr(a.value),
-                    });
+                    out.attributes.push(Attribute { name, name_span, expr: self.expr(a.value) });
                 }
                 Structure::Block(b) => {
                     let span = self.span(b.span());
@@ -475,11 +375,7 @@ impl Lowerer<'_> {
         match e.expr.as_ref() {
             Expression::Bool(b) => *b.value(),
             _ => {
-                self.error(
-                    "Invalid value",
-                    "A literal true or false is expected here.".into(),
-                    e.span(),
-                );
+                self.error("Invalid value", "A literal true or false is expected here.".into(), e.span());
                 false
             }
         }
@@ -490,11 +386,7 @@ impl Lowerer<'_> {
             Expression::String(s) => Some(s.value().to_string()),
             Expression::Variable(v) => Some(v.value().as_str().to_string()),
             _ => {
-                self.error(
-                    "Invalid value",
-                    "A literal string is expected here.".into(),
-                    e.span(),
-                );
+                self.error("Invalid value", "A literal string is expected here.".into(), e.span());
                 None
             }
         }
@@ -503,38 +395,21 @@ impl Lowerer<'_> {
     /// `[a.b, c.d]` as a list of expressions (for `depends_on`, `replace_triggered_by`).
     fn expr_list(&mut self, e: &Expr) -> Vec<Expr> {
         match e.expr.as_ref() {
-            Expression::Array(items) => items
-                .iter()
-                .map(|i| Expr {
-                    file: e.file,
-                    expr: Arc::new(i.clone()),
-                })
-                .collect(),
+            Expression::Array(items) => {
+                items.iter().map(|i| Expr { file: e.file, expr: Arc::new(i.clone()) }).collect()
+            }
             _ => {
-                self.error(
-                    "Invalid value",
-                    "A list of references is expected here.".into(),
-                    e.span(),
-                );
+                self.error("Invalid value", "A list of references is expected here.".into(), e.span());
                 Vec::new()
             }
         }
     }
 
-    fn reject_unknown(
-        &mut self,
-        body: &Body,
-        allowed_attrs: &[&str],
-        allowed_blocks: &[&str],
-        what: &str,
-    ) {
+    fn reject_unknown(&mut self, body: &Body, allowed_attrs: &[&str], allowed_blocks: &[&str], what: &str) {
         for a in &body.attributes {
             if !allowed_attrs.contains(&a.name.as_str()) {
                 let mut d = Diagnostic::error("Unsupported argument")
-                    .with_detail(format!(
-                        "An argument named \"{}\" is not expected in a {what} block.",
-                        a.name
-                    ))
+                    .with_detail(format!("An argument named \"{}\" is not expected in a {what} block.", a.name))
                     .with_span(a.name_span);
                 if let Some(h) = closest(&a.name, allowed_attrs) {
                     d = d.with_help(format!("did you mean \"{h}\"?"));
@@ -546,10 +421,7 @@ impl Lowerer<'_> {
             if !allowed_blocks.contains(&b.kind.as_str()) {
                 self.error(
                     "Unsupported block type",
-                    format!(
-                        "Blocks of type \"{}\" are not expected in a {what} block.",
-                        b.kind
-                    ),
+                    format!("Blocks of type \"{}\" are not expected in a {what} block.", b.kind),
                     b.span,
                 );
             }
@@ -559,14 +431,7 @@ impl Lowerer<'_> {
     fn variable(&mut self, name: &str, body: Body, span: Span) -> Variable {
         self.reject_unknown(
             &body,
-            &[
-                "type",
-                "default",
-                "description",
-                "sensitive",
-                "nullable",
-                "ephemeral",
-            ],
+            &["type", "default", "description", "sensitive", "nullable", "ephemeral"],
             &["validation"],
             "variable",
         );
@@ -594,10 +459,9 @@ impl Lowerer<'_> {
             let cond = vb.body.attribute("condition");
             let msg = vb.body.attribute("error_message");
             match (cond, msg) {
-                (Some(c), Some(m)) => v.validations.push(Validation {
-                    condition: c.expr.clone(),
-                    error_message: m.expr.clone(),
-                }),
+                (Some(c), Some(m)) => {
+                    v.validations.push(Validation { condition: c.expr.clone(), error_message: m.expr.clone() })
+                }
                 _ => self.error(
                     "Incomplete validation block",
                     "A validation block needs both \"condition\" and \"error_message\".".into(),
@@ -611,48 +475,21 @@ impl Lowerer<'_> {
     fn output(&mut self, name: &str, body: Body, span: Span) -> Output {
         self.reject_unknown(
             &body,
-            &[
-                "value",
-                "description",
-                "sensitive",
-                "depends_on",
-                "ephemeral",
-            ],
+            &["value", "description", "sensitive", "depends_on", "ephemeral"],
             &["precondition"],
             "output",
         );
         let value = match body.attribute("value") {
             Some(a) => a.expr.clone(),
             None => {
-                self.error(
-                    "Missing required argument",
-                    format!("Output \"{name}\" needs a \"value\"."),
-                    span,
-                );
-                Expr {
-                    file: self.file,
-                    expr: Arc::new(Expression::null()),
-                }
+                self.error("Missing required argument", format!("Output \"{name}\" needs a \"value\"."), span);
+                Expr { file: self.file, expr: Arc::new(Expression::null()) }
             }
         };
-        let description = body
-            .attribute("description")
-            .and_then(|a| self.static_string(&a.expr));
-        let sensitive = body
-            .attribute("sensitive")
-            .is_some_and(|a| self.static_bool(&a.expr));
-        let depends_on = body
-            .attribute("depends_on")
-            .map(|a| self.expr_list(&a.expr))
-            .unwrap_or_default();
-        Output {
-            name: name.to_string(),
-            span,
-            value,
-            description,
-            sensitive,
-            depends_on,
-        }
+        let description = body.attribute("description").and_then(|a| self.static_string(&a.expr));
+        let sensitive = body.attribute("sensitive").is_some_and(|a| self.static_bool(&a.expr));
+        let depends_on = body.attribute("depends_on").map(|a| self.expr_list(&a.expr)).unwrap_or_default();
+        Output { name: name.to_string(), span, value, description, sensitive, depends_on }
     }
 
     fn resource(&mut self, addr: ResourceAddr, mut body: Body, span: Span) -> Resource {
@@ -678,9 +515,7 @@ impl Lowerer<'_> {
         for nb in std::mem::take(&mut body.blocks) {
             match nb.kind.as_str() {
                 "lifecycle" => lifecycle = self.lifecycle(&nb.body),
-                "provisioner" | "connection"
-                    if addr.mode == ResourceMode::Managed && nb.kind == "provisioner" =>
-                {
+                "provisioner" | "connection" if addr.mode == ResourceMode::Managed && nb.kind == "provisioner" => {
                     self.error(
                         "Provisioners are not supported",
                         "Use a host resource instead of a provisioner.".into(),
@@ -691,24 +526,12 @@ impl Lowerer<'_> {
             }
         }
         body.blocks = rest;
-        Resource {
-            addr,
-            span,
-            provider,
-            count,
-            for_each,
-            depends_on,
-            lifecycle,
-            body,
-        }
+        Resource { addr, span, provider, count, for_each, depends_on, lifecycle, body }
     }
 
     fn provider_ref(&mut self, e: &Expr) -> Option<ProviderRef> {
         if let Expression::Variable(v) = e.expr.as_ref() {
-            return Some(ProviderRef {
-                name: v.value().as_str().to_string(),
-                alias: None,
-            });
+            return Some(ProviderRef { name: v.value().as_str().to_string(), alias: None });
         }
         if let Expression::Traversal(t) = e.expr.as_ref()
             && let (Expression::Variable(v), [op]) = (&t.expr, t.operators.as_slice())
@@ -719,23 +542,14 @@ impl Lowerer<'_> {
                 alias: Some(a.value().as_str().to_string()),
             });
         }
-        self.error(
-            "Invalid provider reference",
-            "Expected a provider name such as aws or aws.east.".into(),
-            e.span(),
-        );
+        self.error("Invalid provider reference", "Expected a provider name such as aws or aws.east.".into(), e.span());
         None
     }
 
     fn lifecycle(&mut self, body: &Body) -> Lifecycle {
         self.reject_unknown(
             body,
-            &[
-                "create_before_destroy",
-                "prevent_destroy",
-                "ignore_changes",
-                "replace_triggered_by",
-            ],
+            &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"],
             &["precondition", "postcondition"],
             "lifecycle",
         );
@@ -771,11 +585,7 @@ impl Lowerer<'_> {
                     }
                 }
                 Expression::String(s) => names.push(s.value().to_string()),
-                _ => self.error(
-                    "Invalid ignore_changes entry",
-                    "Expected an attribute name.".into(),
-                    item.span(),
-                ),
+                _ => self.error("Invalid ignore_changes entry", "Expected an attribute name.".into(), item.span()),
             }
         }
         IgnoreChanges::Attributes(names)
@@ -808,11 +618,7 @@ impl Lowerer<'_> {
             }
         }
         for nb in &body.blocks {
-            self.error(
-                "Unsupported block type",
-                format!("A module block takes no \"{}\" blocks.", nb.kind),
-                nb.span,
-            );
+            self.error("Unsupported block type", format!("A module block takes no \"{}\" blocks.", nb.kind), nb.span);
         }
         match source {
             Some(s) => {
@@ -820,11 +626,7 @@ impl Lowerer<'_> {
                 Some(call)
             }
             None => {
-                self.error(
-                    "Missing required argument",
-                    format!("Module \"{name}\" needs a \"source\"."),
-                    span,
-                );
+                self.error("Missing required argument", format!("Module \"{name}\" needs a \"source\"."), span);
                 None
             }
         }
@@ -833,11 +635,7 @@ impl Lowerer<'_> {
     fn providers_map(&mut self, e: &Expr) -> BTreeMap<String, ProviderRef> {
         let mut out = BTreeMap::new();
         let Expression::Object(obj) = e.expr.as_ref() else {
-            self.error(
-                "Invalid providers map",
-                "Expected { child_name = provider.alias, ... }.".into(),
-                e.span(),
-            );
+            self.error("Invalid providers map", "Expected { child_name = provider.alias, ... }.".into(), e.span());
             return out;
         };
         for (k, v) in obj.iter() {
@@ -846,16 +644,11 @@ impl Lowerer<'_> {
                 hcl_edit::expr::ObjectKey::Expression(x) => match x {
                     Expression::String(s) => s.value().to_string(),
                     Expression::Variable(v) => v.value().as_str().to_string(),
-                    Expression::Traversal(_) => {
-                        hcl_edit::expr::Expression::to_string(x).trim().to_string()
-                    }
+                    Expression::Traversal(_) => hcl_edit::expr::Expression::to_string(x).trim().to_string(),
                     _ => continue,
                 },
             };
-            let value = Expr {
-                file: e.file,
-                expr: Arc::new(v.expr().clone()),
-            };
+            let value = Expr { file: e.file, expr: Arc::new(v.expr().clone()) };
             if let Some(r) = self.provider_ref(&value) {
                 out.insert(key, r);
             }
@@ -944,10 +737,7 @@ output "o" { value = 1 }
 
     #[test]
     fn reports_errors_from_every_file() {
-        let (_, d) = load_str(&[
-            ("a.tf", "resource \"x\" {\n"),
-            ("b.tf", "variabel \"x\" {}\n"),
-        ]);
+        let (_, d) = load_str(&[("a.tf", "resource \"x\" {\n"), ("b.tf", "variabel \"x\" {}\n")]);
         assert_eq!(d.0.len(), 2, "{d:?}");
         assert_eq!(d.0[1].help.as_deref(), Some("did you mean \"variable\"?"));
     }

@@ -9,8 +9,7 @@ use std::path::Path;
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{
-    BinaryOperator, Expression, ForExpr, FuncCall, ObjectKey, Traversal, TraversalOperator,
-    UnaryOperator,
+    BinaryOperator, Expression, ForExpr, FuncCall, ObjectKey, Traversal, TraversalOperator, UnaryOperator,
 };
 use hcl_edit::template::{Directive, Element, Template};
 
@@ -48,13 +47,7 @@ pub trait Scope {
 
 /// Evaluates an expression parsed from file `file`.
 pub fn eval(expr: &Expression, file: FileId, scope: &dyn Scope) -> Result<Value, Diagnostic> {
-    Evaluator {
-        file,
-        scope,
-        locals: Vec::new(),
-        template_depth: 0,
-    }
-    .eval(expr)
+    Evaluator { file, scope, locals: Vec::new(), template_depth: 0 }.eval(expr)
 }
 
 /// Every reference an expression makes to names outside itself (names bound by `for`
@@ -93,12 +86,12 @@ struct VarsScope<'a> {
 impl Scope for VarsScope<'_> {
     fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
         match self.vars.get(&r.root) {
-            Some(v) => Ok(Resolved {
-                value: v.clone(),
-                consumed: 0,
-            }),
+            Some(v) => Ok(Resolved { value: v.clone(), consumed: 0 }),
             None => Err(Diagnostic::error("Invalid template variable")
-                .with_detail(format!("The template refers to \"{}\", which is not among the variables given to templatefile.", r.root))
+                .with_detail(format!(
+                    "The template refers to \"{}\", which is not among the variables given to templatefile.",
+                    r.root
+                ))
                 .with_span(r.span)),
         }
     }
@@ -119,9 +112,7 @@ struct Evaluator<'a> {
 type EvalResult = Result<Value, Diagnostic>;
 
 fn err(summary: &str, detail: impl Into<String>, span: Span) -> Diagnostic {
-    Diagnostic::error(summary)
-        .with_detail(detail)
-        .with_span(span)
+    Diagnostic::error(summary).with_detail(detail).with_span(span)
 }
 
 impl Evaluator<'_> {
@@ -135,21 +126,13 @@ impl Evaluator<'_> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => {
-                let text = n
-                    .as_repr()
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| n.value().to_string());
-                Number::parse(&text).map(Value::Number).ok_or_else(|| {
-                    err("Invalid number", format!("{text:?} is not a number."), span)
-                })
+                let text = n.as_repr().map(|r| r.to_string()).unwrap_or_else(|| n.value().to_string());
+                Number::parse(&text)
+                    .map(Value::Number)
+                    .ok_or_else(|| err("Invalid number", format!("{text:?} is not a number."), span))
             }
             Expression::String(s) => Ok(Value::String(s.value().to_string())),
-            Expression::Array(items) => Ok(Value::Tuple(
-                items
-                    .iter()
-                    .map(|i| self.eval(i))
-                    .collect::<Result<_, _>>()?,
-            )),
+            Expression::Array(items) => Ok(Value::Tuple(items.iter().map(|i| self.eval(i)).collect::<Result<_, _>>()?)),
             Expression::Object(obj) => self.object(obj),
             Expression::StringTemplate(t) => self.template(t, false, false, true),
             Expression::HeredocTemplate(h) => self.template(&h.template, false, false, true),
@@ -172,11 +155,7 @@ impl Evaluator<'_> {
                     )),
                     other => {
                         let b = to_bool(&other).ok_or_else(|| {
-                            err(
-                                "Incorrect condition type",
-                                "The condition expression must be of type bool.",
-                                cond_span,
-                            )
+                            err("Incorrect condition type", "The condition expression must be of type bool.", cond_span)
                         })?;
                         let t = self.eval(&c.true_expr)?;
                         let f = self.eval(&c.false_expr)?;
@@ -195,14 +174,11 @@ impl Evaluator<'_> {
                 }
                 let out = match u.operator.value() {
                     UnaryOperator::Neg => Value::Number(
-                        to_number(&v)
-                            .ok_or_else(|| operand_error("a number", operand_span, "operand"))?
-                            .neg(),
+                        to_number(&v).ok_or_else(|| operand_error("a number", operand_span, "operand"))?.neg(),
                     ),
-                    UnaryOperator::Not => Value::Bool(
-                        !to_bool(&v)
-                            .ok_or_else(|| operand_error("a bool", operand_span, "operand"))?,
-                    ),
+                    UnaryOperator::Not => {
+                        Value::Bool(!to_bool(&v).ok_or_else(|| operand_error("a bool", operand_span, "operand"))?)
+                    }
                 };
                 Ok(out.mark_if(marked))
             }
@@ -233,28 +209,19 @@ impl Evaluator<'_> {
                                 kspan,
                             ));
                         }
-                        other => to_string(&other).ok_or_else(|| {
-                            err("Invalid object key", "A key must be a string.", kspan)
-                        })?,
+                        other => to_string(&other)
+                            .ok_or_else(|| err("Invalid object key", "A key must be a string.", kspan))?,
                     }
                 }
             };
             let value = self.eval(v.expr())?;
             out.insert(key, value);
         }
-        Ok(if unknown {
-            Value::Unknown
-        } else {
-            Value::Object(out)
-        })
+        Ok(if unknown { Value::Unknown } else { Value::Object(out) })
     }
 
     fn local(&self, name: &str) -> Option<Value> {
-        self.locals
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     }
 
     /// A root name with leading static attributes, through locals or the scope.
@@ -262,11 +229,7 @@ impl Evaluator<'_> {
         if let Some(v) = self.local(root) {
             return self.get_attrs(v, attrs, span);
         }
-        let r = Reference {
-            root: root.to_string(),
-            attrs: attrs.to_vec(),
-            span,
-        };
+        let r = Reference { root: root.to_string(), attrs: attrs.to_vec(), span };
         let resolved = self.scope.resolve(&r)?;
         let rest = attrs.get(resolved.consumed..).unwrap_or(&[]);
         self.get_attrs(resolved.value, rest, span)
@@ -293,41 +256,25 @@ impl Evaluator<'_> {
                     .collect();
                 let n = attrs.len();
                 let root_span = self.span(v.span());
-                let end = t
-                    .operators
-                    .get(n.saturating_sub(1))
-                    .and_then(|o| o.span())
-                    .map(|r| r.end);
+                let end = t.operators.get(n.saturating_sub(1)).and_then(|o| o.span()).map(|r| r.end);
                 let ref_span = match end {
-                    Some(e) if n > 0 => Span {
-                        end: e,
-                        ..root_span
-                    },
+                    Some(e) if n > 0 => Span { end: e, ..root_span },
                     _ => root_span,
                 };
-                (
-                    self.resolve_traversal(v.value().as_str(), &attrs, ref_span)?,
-                    &ops[n..],
-                )
+                (self.resolve_traversal(v.value().as_str(), &attrs, ref_span)?, &ops[n..])
             }
             other => (self.eval(other)?, &ops[..]),
         };
         let _ = span;
         while let Some((op, more)) = rest.split_first() {
-            let op_span = self.span(
-                t.operators
-                    .get(ops.len() - rest.len())
-                    .and_then(|o| o.span()),
-            );
+            let op_span = self.span(t.operators.get(ops.len() - rest.len()).and_then(|o| o.span()));
             match op {
                 TraversalOperator::GetAttr(a) => value = get_attr(value, a.as_str(), op_span)?,
                 TraversalOperator::Index(e) => {
                     let key = self.eval(e)?;
                     value = index(value, key, self.span(e.span()))?;
                 }
-                TraversalOperator::LegacyIndex(i) => {
-                    value = index(value, Value::from(*i.value() as i64), op_span)?
-                }
+                TraversalOperator::LegacyIndex(i) => value = index(value, Value::from(*i.value() as i64), op_span)?,
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let full = matches!(op, TraversalOperator::FullSplat(_));
                     // The splat applies the following steps to each element.
@@ -364,9 +311,7 @@ impl Evaluator<'_> {
                         let key = self.eval(e)?;
                         index(item, key, span)?
                     }
-                    TraversalOperator::LegacyIndex(i) => {
-                        index(item, Value::from(*i.value() as i64), span)?
-                    }
+                    TraversalOperator::LegacyIndex(i) => index(item, Value::from(*i.value() as i64), span)?,
                     _ => item,
                 };
             }
@@ -414,18 +359,10 @@ impl Evaluator<'_> {
                     B::Minus => Value::Number(l.sub(&r)),
                     B::Mul => Value::Number(l.mul(&r)),
                     B::Div => Value::Number(l.div(&r).ok_or_else(|| {
-                        err(
-                            "Operation failed",
-                            "Error during operation: can't divide by zero.",
-                            span,
-                        )
+                        err("Operation failed", "Error during operation: can't divide by zero.", span)
                     })?),
                     B::Mod => Value::Number(l.rem(&r).ok_or_else(|| {
-                        err(
-                            "Operation failed",
-                            "Error during operation: can't divide by zero.",
-                            span,
-                        )
+                        err("Operation failed", "Error during operation: can't divide by zero.", span)
                     })?),
                     B::Less => Value::Bool(l < r),
                     B::LessEq => Value::Bool(l <= r),
@@ -456,11 +393,7 @@ impl Evaluator<'_> {
         }
         let Some(func) = functions::lookup(name) else {
             let names = functions::all_names();
-            let mut d = err(
-                "Call to unknown function",
-                format!("There is no function named \"{name}\"."),
-                span,
-            );
+            let mut d = err("Call to unknown function", format!("There is no function named \"{name}\"."), span);
             if let Some(h) = crate::config::load::closest(name, &names) {
                 d = d.with_help(format!("did you mean {h}?"));
             }
@@ -495,17 +428,12 @@ impl Evaluator<'_> {
                 spans.push(s);
             }
         }
-        let ctx = FunctionContext {
-            module_dir: self.scope.module_dir(),
-        };
+        let ctx = FunctionContext { module_dir: self.scope.module_dir() };
         functions::call(func, &ctx, args).map_err(|e| {
             let at = e.arg.and_then(|i| spans.get(i).copied()).unwrap_or(span);
             err(
                 "Error in function call",
-                format!(
-                    "Call to function \"{name}\" failed: {}.",
-                    e.message.trim_end_matches('.')
-                ),
+                format!("Call to function \"{name}\" failed: {}.", e.message.trim_end_matches('.')),
                 at,
             )
             .with_label(format!("while calling {name}"))
@@ -514,11 +442,7 @@ impl Evaluator<'_> {
 
     fn call_try(&mut self, f: &FuncCall, span: Span) -> EvalResult {
         if f.args.is_empty() {
-            return Err(err(
-                "Invalid function arguments",
-                "The try function needs at least one argument.",
-                span,
-            ));
+            return Err(err("Invalid function arguments", "The try function needs at least one argument.", span));
         }
         let mut last = None;
         for a in f.args.iter() {
@@ -540,11 +464,7 @@ impl Evaluator<'_> {
 
     fn call_can(&mut self, f: &FuncCall, span: Span) -> EvalResult {
         let [a] = f.args.iter().collect::<Vec<_>>()[..] else {
-            return Err(err(
-                "Invalid function arguments",
-                "The can function takes exactly one argument.",
-                span,
-            ));
+            return Err(err("Invalid function arguments", "The can function takes exactly one argument.", span));
         };
         Ok(match self.eval(a) {
             Ok(v) if !v.is_wholly_known() => Value::Unknown,
@@ -588,16 +508,10 @@ impl Evaluator<'_> {
         let text = std::fs::read_to_string(&full).map_err(|_| {
             err("Error in function call", format!("Call to function \"templatefile\" failed: no file exists at \"{p}\"; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource."), path_span)
         })?;
-        render_template(&text, self.file, &vars, self.scope.module_dir())
-            .map(|v| v.mark_if(marked))
-            .map_err(|d| {
-                let detail = d.to_string();
-                err(
-                    "Error in function call",
-                    format!("Call to function \"templatefile\" failed: {p}: {detail}."),
-                    span,
-                )
-            })
+        render_template(&text, self.file, &vars, self.scope.module_dir()).map(|v| v.mark_if(marked)).map_err(|d| {
+            let detail = d.to_string();
+            err("Error in function call", format!("Call to function \"templatefile\" failed: {p}: {detail}."), span)
+        })
     }
 
     fn for_expr(&mut self, f: &ForExpr, span: Span) -> EvalResult {
@@ -639,12 +553,7 @@ impl Evaluator<'_> {
         }
         Ok(match &f.key_expr {
             None => Value::Tuple(list),
-            Some(_) if f.grouping => Value::Object(
-                groups
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::Tuple(v)))
-                    .collect(),
-            ),
+            Some(_) if f.grouping => Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect()),
             Some(_) => Value::Object(map),
         }
         .mark_if(marked))
@@ -670,11 +579,7 @@ impl Evaluator<'_> {
                     Some(true) => {}
                     Some(false) => return Ok(()),
                     None => {
-                        return Err(err(
-                            "Invalid 'for' condition",
-                            "The 'if' clause value must be a bool.",
-                            cspan,
-                        ));
+                        return Err(err("Invalid 'for' condition", "The 'if' clause value must be a bool.", cspan));
                     }
                 },
             }
@@ -698,11 +603,7 @@ impl Evaluator<'_> {
                 ));
             }
             other => to_string(&other).ok_or_else(|| {
-                err(
-                    "Invalid object key",
-                    "The key expression produced an invalid result: string required.",
-                    kspan,
-                )
+                err("Invalid object key", "The key expression produced an invalid result: string required.", kspan)
             })?,
         };
         if f.grouping {
@@ -729,13 +630,7 @@ impl Evaluator<'_> {
 
     /// Evaluates a template. A template that is a single interpolation gives its value as
     /// is; otherwise the pieces are joined into a string.
-    fn template(
-        &mut self,
-        t: &Template,
-        strip_first: bool,
-        strip_last: bool,
-        top: bool,
-    ) -> EvalResult {
+    fn template(&mut self, t: &Template, strip_first: bool, strip_last: bool, top: bool) -> EvalResult {
         let elements: Vec<&Element> = t.iter().collect();
         if top
             && elements.len() == 1
@@ -750,16 +645,9 @@ impl Evaluator<'_> {
             match el {
                 Element::Literal(lit) => {
                     let mut s: &str = lit.value();
-                    let strip_before = if idx == 0 {
-                        strip_first
-                    } else {
-                        strips_after(elements[idx - 1])
-                    };
-                    let strip_after = if idx + 1 == elements.len() {
-                        strip_last
-                    } else {
-                        strips_before(elements[idx + 1])
-                    };
+                    let strip_before = if idx == 0 { strip_first } else { strips_after(elements[idx - 1]) };
+                    let strip_after =
+                        if idx + 1 == elements.len() { strip_last } else { strips_before(elements[idx + 1]) };
                     if strip_before {
                         s = s.trim_start();
                     }
@@ -810,12 +698,7 @@ impl Evaluator<'_> {
                 },
             }
         }
-        Ok(if unknown {
-            Value::Unknown
-        } else {
-            Value::String(out)
-        }
-        .mark_if(marked))
+        Ok(if unknown { Value::Unknown } else { Value::String(out) }.mark_if(marked))
     }
 
     /// A template directive's text; `None` when it depends on unknown values.
@@ -826,24 +709,14 @@ impl Evaluator<'_> {
                 let (cond, marked) = self.eval(&i.if_expr.cond_expr)?.unmark_deep();
                 let cond = match cond {
                     Value::Unknown => return Ok((None, marked)),
-                    other => to_bool(&other).ok_or_else(|| {
-                        err(
-                            "Invalid template directive",
-                            "The if condition must be a bool.",
-                            cspan,
-                        )
-                    })?,
+                    other => to_bool(&other)
+                        .ok_or_else(|| err("Invalid template directive", "The if condition must be a bool.", cspan))?,
                 };
                 let else_strip_start = i.else_expr.as_ref().map(|e| e.strip.strip_start());
                 let endif_strip_start = i.endif_expr.strip.strip_start();
                 let v = if cond {
                     let last = else_strip_start.unwrap_or(endif_strip_start);
-                    self.template(
-                        &i.if_expr.template,
-                        i.if_expr.strip.strip_end(),
-                        last,
-                        false,
-                    )?
+                    self.template(&i.if_expr.template, i.if_expr.strip.strip_end(), last, false)?
                 } else if let Some(e) = &i.else_expr {
                     self.template(&e.template, e.strip.strip_end(), endif_strip_start, false)?
                 } else {
@@ -862,10 +735,7 @@ impl Evaluator<'_> {
                     }
                     return Err(err(
                         "Invalid template directive",
-                        format!(
-                            "A value of type {} cannot be iterated in a for directive.",
-                            coll.type_name()
-                        ),
+                        format!("A value of type {} cannot be iterated in a for directive.", coll.type_name()),
                         cspan,
                     ));
                 };
@@ -877,12 +747,8 @@ impl Evaluator<'_> {
                         self.locals.push((kv.as_str().to_string(), k));
                     }
                     self.locals.push((fe.value_var.as_str().to_string(), v));
-                    let r = self.template(
-                        &fe.template,
-                        fe.strip.strip_end(),
-                        fd.endfor_expr.strip.strip_start(),
-                        false,
-                    );
+                    let r =
+                        self.template(&fe.template, fe.strip.strip_end(), fd.endfor_expr.strip.strip_start(), false);
                     self.locals.truncate(depth);
                     let (v, m) = r?.unmark();
                     any_marked |= m;
@@ -923,28 +789,17 @@ fn strips_before(el: &Element) -> bool {
 /// sets in set order (key = value).
 fn iterate(v: &Value) -> Option<Vec<(Value, Value)>> {
     match v {
-        Value::List(xs) | Value::Tuple(xs) => Some(
-            xs.iter()
-                .enumerate()
-                .map(|(i, x)| (Value::from(i as i64), x.clone()))
-                .collect(),
-        ),
+        Value::List(xs) | Value::Tuple(xs) => {
+            Some(xs.iter().enumerate().map(|(i, x)| (Value::from(i as i64), x.clone())).collect())
+        }
         Value::Set(xs) => Some(xs.iter().map(|x| (x.clone(), x.clone())).collect()),
-        Value::Map(m) | Value::Object(m) => Some(
-            m.iter()
-                .map(|(k, x)| (Value::from(k.as_str()), x.clone()))
-                .collect(),
-        ),
+        Value::Map(m) | Value::Object(m) => Some(m.iter().map(|(k, x)| (Value::from(k.as_str()), x.clone())).collect()),
         _ => None,
     }
 }
 
 fn operand_error(what: &str, span: Span, side: &str) -> Diagnostic {
-    err(
-        &format!("Invalid {side}"),
-        format!("Unsuitable value for {side}: {what} is required."),
-        span,
-    )
+    err(&format!("Invalid {side}"), format!("Unsuitable value for {side}: {what} is required."), span)
 }
 
 fn number_operand(v: &Value, span: Span, side: &str) -> Result<Option<Number>, Diagnostic> {
@@ -956,11 +811,7 @@ fn number_operand(v: &Value, span: Span, side: &str) -> Result<Option<Number>, D
             span,
         )),
         other => to_number(other).map(Some).ok_or_else(|| {
-            err(
-                "Invalid operand",
-                format!("Unsuitable value for {side} operand: a number is required."),
-                span,
-            )
+            err("Invalid operand", format!("Unsuitable value for {side} operand: a number is required."), span)
         }),
     }
 }
@@ -974,11 +825,7 @@ fn bool_operand(v: &Value, span: Span, side: &str) -> Result<Option<bool>, Diagn
             span,
         )),
         other => to_bool(other).map(Some).ok_or_else(|| {
-            err(
-                "Invalid operand",
-                format!("Unsuitable value for {side} operand: a bool is required."),
-                span,
-            )
+            err("Invalid operand", format!("Unsuitable value for {side} operand: a bool is required."), span)
         }),
     }
 }
@@ -1058,9 +905,7 @@ fn get_attr(v: Value, name: &str, span: Span) -> EvalResult {
             None => {
                 return Err(err(
                     "Invalid index",
-                    format!(
-                        "The given key does not identify an element in this collection value: \"{name}\"."
-                    ),
+                    format!("The given key does not identify an element in this collection value: \"{name}\"."),
                     span,
                 ));
             }
@@ -1084,10 +929,7 @@ fn get_attr(v: Value, name: &str, span: Span) -> EvalResult {
         other => {
             return Err(err(
                 "Unsupported attribute",
-                format!(
-                    "Can't access attributes on a primitive-typed value ({}).",
-                    other.type_name()
-                ),
+                format!("Can't access attributes on a primitive-typed value ({}).", other.type_name()),
                 span,
             ));
         }
@@ -1104,9 +946,13 @@ fn index(v: Value, key: Value, span: Span) -> EvalResult {
     }
     let out = match v {
         Value::List(xs) | Value::Tuple(xs) => {
-            let i = to_number(&key)
-                .and_then(|n| n.to_i64())
-                .ok_or_else(|| err("Invalid index", "The given key does not identify an element in this collection value: a number is required.", span))?;
+            let i = to_number(&key).and_then(|n| n.to_i64()).ok_or_else(|| {
+                err(
+                    "Invalid index",
+                    "The given key does not identify an element in this collection value: a number is required.",
+                    span,
+                )
+            })?;
             let len = xs.len();
             usize::try_from(i)
                 .ok()
@@ -1114,9 +960,20 @@ fn index(v: Value, key: Value, span: Span) -> EvalResult {
                 .ok_or_else(|| err("Invalid index", format!("The given key does not identify an element in this collection value: the collection has {len} element(s), so index {i} is out of range."), span))?
         }
         Value::Map(mut m) | Value::Object(mut m) => {
-            let k = to_string(&key).ok_or_else(|| err("Invalid index", "The given key does not identify an element in this collection value: string required.", span))?;
-            m.remove(&k)
-                .ok_or_else(|| err("Invalid index", format!("The given key does not identify an element in this collection value: \"{k}\"."), span))?
+            let k = to_string(&key).ok_or_else(|| {
+                err(
+                    "Invalid index",
+                    "The given key does not identify an element in this collection value: string required.",
+                    span,
+                )
+            })?;
+            m.remove(&k).ok_or_else(|| {
+                err(
+                    "Invalid index",
+                    format!("The given key does not identify an element in this collection value: \"{k}\"."),
+                    span,
+                )
+            })?
         }
         Value::Set(_) => {
             return Err(err(
@@ -1135,10 +992,7 @@ fn index(v: Value, key: Value, span: Span) -> EvalResult {
         other => {
             return Err(err(
                 "Invalid index",
-                format!(
-                    "This value does not have any indices: it is a {}.",
-                    other.type_name()
-                ),
+                format!("This value does not have any indices: it is a {}.", other.type_name()),
                 span,
             ));
         }
@@ -1153,11 +1007,7 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
         Expression::Variable(v) => {
             let name = v.value().as_str();
             if !bound.iter().any(|b| b == name) {
-                out.push(Reference {
-                    root: name.to_string(),
-                    attrs: Vec::new(),
-                    span: span(v.span()),
-                });
+                out.push(Reference { root: name.to_string(), attrs: Vec::new(), span: span(v.span()) });
             }
         }
         Expression::Traversal(t) => {
@@ -1173,19 +1023,12 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
                         })
                         .collect();
                     let mut s = span(v.span());
-                    if let Some(last) = t
-                        .operators
-                        .get(attrs.len().saturating_sub(1))
-                        .filter(|_| !attrs.is_empty())
+                    if let Some(last) = t.operators.get(attrs.len().saturating_sub(1)).filter(|_| !attrs.is_empty())
                         && let Some(r) = last.span()
                     {
                         s.end = r.end;
                     }
-                    out.push(Reference {
-                        root: name.to_string(),
-                        attrs,
-                        span: s,
-                    });
+                    out.push(Reference { root: name.to_string(), attrs, span: s });
                 }
             } else {
                 collect_refs(&t.expr, file, bound, out);
@@ -1215,10 +1058,7 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
             collect_refs(&c.true_expr, file, bound, out);
             collect_refs(&c.false_expr, file, bound, out);
         }
-        Expression::FuncCall(f) => f
-            .args
-            .iter()
-            .for_each(|a| collect_refs(a, file, bound, out)),
+        Expression::FuncCall(f) => f.args.iter().for_each(|a| collect_refs(a, file, bound, out)),
         Expression::UnaryOp(u) => collect_refs(&u.expr, file, bound, out),
         Expression::BinaryOp(b) => {
             collect_refs(&b.lhs_expr, file, bound, out);
@@ -1240,10 +1080,7 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
             }
             bound.truncate(depth);
         }
-        Expression::Null(_)
-        | Expression::Bool(_)
-        | Expression::Number(_)
-        | Expression::String(_) => {}
+        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
     }
 }
 
@@ -1285,10 +1122,7 @@ mod tests {
     impl Scope for Roots {
         fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
             match self.0.get(&r.root) {
-                Some(v) => Ok(Resolved {
-                    value: v.clone(),
-                    consumed: 0,
-                }),
+                Some(v) => Ok(Resolved { value: v.clone(), consumed: 0 }),
                 None => Err(Diagnostic::error("Reference to undeclared name").with_span(r.span)),
             }
         }
@@ -1304,14 +1138,7 @@ mod tests {
     fn try_ev(src: &str) -> Result<Value, Diagnostic> {
         let expr = hcl_edit::parser::parse_expr(src).expect("parse");
         let roots = Roots(BTreeMap::from([
-            (
-                "var".to_string(),
-                Value::object([
-                    ("n", Value::from(3)),
-                    ("s", Value::from("x")),
-                    ("u", Value::Unknown),
-                ]),
-            ),
+            ("var".to_string(), Value::object([("n", Value::from(3)), ("s", Value::from("x")), ("u", Value::Unknown)])),
             ("secret".to_string(), Value::from("p").mark_sensitive()),
         ]));
         eval(&expr, FileId(0), &roots)
@@ -1343,10 +1170,7 @@ mod tests {
 
     #[test]
     fn for_expressions_filter_and_group() {
-        assert_eq!(
-            ev("[for x in [1, 2, 3] : x * 2 if x != 2]"),
-            Value::Tuple(vec![n(2), n(6)])
-        );
+        assert_eq!(ev("[for x in [1, 2, 3] : x * 2 if x != 2]"), Value::Tuple(vec![n(2), n(6)]));
         assert_eq!(
             ev("{for k, v in {a = 1, b = 2} : v => k}"),
             Value::object([("1", Value::from("a")), ("2", Value::from("b"))])
@@ -1355,10 +1179,7 @@ mod tests {
             ev("{for s in [\"ab\", \"ac\", \"b\"] : (s == \"b\" ? \"one\" : \"two\") => s...}"),
             Value::object([
                 ("one", Value::Tuple(vec![Value::from("b")])),
-                (
-                    "two",
-                    Value::Tuple(vec![Value::from("ab"), Value::from("ac")])
-                ),
+                ("two", Value::Tuple(vec![Value::from("ab"), Value::from("ac")])),
             ])
         );
     }
@@ -1371,10 +1192,7 @@ mod tests {
 
     #[test]
     fn splats_and_indexes() {
-        assert_eq!(
-            ev("[{a = 1}, {a = 2}][*].a"),
-            Value::Tuple(vec![n(1), n(2)])
-        );
+        assert_eq!(ev("[{a = 1}, {a = 2}][*].a"), Value::Tuple(vec![n(1), n(2)]));
         assert_eq!(ev("[{a = 1}, {a = 2}].*.a"), Value::Tuple(vec![n(1), n(2)]));
         assert_eq!(ev("[[1, 2], [3]][1][0]"), n(3));
         assert_eq!(ev("{a = {b = \"c\"}}.a.b"), Value::from("c"));
@@ -1388,40 +1206,24 @@ mod tests {
     fn templates_with_directives_and_strip_markers() {
         assert_eq!(ev("\"${var.n}\""), n(3));
         assert_eq!(ev("\"n=${var.n}\""), Value::from("n=3"));
-        assert_eq!(
-            ev("\"%{ for x in [1, 2] }<${x}>%{ endfor }\""),
-            Value::from("<1><2>")
-        );
-        assert_eq!(
-            ev("\"a %{~ if true ~} b %{~ endif ~} c\""),
-            Value::from("abc")
-        );
+        assert_eq!(ev("\"%{ for x in [1, 2] }<${x}>%{ endfor }\""), Value::from("<1><2>"));
+        assert_eq!(ev("\"a %{~ if true ~} b %{~ endif ~} c\""), Value::from("abc"));
         assert_eq!(ev("\"%{if false}yes%{else}no%{endif}\""), Value::from("no"));
         assert_eq!(ev("\"$${literal}\""), Value::from("${literal}"));
     }
 
     #[test]
     fn heredocs_keep_lines_and_dedent() {
-        assert_eq!(
-            ev("<<EOT\nhello\n  world\nEOT"),
-            Value::from("hello\n  world\n")
-        );
-        assert_eq!(
-            ev("<<-EOT\n    hello\n      world\n    EOT"),
-            Value::from("hello\n  world\n")
-        );
+        assert_eq!(ev("<<EOT\nhello\n  world\nEOT"), Value::from("hello\n  world\n"));
+        assert_eq!(ev("<<-EOT\n    hello\n      world\n    EOT"), Value::from("hello\n  world\n"));
     }
 
     #[test]
     fn references_skip_for_bound_names() {
-        let expr = hcl_edit::parser::parse_expr(
-            "[for x in var.list : x.a + local.k + terraform_data.r[0].id]",
-        )
-        .unwrap();
-        let refs: Vec<(String, Vec<String>)> = references(&expr, FileId(0))
-            .into_iter()
-            .map(|r| (r.root, r.attrs))
-            .collect();
+        let expr =
+            hcl_edit::parser::parse_expr("[for x in var.list : x.a + local.k + terraform_data.r[0].id]").unwrap();
+        let refs: Vec<(String, Vec<String>)> =
+            references(&expr, FileId(0)).into_iter().map(|r| (r.root, r.attrs)).collect();
         assert_eq!(
             refs,
             vec![

@@ -23,22 +23,14 @@ impl Number {
     }
     /// Parses a decimal literal as HCL/JSON write it (`12`, `-1.5`, `1e3`).
     pub fn parse(s: &str) -> Option<Number> {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|f| !f.is_nan())
-            .map(Number)
+        s.trim().parse::<f64>().ok().filter(|f| !f.is_nan()).map(Number)
     }
     pub fn zero() -> Number {
         Number(0.0)
     }
     /// The exact integer value if it is an integer within i64.
     pub fn to_i64(&self) -> Option<i64> {
-        if self.is_integer() && self.0.abs() < 9.2e18 {
-            Some(self.0 as i64)
-        } else {
-            None
-        }
+        if self.is_integer() && self.0.abs() < 9.2e18 { Some(self.0 as i64) } else { None }
     }
     /// Nearest f64.
     pub fn to_f64(&self) -> f64 {
@@ -64,19 +56,11 @@ impl Number {
     }
     /// `None` when dividing by zero.
     pub fn div(&self, o: &Number) -> Option<Number> {
-        if o.0 == 0.0 {
-            None
-        } else {
-            Some(Number(self.0 / o.0))
-        }
+        if o.0 == 0.0 { None } else { Some(Number(self.0 / o.0)) }
     }
     /// Remainder with the sign of the dividend, as Terraform's `%`; `None` for zero divisor.
     pub fn rem(&self, o: &Number) -> Option<Number> {
-        if o.0 == 0.0 {
-            None
-        } else {
-            Some(Number(self.0 % o.0))
-        }
+        if o.0 == 0.0 { None } else { Some(Number(self.0 % o.0)) }
     }
     pub fn neg(&self) -> Number {
         Number(-self.0)

@@ -42,19 +42,12 @@ pub struct ConversionError {
 
 impl std::fmt::Display for ConversionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        if self.path.is_empty() { write!(f, "{}", self.message) } else { write!(f, "{}: {}", self.path, self.message) }
     }
 }
 
 fn fail<T>(message: impl Into<String>) -> Result<T, ConversionError> {
-    Err(ConversionError {
-        path: String::new(),
-        message: message.into(),
-    })
+    Err(ConversionError { path: String::new(), message: message.into() })
 }
 
 fn at(prefix: String, mut e: ConversionError) -> ConversionError {
@@ -84,14 +77,9 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
         },
         Type::Number => match &v {
             Value::Number(_) => Ok(v),
-            Value::String(s) => {
-                super::Number::parse(s)
-                    .map(Value::Number)
-                    .ok_or_else(|| ConversionError {
-                        path: String::new(),
-                        message: "a number is required".into(),
-                    })
-            }
+            Value::String(s) => super::Number::parse(s)
+                .map(Value::Number)
+                .ok_or_else(|| ConversionError { path: String::new(), message: "a number is required".into() }),
             _ => fail("number required"),
         },
         Type::Bool => match &v {
@@ -106,23 +94,14 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
                 Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => xs,
                 _ => {
                     return fail(
-                        if matches!(ty, Type::Set(_)) {
-                            "set of "
-                        } else {
-                            "list of "
-                        }
-                        .to_string()
+                        if matches!(ty, Type::Set(_)) { "set of " } else { "list of " }.to_string()
                             + &el.friendly_name()
                             + " required",
                     );
                 }
             };
             let items = convert_elements(items, el)?;
-            Ok(if matches!(ty, Type::Set(_)) {
-                Value::set(items)
-            } else {
-                Value::List(items)
-            })
+            Ok(if matches!(ty, Type::Set(_)) { Value::set(items) } else { Value::List(items) })
         }
         Type::Map(el) => {
             let m = match v {
@@ -131,10 +110,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
             };
             let (keys, vals): (Vec<String>, Vec<Value>) = m.into_iter().unzip();
             let target = if **el == Type::Any {
-                unified_type(&vals).map_err(|m| ConversionError {
-                    path: String::new(),
-                    message: m,
-                })?
+                unified_type(&vals).map_err(|m| ConversionError { path: String::new(), message: m })?
             } else {
                 (**el).clone()
             };
@@ -169,9 +145,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
             let mut out = BTreeMap::new();
             for (name, a) in attrs {
                 let value = match m.remove(name) {
-                    Some(Value::Null) | None if a.optional.is_some() => {
-                        a.optional.clone().unwrap_or(Value::Null)
-                    }
+                    Some(Value::Null) | None if a.optional.is_some() => a.optional.clone().unwrap_or(Value::Null),
                     Some(x) => x,
                     None => return fail(format!("attribute \"{name}\" is required")),
                 };
@@ -186,71 +160,38 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
 /// Converts list elements to `el`; with `any`, to the one type they all convert to.
 fn convert_elements(items: Vec<Value>, el: &Type) -> Result<Vec<Value>, ConversionError> {
     let target = if *el == Type::Any {
-        unified_type(&items).map_err(|m| ConversionError {
-            path: String::new(),
-            message: m,
-        })?
+        unified_type(&items).map_err(|m| ConversionError { path: String::new(), message: m })?
     } else {
         el.clone()
     };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, x)| convert(x, &target).map_err(|e| at(format!("[{i}]"), e)))
-        .collect()
+    items.into_iter().enumerate().map(|(i, x)| convert(x, &target).map_err(|e| at(format!("[{i}]"), e))).collect()
 }
 
 /// The one type a set of values can all be converted to, as Terraform unifies the
 /// elements of `list(any)`: mixed primitives become strings, lists of lists unify
 /// their elements, objects of one shape stay objects.
 pub fn unified_type(values: &[Value]) -> Result<Type, String> {
-    let known: Vec<&Value> = values
-        .iter()
-        .map(Value::peel)
-        .filter(|v| !matches!(v, Value::Null | Value::Unknown))
-        .collect();
+    let known: Vec<&Value> =
+        values.iter().map(Value::peel).filter(|v| !matches!(v, Value::Null | Value::Unknown)).collect();
     let Some(first) = known.first() else {
         return Ok(Type::Any);
     };
     let primitive = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
     if known.iter().all(|v| primitive(v)) {
         let t = type_of(first);
-        return Ok(if known.iter().all(|v| type_of(v) == t) {
-            t
-        } else {
-            Type::String
-        });
+        return Ok(if known.iter().all(|v| type_of(v) == t) { t } else { Type::String });
     }
-    if known
-        .iter()
-        .all(|v| v.as_seq().is_some() && !matches!(v, Value::Set(_)))
-    {
-        let all: Vec<Value> = known
-            .iter()
-            .flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec())
-            .collect();
+    if known.iter().all(|v| v.as_seq().is_some() && !matches!(v, Value::Set(_))) {
+        let all: Vec<Value> = known.iter().flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec()).collect();
         return Ok(Type::List(Box::new(unified_type(&all)?)));
     }
     if known.iter().all(|v| matches!(v, Value::Object(_))) {
         let shape = |v: &Value| v.as_map().map(|m| m.keys().cloned().collect::<Vec<_>>());
         if known.iter().all(|v| shape(v) == shape(first)) {
             let mut attrs = BTreeMap::new();
-            for k in first
-                .as_map()
-                .map(|m| m.keys().cloned().collect::<Vec<_>>())
-                .unwrap_or_default()
-            {
-                let vals: Vec<Value> = known
-                    .iter()
-                    .filter_map(|v| v.get_attr(&k).cloned())
-                    .collect();
-                attrs.insert(
-                    k,
-                    ObjectAttr {
-                        ty: unified_type(&vals)?,
-                        optional: None,
-                    },
-                );
+            for k in first.as_map().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let vals: Vec<Value> = known.iter().filter_map(|v| v.get_attr(&k).cloned()).collect();
+                attrs.insert(k, ObjectAttr { ty: unified_type(&vals)?, optional: None });
             }
             return Ok(Type::Object(attrs));
         }
@@ -258,19 +199,12 @@ pub fn unified_type(values: &[Value]) -> Result<Type, String> {
     if known.iter().all(|v| v.as_map().is_some()) {
         let all: Vec<Value> = known
             .iter()
-            .flat_map(|v| {
-                v.as_map()
-                    .map(|m| m.values().cloned().collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
+            .flat_map(|v| v.as_map().map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default())
             .collect();
         return Ok(Type::Map(Box::new(unified_type(&all)?)));
     }
     if known.iter().all(|v| matches!(v, Value::Set(_))) {
-        let all: Vec<Value> = known
-            .iter()
-            .flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec())
-            .collect();
+        let all: Vec<Value> = known.iter().flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec()).collect();
         return Ok(Type::Set(Box::new(unified_type(&all)?)));
     }
     Err("all elements must have the same type".into())
@@ -287,19 +221,9 @@ pub fn type_of(v: &Value) -> Type {
         Value::Set(xs) => Type::Set(Box::new(xs.first().map_or(Type::Any, type_of))),
         Value::Map(m) => Type::Map(Box::new(m.values().next().map_or(Type::Any, type_of))),
         Value::Tuple(xs) => Type::Tuple(xs.iter().map(type_of).collect()),
-        Value::Object(m) => Type::Object(
-            m.iter()
-                .map(|(k, x)| {
-                    (
-                        k.clone(),
-                        ObjectAttr {
-                            ty: type_of(x),
-                            optional: None,
-                        },
-                    )
-                })
-                .collect(),
-        ),
+        Value::Object(m) => {
+            Type::Object(m.iter().map(|(k, x)| (k.clone(), ObjectAttr { ty: type_of(x), optional: None })).collect())
+        }
     }
 }
 
@@ -314,20 +238,12 @@ impl Type {
             Type::List(t) => format!("list({})", t.friendly_name()),
             Type::Set(t) => format!("set({})", t.friendly_name()),
             Type::Map(t) => format!("map({})", t.friendly_name()),
-            Type::Tuple(ts) => format!(
-                "tuple([{}])",
-                ts.iter()
-                    .map(Type::friendly_name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Type::Tuple(ts) => {
+                format!("tuple([{}])", ts.iter().map(Type::friendly_name).collect::<Vec<_>>().join(", "))
+            }
             Type::Object(attrs) => format!(
                 "object({{{}}})",
-                attrs
-                    .iter()
-                    .map(|(k, a)| format!("{k}={}", a.ty.friendly_name()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                attrs.iter().map(|(k, a)| format!("{k}={}", a.ty.friendly_name())).collect::<Vec<_>>().join(", ")
             ),
         }
     }
@@ -345,10 +261,8 @@ impl Type {
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Tuple(ts) => json!(["tuple", ts.iter().map(Type::to_json).collect::<Vec<_>>()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<String, serde_json::Value> = attrs
-                    .iter()
-                    .map(|(k, a)| (k.clone(), a.ty.to_json()))
-                    .collect();
+                let m: serde_json::Map<String, serde_json::Value> =
+                    attrs.iter().map(|(k, a)| (k.clone(), a.ty.to_json())).collect();
                 json!(["object", m])
             }
         }
@@ -362,10 +276,7 @@ pub fn type_json(value: &Value) -> serde_json::Value {
     match value.peel() {
         Value::List(xs) => json!(["list", element_type_json(xs)]),
         Value::Set(xs) => json!(["set", element_type_json(xs)]),
-        Value::Map(m) => json!([
-            "map",
-            element_type_json(&m.values().cloned().collect::<Vec<_>>())
-        ]),
+        Value::Map(m) => json!(["map", element_type_json(&m.values().cloned().collect::<Vec<_>>())]),
         Value::Tuple(xs) => json!(["tuple", xs.iter().map(type_json).collect::<Vec<_>>()]),
         Value::Object(m) => {
             let attrs: serde_json::Map<String, serde_json::Value> =
@@ -377,9 +288,7 @@ pub fn type_json(value: &Value) -> serde_json::Value {
 }
 
 fn element_type_json(xs: &[Value]) -> serde_json::Value {
-    xs.iter()
-        .find(|x| !x.is_null() && !x.is_unknown())
-        .map_or(serde_json::json!("dynamic"), type_json)
+    xs.iter().find(|x| !x.is_null() && !x.is_unknown()).map_or(serde_json::json!("dynamic"), type_json)
 }
 
 /// Parses a type constraint expression (`list(string)`, `object({...})`); `eval_default`
@@ -389,9 +298,7 @@ pub fn parse_type_constraint(
     file: FileId,
     eval_default: &dyn Fn(&Expression) -> Result<Value, Diagnostic>,
 ) -> Result<Type, Diagnostic> {
-    TypeParser { file, eval_default }
-        .parse(expr, false)
-        .map(|(t, _)| t)
+    TypeParser { file, eval_default }.parse(expr, false).map(|(t, _)| t)
 }
 
 struct TypeParser<'a> {
@@ -478,10 +385,7 @@ impl TypeParser<'_> {
             "map" => Type::Map(Box::new(Type::Any)),
             "set" => Type::Set(Box::new(Type::Any)),
             other => {
-                return Err(self.error(
-                    e,
-                    format!("The keyword \"{other}\" is not a valid type specification."),
-                ));
+                return Err(self.error(e, format!("The keyword \"{other}\" is not a valid type specification.")));
             }
         })
     }
@@ -493,10 +397,8 @@ mod tests {
 
     fn ty(src: &str) -> Type {
         let e = hcl_edit::parser::parse_expr(src).unwrap();
-        parse_type_constraint(&e, FileId(0), &|d| {
-            crate::eval::expr::eval(d, FileId(0), &crate::walk::ConstantScope)
-        })
-        .unwrap()
+        parse_type_constraint(&e, FileId(0), &|d| crate::eval::expr::eval(d, FileId(0), &crate::walk::ConstantScope))
+            .unwrap()
     }
 
     fn val(src: &str) -> Value {
@@ -514,18 +416,14 @@ mod tests {
 
     #[test]
     fn objects_get_optional_defaults_and_lose_extra_attributes() {
-        let t =
-            ty("object({ x = optional(string, \"d\"), y = optional(number), z = list(string) })");
+        let t = ty("object({ x = optional(string, \"d\"), y = optional(number), z = list(string) })");
         let v = convert(val("{ z = [1, true], extra = 1 }"), &t).unwrap();
         assert_eq!(
             v,
             Value::object([
                 ("x", Value::from("d")),
                 ("y", Value::Null),
-                (
-                    "z",
-                    Value::List(vec![Value::from("1"), Value::from("true")])
-                )
+                ("z", Value::List(vec![Value::from("1"), Value::from("true")]))
             ])
         );
     }

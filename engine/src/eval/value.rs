@@ -71,9 +71,7 @@ impl Value {
         match self {
             Value::Unknown => false,
             Value::Sensitive(v) => v.is_wholly_known(),
-            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-                xs.iter().all(Value::is_wholly_known)
-            }
+            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => xs.iter().all(Value::is_wholly_known),
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
         }
@@ -83,9 +81,7 @@ impl Value {
     pub fn contains_sensitive(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-                xs.iter().any(Value::contains_sensitive)
-            }
+            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => xs.iter().any(Value::contains_sensitive),
             Value::Map(m) | Value::Object(m) => m.values().any(Value::contains_sensitive),
             _ => false,
         }
@@ -106,11 +102,7 @@ impl Value {
 
     /// Marks the value sensitive when `sensitive` holds.
     pub fn mark_if(self, sensitive: bool) -> Value {
-        if sensitive {
-            self.mark_sensitive()
-        } else {
-            self
-        }
+        if sensitive { self.mark_sensitive() } else { self }
     }
 
     /// The value with its own top-level mark removed, and whether it had one.
@@ -225,12 +217,8 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Number(n) => number_to_json(n),
             Value::String(s) => J::String(s.clone()),
-            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-                J::Array(xs.iter().map(Value::to_json).collect())
-            }
-            Value::Map(m) | Value::Object(m) => {
-                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => J::Array(xs.iter().map(Value::to_json).collect()),
+            Value::Map(m) | Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Sensitive(v) => v.to_json(),
         }
     }
@@ -244,19 +232,14 @@ impl Value {
             J::Number(n) => Number::parse(&n.to_string()).map_or(Value::Null, Value::Number),
             J::String(s) => Value::String(s.clone()),
             J::Array(xs) => Value::Tuple(xs.iter().map(Value::from_json).collect()),
-            J::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                    .collect(),
-            ),
+            J::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
         }
     }
 }
 
 fn number_to_json(n: &Number) -> serde_json::Value {
     let text = n.to_string();
-    serde_json::from_str::<serde_json::Number>(&text)
-        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+    serde_json::from_str::<serde_json::Number>(&text).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
 fn unmark_all(xs: Vec<Value>) -> (Vec<Value>, bool) {
@@ -314,12 +297,10 @@ impl Ord for Value {
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Number(a), Value::Number(b)) => a.cmp(b),
             (Value::String(a), Value::String(b)) => a.cmp(b),
-            (Value::List(a), Value::List(b))
-            | (Value::Tuple(a), Value::Tuple(b))
-            | (Value::Set(a), Value::Set(b)) => a.cmp(b),
-            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
-                a.iter().cmp(b.iter())
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) | (Value::Set(a), Value::Set(b)) => {
+                a.cmp(b)
             }
+            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a.iter().cmp(b.iter()),
             (a, b) => rank(a).cmp(&rank(b)),
         }
     }
@@ -366,10 +347,7 @@ mod tests {
 
     #[test]
     fn json_round_trip_keeps_structure() {
-        let v = Value::object([
-            ("n", Value::from(3)),
-            ("l", Value::Tuple(vec![true.into(), Value::Null])),
-        ]);
+        let v = Value::object([("n", Value::from(3)), ("l", Value::Tuple(vec![true.into(), Value::Null]))]);
         assert_eq!(Value::from_json(&v.to_json()), v);
     }
 }

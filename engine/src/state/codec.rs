@@ -21,15 +21,9 @@ pub fn decode(j: &J, ty: &J) -> Result<Value, String> {
     }
     match ty {
         J::String(t) => match t.as_str() {
-            "string" => j
-                .as_str()
-                .map(Value::from)
-                .ok_or_else(|| format!("expected a string, found {j}")),
+            "string" => j.as_str().map(Value::from).ok_or_else(|| format!("expected a string, found {j}")),
             "number" => number(j),
-            "bool" => j
-                .as_bool()
-                .map(Value::Bool)
-                .ok_or_else(|| format!("expected a bool, found {j}")),
+            "bool" => j.as_bool().map(Value::Bool).ok_or_else(|| format!("expected a bool, found {j}")),
             "dynamic" => Ok(Value::from_json(j)),
             other => Err(format!("unknown type {other:?}")),
         },
@@ -38,65 +32,31 @@ pub fn decode(j: &J, ty: &J) -> Result<Value, String> {
             let inner = parts.get(1).unwrap_or(&J::Null);
             match kind {
                 "list" | "set" => {
-                    let items = j
-                        .as_array()
-                        .ok_or_else(|| format!("expected a {kind}, found {j}"))?;
-                    let vals = items
-                        .iter()
-                        .map(|x| decode(x, inner))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(if kind == "list" {
-                        Value::List(vals)
-                    } else {
-                        Value::set(vals)
-                    })
+                    let items = j.as_array().ok_or_else(|| format!("expected a {kind}, found {j}"))?;
+                    let vals = items.iter().map(|x| decode(x, inner)).collect::<Result<Vec<_>, _>>()?;
+                    Ok(if kind == "list" { Value::List(vals) } else { Value::set(vals) })
                 }
                 "tuple" => {
-                    let items = j
-                        .as_array()
-                        .ok_or_else(|| format!("expected a tuple, found {j}"))?;
-                    let types = inner
-                        .as_array()
-                        .ok_or("a tuple type needs a list of element types")?;
+                    let items = j.as_array().ok_or_else(|| format!("expected a tuple, found {j}"))?;
+                    let types = inner.as_array().ok_or("a tuple type needs a list of element types")?;
                     if items.len() != types.len() {
                         return Err("tuple length does not match its type".into());
                     }
-                    Ok(Value::Tuple(
-                        items
-                            .iter()
-                            .zip(types)
-                            .map(|(x, t)| decode(x, t))
-                            .collect::<Result<_, _>>()?,
-                    ))
+                    Ok(Value::Tuple(items.iter().zip(types).map(|(x, t)| decode(x, t)).collect::<Result<_, _>>()?))
                 }
                 "map" => {
-                    let m = j
-                        .as_object()
-                        .ok_or_else(|| format!("expected a map, found {j}"))?;
+                    let m = j.as_object().ok_or_else(|| format!("expected a map, found {j}"))?;
                     Ok(Value::Map(
-                        m.iter()
-                            .map(|(k, x)| Ok((k.clone(), decode(x, inner)?)))
-                            .collect::<Result<_, String>>()?,
+                        m.iter().map(|(k, x)| Ok((k.clone(), decode(x, inner)?))).collect::<Result<_, String>>()?,
                     ))
                 }
                 "object" => {
-                    let m = j
-                        .as_object()
-                        .ok_or_else(|| format!("expected an object, found {j}"))?;
-                    let types = inner
-                        .as_object()
-                        .ok_or("an object type needs attribute types")?;
+                    let m = j.as_object().ok_or_else(|| format!("expected an object, found {j}"))?;
+                    let types = inner.as_object().ok_or("an object type needs attribute types")?;
                     let mut out = BTreeMap::new();
                     for (k, x) in m {
                         let t = types.get(k).unwrap_or(&J::Null);
-                        out.insert(
-                            k.clone(),
-                            if t.is_null() {
-                                Value::from_json(x)
-                            } else {
-                                decode(x, t)?
-                            },
-                        );
+                        out.insert(k.clone(), if t.is_null() { Value::from_json(x) } else { decode(x, t)? });
                     }
                     Ok(Value::Object(out))
                 }
@@ -110,12 +70,8 @@ pub fn decode(j: &J, ty: &J) -> Result<Value, String> {
 
 fn number(j: &J) -> Result<Value, String> {
     match j {
-        J::Number(n) => Number::parse(&n.to_string())
-            .map(Value::Number)
-            .ok_or_else(|| format!("invalid number {n}")),
-        J::String(s) => Number::parse(s)
-            .map(Value::Number)
-            .ok_or_else(|| format!("invalid number {s:?}")),
+        J::Number(n) => Number::parse(&n.to_string()).map(Value::Number).ok_or_else(|| format!("invalid number {n}")),
+        J::String(s) => Number::parse(s).map(Value::Number).ok_or_else(|| format!("invalid number {s:?}")),
         other => Err(format!("expected a number, found {other}")),
     }
 }
@@ -142,9 +98,7 @@ fn walk_marks(v: &Value, path: &mut Vec<J>, out: &mut Vec<J>) {
                 path.pop();
             }
         }
-        Value::Set(xs) if xs.iter().any(Value::contains_sensitive) => {
-            out.push(J::Array(path.clone()))
-        }
+        Value::Set(xs) if xs.iter().any(Value::contains_sensitive) => out.push(J::Array(path.clone())),
         Value::Map(m) | Value::Object(m) => {
             for (k, x) in m {
                 path.push(step_json(k));
@@ -188,10 +142,7 @@ fn mark_at(v: Value, steps: &[J]) -> Value {
 }
 
 fn mark_index(mut xs: Vec<Value>, i: &serde_json::Number, rest: &[J]) -> Vec<Value> {
-    if let Some(slot) = i
-        .as_u64()
-        .and_then(|i| xs.get_mut(usize::try_from(i).ok()?))
-    {
+    if let Some(slot) = i.as_u64().and_then(|i| xs.get_mut(usize::try_from(i).ok()?)) {
         let x = std::mem::replace(slot, Value::Null);
         *slot = mark_at(x, rest);
     }
@@ -214,29 +165,15 @@ mod tests {
         round_trip(Value::List(vec![Value::from(1), Value::from(2)]));
         round_trip(Value::set(vec![Value::from("b"), Value::from("a")]));
         round_trip(Value::Map([("k".to_string(), Value::from(true))].into()));
-        round_trip(Value::object([
-            ("t", Value::Tuple(vec![Value::from("x"), Value::from(3)])),
-            ("n", Value::Null),
-        ]));
-        round_trip(Value::Number(
-            Number::parse("123456789012345678901234567890").unwrap(),
-        ));
+        round_trip(Value::object([("t", Value::Tuple(vec![Value::from("x"), Value::from(3)])), ("n", Value::Null)]));
+        round_trip(Value::Number(Number::parse("123456789012345678901234567890").unwrap()));
     }
 
     #[test]
     fn marks_come_back_at_their_paths() {
         let v = Value::object([
-            (
-                "input",
-                Value::object([
-                    ("password", Value::from("p").mark_sensitive()),
-                    ("user", Value::from("u")),
-                ]),
-            ),
-            (
-                "list",
-                Value::List(vec![Value::from(1), Value::from(2).mark_sensitive()]),
-            ),
+            ("input", Value::object([("password", Value::from("p").mark_sensitive()), ("user", Value::from("u"))])),
+            ("list", Value::List(vec![Value::from(1), Value::from(2).mark_sensitive()])),
         ]);
         let paths = sensitive_paths(&v);
         assert_eq!(paths.len(), 2);

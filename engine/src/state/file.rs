@@ -6,8 +6,7 @@ use serde_json::{Map, Value as J, json};
 use super::codec::{decode, encode, mark_paths, sensitive_paths};
 use super::{OutputState, ResourceInstanceState, State};
 use crate::addrs::{
-    AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode,
-    Target,
+    AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode, Target,
 };
 
 /// The newest format this build writes and reads.
@@ -25,23 +24,9 @@ pub fn instance_json(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) 
     }
     o.insert("attributes".into(), attributes);
     o.insert("attribute_types".into(), types);
-    o.insert(
-        "sensitive_attributes".into(),
-        J::Array(sensitive_paths(&inst.value)),
-    );
-    o.insert(
-        "dependencies".into(),
-        J::Array(
-            inst.dependencies
-                .iter()
-                .map(|d| J::String(d.to_string()))
-                .collect(),
-        ),
-    );
-    o.insert(
-        "create_before_destroy".into(),
-        J::Bool(inst.create_before_destroy),
-    );
+    o.insert("sensitive_attributes".into(), J::Array(sensitive_paths(&inst.value)));
+    o.insert("dependencies".into(), J::Array(inst.dependencies.iter().map(|d| J::String(d.to_string())).collect()));
+    o.insert("create_before_destroy".into(), J::Bool(inst.create_before_destroy));
     J::Object(o)
 }
 
@@ -52,10 +37,7 @@ pub fn to_json(state: &State) -> J {
         .iter()
         .map(|(k, o)| {
             let (value, ty) = encode(&o.value);
-            (
-                k.clone(),
-                json!({"value": value, "type": ty, "sensitive": o.sensitive}),
-            )
+            (k.clone(), json!({"value": value, "type": ty, "sensitive": o.sensitive}))
         })
         .collect();
     let mut resources: Vec<J> = Vec::new();
@@ -71,11 +53,7 @@ pub fn to_json(state: &State) -> J {
             if !res.module.is_root() {
                 head.insert("module".into(), J::String(res.module.to_string()));
             }
-            let mode = if res.resource.mode == ResourceMode::Data {
-                "data"
-            } else {
-                "managed"
-            };
+            let mode = if res.resource.mode == ResourceMode::Data { "data" } else { "managed" };
             head.insert("mode".into(), J::String(mode.into()));
             head.insert("type".into(), J::String(res.resource.type_name.clone()));
             head.insert("name".into(), J::String(res.resource.name.clone()));
@@ -101,48 +79,31 @@ pub fn to_json(state: &State) -> J {
 }
 
 fn field<'a>(o: &'a J, name: &str, ctx: &str) -> Result<&'a J, String> {
-    o.get(name)
-        .ok_or_else(|| format!("{ctx}: missing \"{name}\""))
+    o.get(name).ok_or_else(|| format!("{ctx}: missing \"{name}\""))
 }
 
 fn string<'a>(o: &'a J, name: &str, ctx: &str) -> Result<&'a str, String> {
-    field(o, name, ctx)?
-        .as_str()
-        .ok_or_else(|| format!("{ctx}: \"{name}\" must be a string"))
+    field(o, name, ctx)?.as_str().ok_or_else(|| format!("{ctx}: \"{name}\" must be a string"))
 }
 
 /// Reads a state from JSON; any missing or ill-typed field is an error naming it.
 pub fn from_json(doc: &J) -> Result<State, String> {
-    let version = field(doc, "format_version", "state")?
-        .as_u64()
-        .ok_or("\"format_version\" must be a number")?;
+    let version = field(doc, "format_version", "state")?.as_u64().ok_or("\"format_version\" must be a number")?;
     if version > FORMAT_VERSION {
         return Err(format!("TOO_NEW:{version}"));
     }
-    let serial = field(doc, "serial", "state")?
-        .as_u64()
-        .ok_or("\"serial\" must be a whole number")?;
+    let serial = field(doc, "serial", "state")?.as_u64().ok_or("\"serial\" must be a whole number")?;
     let lineage = string(doc, "lineage", "state")?.to_string();
-    let mut state = State {
-        lineage,
-        serial,
-        ..State::new()
-    };
-    let outputs = field(doc, "outputs", "state")?
-        .as_object()
-        .ok_or("\"outputs\" must be an object")?;
+    let mut state = State { lineage, serial, ..State::new() };
+    let outputs = field(doc, "outputs", "state")?.as_object().ok_or("\"outputs\" must be an object")?;
     for (name, o) in outputs {
         let ctx = format!("output {name:?}");
-        let value = decode(field(o, "value", &ctx)?, o.get("type").unwrap_or(&J::Null))
-            .map_err(|e| format!("{ctx}: {e}"))?;
+        let value =
+            decode(field(o, "value", &ctx)?, o.get("type").unwrap_or(&J::Null)).map_err(|e| format!("{ctx}: {e}"))?;
         let sensitive = o.get("sensitive").and_then(J::as_bool).unwrap_or(false);
-        state
-            .outputs
-            .insert(name.clone(), OutputState { value, sensitive });
+        state.outputs.insert(name.clone(), OutputState { value, sensitive });
     }
-    let resources = field(doc, "resources", "state")?
-        .as_array()
-        .ok_or("\"resources\" must be a list")?;
+    let resources = field(doc, "resources", "state")?.as_array().ok_or("\"resources\" must be a list")?;
     for (i, r) in resources.iter().enumerate() {
         read_resource(r, i, &mut state)?;
     }
@@ -172,38 +133,23 @@ fn read_resource(r: &J, i: usize, state: &mut State) -> Result<(), String> {
         },
     };
     let provider = string(r, "provider", &ctx)?.to_string();
-    let instances = field(r, "instances", &ctx)?
-        .as_array()
-        .ok_or_else(|| format!("{ctx}: \"instances\" must be a list"))?;
+    let instances =
+        field(r, "instances", &ctx)?.as_array().ok_or_else(|| format!("{ctx}: \"instances\" must be a list"))?;
     for (j, inst) in instances.iter().enumerate() {
         let ictx = format!("{ctx}.instances[{j}]");
         let key = match inst.get("index_key") {
             None | Some(J::Null) => InstanceKey::None,
-            Some(J::Number(n)) => {
-                InstanceKey::Int(n.as_i64().ok_or_else(|| format!("{ictx}: bad index_key"))?)
-            }
+            Some(J::Number(n)) => InstanceKey::Int(n.as_i64().ok_or_else(|| format!("{ictx}: bad index_key"))?),
             Some(J::String(s)) => InstanceKey::Str(s.clone()),
             Some(_) => return Err(format!("{ictx}: bad index_key")),
         };
-        let value = decode(
-            field(inst, "attributes", &ictx)?,
-            inst.get("attribute_types").unwrap_or(&J::Null),
-        )
-        .map_err(|e| format!("{ictx}: {e}"))?;
-        let marks = inst
-            .get("sensitive_attributes")
-            .and_then(J::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let value = decode(field(inst, "attributes", &ictx)?, inst.get("attribute_types").unwrap_or(&J::Null))
+            .map_err(|e| format!("{ictx}: {e}"))?;
+        let marks = inst.get("sensitive_attributes").and_then(J::as_array).cloned().unwrap_or_default();
         let dependencies = inst
             .get("dependencies")
             .and_then(J::as_array)
-            .map(|ds| {
-                ds.iter()
-                    .filter_map(J::as_str)
-                    .filter_map(parse_resource)
-                    .collect()
-            })
+            .map(|ds| ds.iter().filter_map(J::as_str).filter_map(parse_resource).collect())
             .unwrap_or_default();
         state.resources.insert(
             res.instance(key),
@@ -211,10 +157,7 @@ fn read_resource(r: &J, i: usize, state: &mut State) -> Result<(), String> {
                 provider: provider.clone(),
                 value: mark_paths(value, &marks),
                 dependencies,
-                create_before_destroy: inst
-                    .get("create_before_destroy")
-                    .and_then(J::as_bool)
-                    .unwrap_or(false),
+                create_before_destroy: inst.get("create_before_destroy").and_then(J::as_bool).unwrap_or(false),
             },
         );
     }
@@ -236,32 +179,17 @@ pub fn instance_from_json(
     inst: &J,
 ) -> Result<ResourceInstanceState, String> {
     let ctx = addr.to_string();
-    let value = decode(
-        field(inst, "attributes", &ctx)?,
-        inst.get("attribute_types").unwrap_or(&J::Null),
-    )?;
-    let marks = inst
-        .get("sensitive_attributes")
-        .and_then(J::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let value = decode(field(inst, "attributes", &ctx)?, inst.get("attribute_types").unwrap_or(&J::Null))?;
+    let marks = inst.get("sensitive_attributes").and_then(J::as_array).cloned().unwrap_or_default();
     Ok(ResourceInstanceState {
         provider: provider.to_string(),
         value: mark_paths(value, &marks),
         dependencies: inst
             .get("dependencies")
             .and_then(J::as_array)
-            .map(|ds| {
-                ds.iter()
-                    .filter_map(J::as_str)
-                    .filter_map(parse_resource)
-                    .collect()
-            })
+            .map(|ds| ds.iter().filter_map(J::as_str).filter_map(parse_resource).collect())
             .unwrap_or_default(),
-        create_before_destroy: inst
-            .get("create_before_destroy")
-            .and_then(J::as_bool)
-            .unwrap_or(false),
+        create_before_destroy: inst.get("create_before_destroy").and_then(J::as_bool).unwrap_or(false),
     })
 }
 
@@ -273,9 +201,7 @@ mod tests {
     fn sample() -> State {
         let mut s = State::new();
         s.serial = 7;
-        let addr: ResourceInstanceAddr = "module.etl[\"a\"].terraform_data.node[\"x\"]"
-            .parse()
-            .unwrap();
+        let addr: ResourceInstanceAddr = "module.etl[\"a\"].terraform_data.node[\"x\"]".parse().unwrap();
         let dep: ResourceInstanceAddr = "terraform_data.base[0]".parse().unwrap();
         s.resources.insert(
             addr,
@@ -301,10 +227,7 @@ mod tests {
                 provider: "terraform".into(),
                 value: Value::object([
                     ("id", Value::from("b")),
-                    (
-                        "input",
-                        Value::set(vec![Value::from("z"), Value::from("y")]),
-                    ),
+                    ("input", Value::set(vec![Value::from("z"), Value::from("y")])),
                 ]),
                 dependencies: vec![],
                 create_before_destroy: false,
@@ -312,10 +235,7 @@ mod tests {
         );
         s.outputs.insert(
             "o".into(),
-            OutputState {
-                value: Value::Map([("k".to_string(), Value::from(2))].into()),
-                sensitive: true,
-            },
+            OutputState { value: Value::Map([("k".to_string(), Value::from(2))].into()), sensitive: true },
         );
         s
     }

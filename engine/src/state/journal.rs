@@ -23,36 +23,22 @@ pub struct Journal {
 impl Journal {
     /// Starts a journal for changes on top of the state with this lineage and serial.
     pub fn create(path: &Path, lineage: &str, base_serial: u64) -> Result<Journal, StateError> {
-        let werr = |source| StateError::Write {
-            path: path.display().to_string(),
-            source,
-        };
+        let werr = |source| StateError::Write { path: path.display().to_string(), source };
         let mut file = open_private(path, true).map_err(werr)?;
         let header = json!({"journal": 1, "lineage": lineage, "base_serial": base_serial});
-        file.write_all(format!("{header}\n").as_bytes())
-            .map_err(werr)?;
-        Ok(Journal {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-        })
+        file.write_all(format!("{header}\n").as_bytes()).map_err(werr)?;
+        Ok(Journal { path: path.to_path_buf(), file: Mutex::new(file) })
     }
 
     fn append(&self, record: &J) -> Result<(), StateError> {
         let line = format!("{record}\n");
         let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
         f.write_all(line.as_bytes())
-            .map_err(|source| StateError::Write {
-                path: self.path.display().to_string(),
-                source,
-            })
+            .map_err(|source| StateError::Write { path: self.path.display().to_string(), source })
     }
 
     /// Records a created or updated instance.
-    pub fn record_set(
-        &self,
-        addr: &ResourceInstanceAddr,
-        inst: &ResourceInstanceState,
-    ) -> Result<(), StateError> {
+    pub fn record_set(&self, addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) -> Result<(), StateError> {
         self.append(&json!({"op": "set", "addr": addr.to_string(), "provider": inst.provider, "instance": instance_json(addr, inst)}))
     }
 
@@ -78,27 +64,16 @@ pub fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
 /// Replays a journal onto `state` (which must be the state it was started from).
 /// Returns how many records were applied; a torn last line (a crash mid-write) is ignored.
 pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
-    let jerr = |message: String| StateError::Journal {
-        path: path.display().to_string(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|source| StateError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let jerr = |message: String| StateError::Journal { path: path.display().to_string(), message };
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| StateError::Read { path: path.display().to_string(), source })?;
     let mut lines = text.lines();
     let header: J = lines
         .next()
         .and_then(|l| serde_json::from_str(l).ok())
         .ok_or_else(|| jerr("the journal has no valid header line".into()))?;
-    let lineage = header
-        .get("lineage")
-        .and_then(J::as_str)
-        .unwrap_or_default();
-    let base = header
-        .get("base_serial")
-        .and_then(J::as_u64)
-        .unwrap_or(u64::MAX);
+    let lineage = header.get("lineage").and_then(J::as_str).unwrap_or_default();
+    let base = header.get("base_serial").and_then(J::as_u64).unwrap_or(u64::MAX);
     let fresh = state.serial == 0 && state.resources.is_empty();
     if base != state.serial || (!fresh && lineage != state.lineage) {
         return Err(jerr(format!(
@@ -121,13 +96,9 @@ pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
             .ok_or_else(|| jerr(format!("record without a valid address: {line}")))?;
         match record.get("op").and_then(J::as_str) {
             Some("set") => {
-                let provider = record
-                    .get("provider")
-                    .and_then(J::as_str)
-                    .unwrap_or("terraform");
+                let provider = record.get("provider").and_then(J::as_str).unwrap_or("terraform");
                 let inst =
-                    instance_from_json(&addr, provider, record.get("instance").unwrap_or(&J::Null))
-                        .map_err(jerr)?;
+                    instance_from_json(&addr, provider, record.get("instance").unwrap_or(&J::Null)).map_err(jerr)?;
                 state.resources.insert(addr, inst);
             }
             Some("remove") => {

@@ -59,17 +59,11 @@ impl Drop for LockGuard {
 }
 
 fn io_read(path: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
-    move |source| StateError::Read {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| StateError::Read { path: path.display().to_string(), source }
 }
 
 fn io_write(path: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
-    move |source| StateError::Write {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| StateError::Write { path: path.display().to_string(), source }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -96,11 +90,7 @@ impl LocalBackend {
     }
 
     pub fn lock_path(&self) -> PathBuf {
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let name = self.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         self.path.with_file_name(format!(".{name}.lock.info"))
     }
 
@@ -133,10 +123,7 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_read(&self.path)(e)),
         };
-        let corrupt = |message: String| StateError::Corrupt {
-            path: self.path.display().to_string(),
-            message,
-        };
+        let corrupt = |message: String| StateError::Corrupt { path: self.path.display().to_string(), message };
         let doc: J = serde_json::from_str(&text)
             .map_err(|e| corrupt(format!("{} at line {}, column {}", e, e.line(), e.column())))?;
         match file::from_json(&doc) {
@@ -178,11 +165,7 @@ impl LocalBackend {
         let info = LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.to_string(),
-            who: format!(
-                "{}@{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-                hostname()
-            ),
+            who: format!("{}@{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()), hostname()),
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             pid: std::process::id(),
             host: hostname(),
@@ -192,18 +175,11 @@ impl LocalBackend {
         loop {
             match self.try_create_lock(&path, &info) {
                 Ok(()) => {
-                    return Ok(LockGuard {
-                        path,
-                        info,
-                        took_over,
-                    });
+                    return Ok(LockGuard { path, info, took_over });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = read_lock(&path);
-                    if let Some(h) = holder
-                        .as_ref()
-                        .filter(|h| h.host == hostname() && !process_alive(h.pid))
-                    {
+                    if let Some(h) = holder.as_ref().filter(|h| h.host == hostname() && !process_alive(h.pid)) {
                         took_over = Some(h.clone());
                         let _ = std::fs::remove_file(&path);
                         continue;
@@ -211,10 +187,7 @@ impl LocalBackend {
                     if Instant::now() >= deadline {
                         let (holder, id) = match holder {
                             Some(h) => (h.to_string(), h.id),
-                            None => (
-                                "an unknown process (the lock file cannot be read)".to_string(),
-                                String::new(),
-                            ),
+                            None => ("an unknown process (the lock file cannot be read)".to_string(), String::new()),
                         };
                         return Err(StateError::Locked { holder, id });
                     }
@@ -227,11 +200,7 @@ impl LocalBackend {
 
     fn try_create_lock(&self, path: &Path, info: &LockInfo) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
         let doc = json!({
             "ID": info.id, "Operation": info.operation, "Who": info.who, "Version": env!("CARGO_PKG_VERSION"),
             "Created": info.created, "Path": self.path.display().to_string(), "PID": info.pid, "Host": info.host,
@@ -244,15 +213,10 @@ impl LocalBackend {
     pub fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
         let path = self.lock_path();
         let Some(held) = read_lock(&path) else {
-            return Err(StateError::NotLocked {
-                path: self.path.display().to_string(),
-            });
+            return Err(StateError::NotLocked { path: self.path.display().to_string() });
         };
         if held.id != id {
-            return Err(StateError::LockMismatch {
-                given: id.to_string(),
-                held: held.id,
-            });
+            return Err(StateError::LockMismatch { given: id.to_string(), held: held.id });
         }
         std::fs::remove_file(&path).map_err(io_write(&path))?;
         Ok(held)
@@ -261,12 +225,7 @@ impl LocalBackend {
 
 fn read_lock(path: &Path) -> Option<LockInfo> {
     let doc: J = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    let s = |k: &str| {
-        doc.get(k)
-            .and_then(J::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let s = |k: &str| doc.get(k).and_then(J::as_str).unwrap_or_default().to_string();
     Some(LockInfo {
         id: s("ID"),
         operation: s("Operation"),
@@ -347,7 +306,11 @@ mod tests {
         std::fs::write(b.path(), "{\"serial\": ").unwrap();
         assert!(matches!(b.load(), Err(StateError::Corrupt { .. })));
         assert_eq!(std::fs::read_to_string(b.path()).unwrap(), "{\"serial\": ");
-        std::fs::write(b.path(), "{\"format_version\": 9, \"serial\": 1, \"lineage\": \"x\", \"outputs\": {}, \"resources\": []}").unwrap();
+        std::fs::write(
+            b.path(),
+            "{\"format_version\": 9, \"serial\": 1, \"lineage\": \"x\", \"outputs\": {}, \"resources\": []}",
+        )
+        .unwrap();
         assert!(matches!(b.load(), Err(StateError::TooNew { found: 9, .. })));
     }
 
@@ -365,12 +328,8 @@ mod tests {
         j.record_set(&c, &inst("2")).unwrap();
         j.record_remove(&a).unwrap();
         drop(j);
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(b.journal_path())
-            .unwrap();
-        f.write_all(b"{\"op\": \"set\", \"addr\": \"terraform_da")
-            .unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(b.journal_path()).unwrap();
+        f.write_all(b"{\"op\": \"set\", \"addr\": \"terraform_da").unwrap();
         let (loaded, report) = b.load().unwrap();
         assert_eq!(report.recovered, 3);
         assert_eq!(loaded.resources.keys().collect::<Vec<_>>(), vec![&c]);
@@ -404,10 +363,7 @@ mod tests {
             }
             other => panic!("expected Locked, got {:?}", other.map(|g| g.info.clone())),
         }
-        assert!(matches!(
-            b.force_unlock("wrong"),
-            Err(StateError::LockMismatch { .. })
-        ));
+        assert!(matches!(b.force_unlock("wrong"), Err(StateError::LockMismatch { .. })));
         drop(held);
         std::fs::write(
             b.lock_path(),
@@ -415,9 +371,6 @@ mod tests {
         )
         .unwrap();
         let g = b.lock("apply", Duration::ZERO).unwrap();
-        assert_eq!(
-            g.took_over.as_ref().map(|t| t.id.clone()),
-            Some("old".to_string())
-        );
+        assert_eq!(g.took_over.as_ref().map(|t| t.id.clone()), Some("old".to_string()));
     }
 }

@@ -48,12 +48,7 @@ pub struct State {
 impl State {
     /// An empty state with a fresh lineage.
     pub fn new() -> State {
-        State {
-            lineage: unique_lineage(),
-            serial: 0,
-            outputs: BTreeMap::new(),
-            resources: BTreeMap::new(),
-        }
+        State { lineage: unique_lineage(), serial: 0, outputs: BTreeMap::new(), resources: BTreeMap::new() }
     }
 }
 
@@ -72,25 +67,13 @@ pub fn unique_lineage() -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
     #[error("{path} is not a valid state file: {message}")]
     Corrupt { path: String, message: String },
-    #[error(
-        "{path} was written by a newer meshform (format version {found}; this one reads up to {supported})"
-    )]
-    TooNew {
-        path: String,
-        found: u64,
-        supported: u64,
-    },
+    #[error("{path} was written by a newer meshform (format version {found}; this one reads up to {supported})")]
+    TooNew { path: String, found: u64, supported: u64 },
     #[error("the state is locked by {holder}")]
     Locked { holder: String, id: String },
     #[error("{path}: {message}")]

@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use meshform_engine::eval::{Type, Value};
 use meshform_engine::provider::{
-    ApplyRequest, AttributeSchema, PlanRequest, PlannedChange, Presence, Provider, ProviderError,
-    ProviderSchema, ResourceSchema,
+    ApplyRequest, AttributeSchema, PlanRequest, PlannedChange, Presence, Provider, ProviderError, ProviderSchema,
+    ResourceSchema,
 };
 
 /// The provider's local name, as resource type prefixes imply it.
@@ -24,38 +24,19 @@ pub fn factory() -> Arc<dyn Provider> {
 }
 
 fn attr(presence: Presence, force_new: bool, description: &'static str) -> AttributeSchema {
-    AttributeSchema {
-        ty: Type::Any,
-        presence,
-        force_new,
-        sensitive: false,
-        description,
-    }
+    AttributeSchema { ty: Type::Any, presence, force_new, sensitive: false, description }
 }
 
 fn schema() -> &'static ProviderSchema {
     static SCHEMA: OnceLock<ProviderSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut attributes = BTreeMap::new();
-        attributes.insert(
-            "id".to_string(),
-            attr(Presence::Computed, false, "A random id, set on create."),
-        );
-        attributes.insert(
-            "input".to_string(),
-            attr(Presence::Optional, false, "Any value, stored."),
-        );
-        attributes.insert(
-            "output".to_string(),
-            attr(Presence::Computed, false, "The input, after apply."),
-        );
+        attributes.insert("id".to_string(), attr(Presence::Computed, false, "A random id, set on create."));
+        attributes.insert("input".to_string(), attr(Presence::Optional, false, "Any value, stored."));
+        attributes.insert("output".to_string(), attr(Presence::Computed, false, "The input, after apply."));
         attributes.insert(
             "triggers_replace".to_string(),
-            attr(
-                Presence::Optional,
-                true,
-                "A change here replaces the resource.",
-            ),
+            attr(Presence::Optional, true, "A change here replaces the resource."),
         );
         let mut resources = BTreeMap::new();
         resources.insert(
@@ -66,10 +47,7 @@ fn schema() -> &'static ProviderSchema {
                 description: "Stores a value through the resource lifecycle.",
             },
         );
-        ProviderSchema {
-            resources,
-            ..ProviderSchema::default()
-        }
+        ProviderSchema { resources, ..ProviderSchema::default() }
     })
 }
 
@@ -78,21 +56,14 @@ fn get(v: &Value, name: &str) -> Value {
 }
 
 fn object(id: Value, input: Value, output: Value, triggers: Value) -> Value {
-    Value::object([
-        ("id", id),
-        ("input", input),
-        ("output", output),
-        ("triggers_replace", triggers),
-    ])
+    Value::object([("id", id), ("input", input), ("output", output), ("triggers_replace", triggers)])
 }
 
 fn check_type(type_name: &str) -> Result<(), ProviderError> {
     if type_name == "terraform_data" {
         Ok(())
     } else {
-        Err(ProviderError::new(format!(
-            "the built-in provider has no resource type {type_name:?}"
-        )))
+        Err(ProviderError::new(format!("the built-in provider has no resource type {type_name:?}")))
     }
 }
 
@@ -107,22 +78,14 @@ impl Provider for BuiltinProvider {
         let input = get(req.config, "input");
         let triggers = get(req.config, "triggers_replace");
         let fresh = PlannedChange {
-            planned: object(
-                Value::Unknown,
-                input.clone(),
-                Value::Unknown,
-                triggers.clone(),
-            ),
+            planned: object(Value::Unknown, input.clone(), Value::Unknown, triggers.clone()),
             requires_replace: Vec::new(),
         };
         let Some(prior) = req.prior else {
             return Ok(fresh);
         };
         if !triggers.is_wholly_known() || triggers != get(prior, "triggers_replace") {
-            return Ok(PlannedChange {
-                requires_replace: vec!["triggers_replace".to_string()],
-                ..fresh
-            });
+            return Ok(PlannedChange { requires_replace: vec!["triggers_replace".to_string()], ..fresh });
         }
         if !input.is_wholly_known() || input != get(prior, "input") {
             return Ok(PlannedChange {
@@ -130,10 +93,7 @@ impl Provider for BuiltinProvider {
                 requires_replace: Vec::new(),
             });
         }
-        Ok(PlannedChange {
-            planned: prior.clone(),
-            requires_replace: Vec::new(),
-        })
+        Ok(PlannedChange { planned: prior.clone(), requires_replace: Vec::new() })
     }
 
     async fn apply(&self, req: ApplyRequest<'_>) -> Result<Value, ProviderError> {
@@ -146,12 +106,7 @@ impl Provider for BuiltinProvider {
             _ => Value::String(uuid::Uuid::new_v4().to_string()),
         };
         let input = get(planned, "input");
-        Ok(object(
-            id,
-            input.clone(),
-            input,
-            get(planned, "triggers_replace"),
-        ))
+        Ok(object(id, input.clone(), input, get(planned, "triggers_replace")))
     }
 
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -161,12 +116,7 @@ impl Provider for BuiltinProvider {
 
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         check_type(type_name)?;
-        Ok(object(
-            Value::from(id),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ))
+        Ok(object(Value::from(id), Value::Null, Value::Null, Value::Null))
     }
 }
 
@@ -175,10 +125,7 @@ mod tests {
     use super::*;
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
     }
 
     fn config(input: Value, triggers: Value) -> Value {
@@ -190,21 +137,10 @@ mod tests {
         run(async {
             let p = BuiltinProvider;
             let cfg = config("a".into(), Value::Null);
-            let plan = p
-                .plan(PlanRequest {
-                    type_name: "terraform_data",
-                    prior: None,
-                    config: &cfg,
-                })
-                .await
-                .unwrap();
+            let plan = p.plan(PlanRequest { type_name: "terraform_data", prior: None, config: &cfg }).await.unwrap();
             assert!(get(&plan.planned, "output").is_unknown());
-            let req = ApplyRequest {
-                type_name: "terraform_data",
-                prior: None,
-                planned: Some(&plan.planned),
-                config: &cfg,
-            };
+            let req =
+                ApplyRequest { type_name: "terraform_data", prior: None, planned: Some(&plan.planned), config: &cfg };
             let new = p.apply(req).await.unwrap();
             assert_eq!(get(&new, "output"), Value::from("a"));
             assert!(get(&new, "id").as_str().is_some_and(|s| s.len() == 36));
@@ -217,35 +153,17 @@ mod tests {
             let p = BuiltinProvider;
             let prior = object("i".into(), "a".into(), "a".into(), Value::from(1));
             let upd = config("b".into(), Value::from(1));
-            let plan = p
-                .plan(PlanRequest {
-                    type_name: "terraform_data",
-                    prior: Some(&prior),
-                    config: &upd,
-                })
-                .await
-                .unwrap();
+            let plan =
+                p.plan(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &upd }).await.unwrap();
             assert!(plan.requires_replace.is_empty());
             assert_eq!(get(&plan.planned, "id"), Value::from("i"));
             let rep = config("a".into(), Value::from(2));
-            let plan = p
-                .plan(PlanRequest {
-                    type_name: "terraform_data",
-                    prior: Some(&prior),
-                    config: &rep,
-                })
-                .await
-                .unwrap();
+            let plan =
+                p.plan(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &rep }).await.unwrap();
             assert_eq!(plan.requires_replace, vec!["triggers_replace".to_string()]);
             let same = config("a".into(), Value::from(1));
-            let plan = p
-                .plan(PlanRequest {
-                    type_name: "terraform_data",
-                    prior: Some(&prior),
-                    config: &same,
-                })
-                .await
-                .unwrap();
+            let plan =
+                p.plan(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &same }).await.unwrap();
             assert_eq!(plan.planned, prior);
         });
     }

@@ -10,16 +10,12 @@ use crate::eval::{Number, Value};
 pub(super) fn register(r: &mut Registry) {
     r.add_with("length", Arity::Exactly(1), Handles::Unknowns, length);
     r.add("concat", Arity::AtLeast(0), concat);
-    r.add("flatten", Arity::Exactly(1), |_, a| {
-        Ok(Value::Tuple(flatten_into(seq(&a, 0)?)))
-    });
+    r.add("flatten", Arity::Exactly(1), |_, a| Ok(Value::Tuple(flatten_into(seq(&a, 0)?))));
     r.add("keys", Arity::Exactly(1), keys);
     r.add("values", Arity::Exactly(1), values);
     r.add("lookup", Arity::Between(2, 3), lookup);
     r.add("element", Arity::Exactly(2), element);
-    r.add("contains", Arity::Exactly(2), |_, a| {
-        Ok(Value::Bool(seq(&a, 0)?.contains(&a[1])))
-    });
+    r.add("contains", Arity::Exactly(2), |_, a| Ok(Value::Bool(seq(&a, 0)?.contains(&a[1]))));
     r.add("distinct", Arity::Exactly(1), distinct);
     r.add("compact", Arity::Exactly(1), compact);
     r.add_with("coalesce", Arity::AtLeast(1), Handles::Unknowns, coalesce);
@@ -28,15 +24,9 @@ pub(super) fn register(r: &mut Registry) {
     r.add("range", Arity::Between(1, 3), range);
     r.add("zipmap", Arity::Exactly(2), zipmap);
     r.add("setproduct", Arity::AtLeast(1), setproduct);
-    r.add("setunion", Arity::AtLeast(1), |_, a| {
-        set_op(a, SetOp::Union)
-    });
-    r.add("setintersection", Arity::AtLeast(1), |_, a| {
-        set_op(a, SetOp::Intersection)
-    });
-    r.add("setsubtract", Arity::Exactly(2), |_, a| {
-        set_op(a, SetOp::Subtract)
-    });
+    r.add("setunion", Arity::AtLeast(1), |_, a| set_op(a, SetOp::Union));
+    r.add("setintersection", Arity::AtLeast(1), |_, a| set_op(a, SetOp::Intersection));
+    r.add("setsubtract", Arity::Exactly(2), |_, a| set_op(a, SetOp::Subtract));
     r.add("slice", Arity::Exactly(3), slice);
     r.add("sort", Arity::Exactly(1), sort);
     r.add("reverse", Arity::Exactly(1), reverse);
@@ -61,22 +51,17 @@ fn length(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         Value::Set(_) => Ok(Value::Unknown),
         Value::Map(m) | Value::Object(m) => Ok(Value::from(m.len() as i64)),
         Value::Null => Err(FunctionError::at(0, "argument must not be null")),
-        _ => Err(FunctionError::at(
-            0,
-            "argument must be a string, a collection type, or a structural type",
-        )),
+        _ => Err(FunctionError::at(0, "argument must be a string, a collection type, or a structural type")),
     }
 }
 
 /// Builds a list whose elements are brought to one type, or a tuple when they cannot be.
 fn list_of(items: Vec<Value>) -> Value {
     match unified_type(&items) {
-        Ok(t) if t != Type::Any => {
-            match convert(Value::Tuple(items.clone()), &Type::List(Box::new(t))) {
-                Ok(v) => v,
-                Err(_) => Value::List(items),
-            }
-        }
+        Ok(t) if t != Type::Any => match convert(Value::Tuple(items.clone()), &Type::List(Box::new(t))) {
+            Ok(v) => v,
+            Err(_) => Value::List(items),
+        },
         _ => Value::List(items),
     }
 }
@@ -88,11 +73,7 @@ fn concat(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         all_lists &= matches!(a[i], Value::List(_));
         out.extend(seq(&a, i)?);
     }
-    Ok(if all_lists && !a.is_empty() {
-        Value::List(out)
-    } else {
-        Value::Tuple(out)
-    })
+    Ok(if all_lists && !a.is_empty() { Value::List(out) } else { Value::Tuple(out) })
 }
 
 fn flatten_into(items: Vec<Value>) -> Vec<Value> {
@@ -109,21 +90,13 @@ fn flatten_into(items: Vec<Value>) -> Vec<Value> {
 fn keys(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let m = map(&a, 0)?;
     let ks = m.keys().map(|k| Value::from(k.as_str())).collect();
-    Ok(if matches!(a[0], Value::Map(_)) {
-        Value::List(ks)
-    } else {
-        Value::Tuple(ks)
-    })
+    Ok(if matches!(a[0], Value::Map(_)) { Value::List(ks) } else { Value::Tuple(ks) })
 }
 
 fn values(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let m = map(&a, 0)?;
     let vs = m.into_values().collect();
-    Ok(if matches!(a[0], Value::Map(_)) {
-        Value::List(vs)
-    } else {
-        Value::Tuple(vs)
-    })
+    Ok(if matches!(a[0], Value::Map(_)) { Value::List(vs) } else { Value::Tuple(vs) })
 }
 
 fn lookup(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -132,10 +105,7 @@ fn lookup(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     match (m.get(&k), a.get(2)) {
         (Some(v), _) => Ok(v.clone()),
         (None, Some(d)) => Ok(d.clone()),
-        (None, None) => Err(FunctionError::at(
-            1,
-            format!("lookup failed to find key {k:?}"),
-        )),
+        (None, None) => Err(FunctionError::at(1, format!("lookup failed to find key {k:?}"))),
     }
 }
 
@@ -143,16 +113,10 @@ fn element(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let xs = seq(&a, 0)?;
     let i = int(&a, 1)?;
     if xs.is_empty() {
-        return Err(FunctionError::at(
-            0,
-            "cannot use element function with an empty list",
-        ));
+        return Err(FunctionError::at(0, "cannot use element function with an empty list"));
     }
     if i < 0 {
-        return Err(FunctionError::at(
-            1,
-            "cannot use element function with a negative index",
-        ));
+        return Err(FunctionError::at(1, "cannot use element function with a negative index"));
     }
     Ok(xs[(i as usize) % xs.len()].clone())
 }
@@ -191,9 +155,7 @@ fn coalesce(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             other => return Ok(other.clone()),
         }
     }
-    Err(FunctionError::new(
-        "no non-null, non-empty-string arguments",
-    ))
+    Err(FunctionError::new("no non-null, non-empty-string arguments"))
 }
 
 fn coalescelist(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -219,18 +181,11 @@ fn merge(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
                 out.extend(m.clone());
             }
             _ => {
-                return Err(FunctionError::at(
-                    i,
-                    "arguments must be maps or objects, got a value of another type",
-                ));
+                return Err(FunctionError::at(i, "arguments must be maps or objects, got a value of another type"));
             }
         }
     }
-    Ok(if all_maps && !a.is_empty() {
-        Value::Map(out)
-    } else {
-        Value::Object(out)
-    })
+    Ok(if all_maps && !a.is_empty() { Value::Map(out) } else { Value::Object(out) })
 }
 
 fn range(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -238,11 +193,7 @@ fn range(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         1 => (Number::zero(), number(&a, 0)?, Number::from_i64(1)),
         2 => {
             let (s, e) = (number(&a, 0)?, number(&a, 1)?);
-            let step = if e < s {
-                Number::from_i64(-1)
-            } else {
-                Number::from_i64(1)
-            };
+            let step = if e < s { Number::from_i64(-1) } else { Number::from_i64(1) };
             (s, e, step)
         }
         _ => (number(&a, 0)?, number(&a, 1)?, number(&a, 2)?),
@@ -283,11 +234,7 @@ fn zipmap(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         )));
     }
     let m: BTreeMap<String, Value> = ks.into_iter().zip(vs).collect();
-    Ok(if matches!(a[1], Value::Tuple(_)) {
-        Value::Object(m)
-    } else {
-        Value::Map(m)
-    })
+    Ok(if matches!(a[1], Value::Tuple(_)) { Value::Object(m) } else { Value::Map(m) })
 }
 
 fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -306,11 +253,7 @@ fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             .collect();
     }
     let items: Vec<Value> = rows.into_iter().map(Value::Tuple).collect();
-    Ok(if a.iter().all(|x| matches!(x, Value::Set(_))) {
-        Value::set(items)
-    } else {
-        Value::List(items)
-    })
+    Ok(if a.iter().all(|x| matches!(x, Value::Set(_))) { Value::set(items) } else { Value::List(items) })
 }
 
 enum SetOp {
@@ -330,9 +273,7 @@ fn set_op(a: Vec<Value>, op: SetOp) -> R {
         };
     }
     let unified = list_of(acc);
-    Ok(Value::set(
-        unified.as_seq().map(<[Value]>::to_vec).unwrap_or_default(),
-    ))
+    Ok(Value::set(unified.as_seq().map(<[Value]>::to_vec).unwrap_or_default()))
 }
 
 fn slice(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -345,11 +286,7 @@ fn slice(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         )));
     }
     let part = xs[s as usize..e as usize].to_vec();
-    Ok(if matches!(a[0], Value::Tuple(_)) {
-        Value::Tuple(part)
-    } else {
-        Value::List(part)
-    })
+    Ok(if matches!(a[0], Value::Tuple(_)) { Value::Tuple(part) } else { Value::List(part) })
 }
 
 fn sort(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -361,11 +298,7 @@ fn sort(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
 fn reverse(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let mut xs = seq(&a, 0)?;
     xs.reverse();
-    Ok(if matches!(a[0], Value::Tuple(_)) {
-        Value::Tuple(xs)
-    } else {
-        Value::List(xs)
-    })
+    Ok(if matches!(a[0], Value::Tuple(_)) { Value::Tuple(xs) } else { Value::List(xs) })
 }
 
 fn index(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -385,27 +318,16 @@ fn chunklist(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     if n == 0 {
         return Ok(Value::List(vec![Value::List(xs)]));
     }
-    Ok(Value::List(
-        xs.chunks(n as usize)
-            .map(|c| Value::List(c.to_vec()))
-            .collect(),
-    ))
+    Ok(Value::List(xs.chunks(n as usize).map(|c| Value::List(c.to_vec())).collect()))
 }
 
 fn all_any(a: &[Value], all: bool) -> R {
     let xs = seq(a, 0)?;
     let mut bools = Vec::new();
     for x in &xs {
-        bools.push(
-            crate::eval::expr::to_bool(x)
-                .ok_or_else(|| FunctionError::at(0, "list of bool required"))?,
-        );
+        bools.push(crate::eval::expr::to_bool(x).ok_or_else(|| FunctionError::at(0, "list of bool required"))?);
     }
-    Ok(Value::Bool(if all {
-        bools.iter().all(|b| *b)
-    } else {
-        bools.iter().any(|b| *b)
-    }))
+    Ok(Value::Bool(if all { bools.iter().all(|b| *b) } else { bools.iter().any(|b| *b) }))
 }
 
 fn one(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -413,10 +335,7 @@ fn one(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     match xs.len() {
         0 => Ok(Value::Null),
         1 => Ok(xs[0].clone()),
-        _ => Err(FunctionError::at(
-            0,
-            "must be a list, set, or tuple value with either zero or one elements",
-        )),
+        _ => Err(FunctionError::at(0, "must be a list, set, or tuple value with either zero or one elements")),
     }
 }
 
@@ -427,9 +346,8 @@ fn sum(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     }
     let mut total = Number::zero();
     for x in &xs {
-        let n = crate::eval::expr::to_number(x).ok_or_else(|| {
-            FunctionError::at(0, "argument must be list, set, or tuple of number values")
-        })?;
+        let n = crate::eval::expr::to_number(x)
+            .ok_or_else(|| FunctionError::at(0, "argument must be list, set, or tuple of number values"))?;
         total = total.add(&n);
     }
     Ok(Value::Number(total))
@@ -445,25 +363,15 @@ fn transpose(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             out.entry(s).or_default().push(Value::from(k.as_str()));
         }
     }
-    Ok(Value::Map(
-        out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
-    ))
+    Ok(Value::Map(out.into_iter().map(|(k, v)| (k, Value::List(v))).collect()))
 }
 
 fn matchkeys(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let (vals, ks, search) = (seq(&a, 0)?, seq(&a, 1)?, seq(&a, 2)?);
     if vals.len() != ks.len() {
-        return Err(FunctionError::new(
-            "length of keys and values should be equal",
-        ));
+        return Err(FunctionError::new("length of keys and values should be equal"));
     }
-    Ok(Value::List(
-        vals.into_iter()
-            .zip(ks)
-            .filter(|(_, k)| search.contains(k))
-            .map(|(v, _)| v)
-            .collect(),
-    ))
+    Ok(Value::List(vals.into_iter().zip(ks).filter(|(_, k)| search.contains(k)).map(|(v, _)| v).collect()))
 }
 
 #[cfg(test)]
@@ -472,14 +380,7 @@ mod tests {
 
     fn call(name: &str, args: Vec<Value>) -> Value {
         let f = super::super::lookup(name).unwrap();
-        super::super::call(
-            f,
-            &FunctionContext {
-                module_dir: std::path::Path::new("."),
-            },
-            args,
-        )
-        .unwrap()
+        super::super::call(f, &FunctionContext { module_dir: std::path::Path::new(".") }, args).unwrap()
     }
 
     fn nums(xs: &[i64]) -> Vec<Value> {
@@ -489,20 +390,11 @@ mod tests {
     // Expected values are what Terraform 1.11's console gives.
     #[test]
     fn collection_functions_match_terraform() {
-        assert_eq!(
-            call("element", vec![Value::Tuple(nums(&[1, 2, 3])), 4.into()]),
-            Value::from(2)
-        );
-        assert_eq!(
-            call("distinct", vec![Value::Tuple(nums(&[1, 2, 1]))]),
-            Value::List(nums(&[1, 2]))
-        );
+        assert_eq!(call("element", vec![Value::Tuple(nums(&[1, 2, 3])), 4.into()]), Value::from(2));
+        assert_eq!(call("distinct", vec![Value::Tuple(nums(&[1, 2, 1]))]), Value::List(nums(&[1, 2])));
         assert_eq!(call("range", vec![3.into()]), Value::List(nums(&[0, 1, 2])));
         assert_eq!(
-            call(
-                "slice",
-                vec![Value::Tuple(nums(&[1, 2, 3, 4])), 1.into(), 3.into()]
-            ),
+            call("slice", vec![Value::Tuple(nums(&[1, 2, 3, 4])), 1.into(), 3.into()]),
             Value::Tuple(nums(&[2, 3]))
         );
         assert_eq!(
@@ -517,33 +409,15 @@ mod tests {
             Value::object([("a", 3.into()), ("b", 2.into())])
         );
         assert_eq!(
-            call(
-                "flatten",
-                vec![Value::Tuple(vec![
-                    Value::Tuple(vec![1.into(), Value::Tuple(nums(&[2]))]),
-                    3.into()
-                ])]
-            ),
+            call("flatten", vec![Value::Tuple(vec![Value::Tuple(vec![1.into(), Value::Tuple(nums(&[2]))]), 3.into()])]),
             Value::Tuple(nums(&[1, 2, 3]))
         );
+        assert_eq!(call("length", vec![Value::List(vec![Value::Unknown])]), Value::from(1));
+        assert_eq!(call("coalesce", vec!["".into(), "b".into()]), Value::from("b"));
         assert_eq!(
-            call("length", vec![Value::List(vec![Value::Unknown])]),
-            Value::from(1)
-        );
-        assert_eq!(
-            call("coalesce", vec!["".into(), "b".into()]),
-            Value::from("b")
-        );
-        assert_eq!(
-            call(
-                "setproduct",
-                vec![
-                    Value::Tuple(vec!["a".into(), "b".into()]),
-                    Value::Tuple(nums(&[1, 2]))
-                ]
-            )
-            .as_seq()
-            .map(<[Value]>::len),
+            call("setproduct", vec![Value::Tuple(vec!["a".into(), "b".into()]), Value::Tuple(nums(&[1, 2]))])
+                .as_seq()
+                .map(<[Value]>::len),
             Some(4)
         );
     }

@@ -6,67 +6,32 @@ use crate::eval::Value;
 use crate::eval::types::{Type, convert};
 
 pub(super) fn register(r: &mut Registry) {
-    r.add("tostring", Arity::Exactly(1), |_, a| {
-        to(a, Type::String, "string")
+    r.add("tostring", Arity::Exactly(1), |_, a| to(a, Type::String, "string"));
+    r.add("tonumber", Arity::Exactly(1), |_, a| to(a, Type::Number, "number"));
+    r.add("tobool", Arity::Exactly(1), |_, a| to(a, Type::Bool, "bool"));
+    r.add("tolist", Arity::Exactly(1), |_, a| to(a, Type::List(Box::new(Type::Any)), "list"));
+    r.add("toset", Arity::Exactly(1), |_, a| to(a, Type::Set(Box::new(Type::Any)), "set"));
+    r.add("tomap", Arity::Exactly(1), |_, a| to(a, Type::Map(Box::new(Type::Any)), "map"));
+    r.add_with("sensitive", Arity::Exactly(1), Handles::Everything, |_, mut a| Ok(a.remove(0).mark_sensitive()));
+    r.add_with("nonsensitive", Arity::Exactly(1), Handles::Everything, nonsensitive);
+    r.add_with("issensitive", Arity::Exactly(1), Handles::Everything, |_, a| {
+        Ok(Value::Bool(a[0].contains_sensitive()))
     });
-    r.add("tonumber", Arity::Exactly(1), |_, a| {
-        to(a, Type::Number, "number")
-    });
-    r.add("tobool", Arity::Exactly(1), |_, a| {
-        to(a, Type::Bool, "bool")
-    });
-    r.add("tolist", Arity::Exactly(1), |_, a| {
-        to(a, Type::List(Box::new(Type::Any)), "list")
-    });
-    r.add("toset", Arity::Exactly(1), |_, a| {
-        to(a, Type::Set(Box::new(Type::Any)), "set")
-    });
-    r.add("tomap", Arity::Exactly(1), |_, a| {
-        to(a, Type::Map(Box::new(Type::Any)), "map")
-    });
-    r.add_with(
-        "sensitive",
-        Arity::Exactly(1),
-        Handles::Everything,
-        |_, mut a| Ok(a.remove(0).mark_sensitive()),
-    );
-    r.add_with(
-        "nonsensitive",
-        Arity::Exactly(1),
-        Handles::Everything,
-        nonsensitive,
-    );
-    r.add_with(
-        "issensitive",
-        Arity::Exactly(1),
-        Handles::Everything,
-        |_, a| Ok(Value::Bool(a[0].contains_sensitive())),
-    );
 }
 
 fn to(mut a: Vec<Value>, ty: Type, what: &str) -> Result<Value, FunctionError> {
     let v = a.remove(0);
     if matches!(ty, Type::String | Type::Number | Type::Bool)
-        && matches!(
-            v,
-            Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) | Value::Object(_)
-        )
+        && matches!(v, Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) | Value::Object(_))
     {
-        return Err(FunctionError::at(
-            0,
-            format!("cannot convert {} to {what}", v.type_name()),
-        ));
+        return Err(FunctionError::at(0, format!("cannot convert {} to {what}", v.type_name())));
     }
     let shown = match &v {
         Value::String(s) => format!("{s:?}"),
         other => other.type_name().to_string(),
     };
     convert(v, &ty).map_err(|e| {
-        let hint = if what == "number" {
-            "; given string must be a decimal representation of a number"
-        } else {
-            ""
-        };
+        let hint = if what == "number" { "; given string must be a decimal representation of a number" } else { "" };
         FunctionError::at(0, format!("cannot convert {shown} to {what}{hint} ({e})"))
     })
 }
@@ -82,14 +47,9 @@ mod tests {
 
     #[test]
     fn conversions_and_marks() {
-        let ctx = FunctionContext {
-            module_dir: std::path::Path::new("."),
-        };
+        let ctx = FunctionContext { module_dir: std::path::Path::new(".") };
         assert!(to(vec!["0x10".into()], Type::Number, "number").is_err());
-        assert_eq!(
-            to(vec![Value::from(1)], Type::String, "string").unwrap(),
-            Value::from("1")
-        );
+        assert_eq!(to(vec![Value::from(1)], Type::String, "string").unwrap(), Value::from("1"));
         let secret = Value::from("x").mark_sensitive();
         assert_eq!(nonsensitive(&ctx, vec![secret]).unwrap(), Value::from("x"));
     }

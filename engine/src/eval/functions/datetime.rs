@@ -8,14 +8,10 @@ use crate::eval::Value;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("timestamp", Arity::Exactly(0), |_, _| {
-        Ok(Value::String(
-            Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-        ))
+        Ok(Value::String(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)))
     });
     r.add("plantimestamp", Arity::Exactly(0), |_, _| {
-        Ok(Value::String(
-            Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-        ))
+        Ok(Value::String(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)))
     });
     r.add("formatdate", Arity::Exactly(2), formatdate);
     r.add("timeadd", Arity::Exactly(2), timeadd);
@@ -30,14 +26,12 @@ pub(super) fn register(r: &mut Registry) {
 }
 
 fn parse(s: &str, arg: usize) -> Result<DateTime<FixedOffset>, FunctionError> {
-    DateTime::parse_from_rfc3339(s)
-        .map_err(|_| FunctionError::at(arg, format!("not a valid RFC3339 timestamp: {s:?}")))
+    DateTime::parse_from_rfc3339(s).map_err(|_| FunctionError::at(arg, format!("not a valid RFC3339 timestamp: {s:?}")))
 }
 
 fn format_rfc3339(t: &DateTime<FixedOffset>) -> String {
     if t.offset().local_minus_utc() == 0 {
-        t.with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true)
     } else {
         t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
@@ -57,9 +51,7 @@ fn parse_duration(s: &str) -> Option<chrono::Duration> {
         let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         let n: f64 = rest[..num_end].parse().ok()?;
         rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let scale = match &rest[..unit_end] {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -79,8 +71,7 @@ fn parse_duration(s: &str) -> Option<chrono::Duration> {
 fn timeadd(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let t = parse(&string(&a, 0)?, 0)?;
     let d = string(&a, 1)?;
-    let d = parse_duration(&d)
-        .ok_or_else(|| FunctionError::at(1, format!("invalid duration {d:?}")))?;
+    let d = parse_duration(&d).ok_or_else(|| FunctionError::at(1, format!("invalid duration {d:?}")))?;
     Ok(Value::String(format_rfc3339(&(t + d))))
 }
 
@@ -98,15 +89,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 fn formatdate(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let spec = string(&a, 0)?;
@@ -194,29 +177,13 @@ mod tests {
     // Expected strings are what Terraform 1.11's console gives.
     #[test]
     fn formatdate_and_timeadd_match_terraform() {
-        let ctx = FunctionContext {
-            module_dir: std::path::Path::new("."),
-        };
+        let ctx = FunctionContext { module_dir: std::path::Path::new(".") };
         assert_eq!(
-            formatdate(
-                &ctx,
-                vec![
-                    "DD MMM YYYY hh:mm ZZZ".into(),
-                    "2018-01-02T23:12:01Z".into()
-                ]
-            )
-            .unwrap(),
+            formatdate(&ctx, vec!["DD MMM YYYY hh:mm ZZZ".into(), "2018-01-02T23:12:01Z".into()]).unwrap(),
             Value::from("02 Jan 2018 23:12 UTC")
         );
         assert_eq!(
-            formatdate(
-                &ctx,
-                vec![
-                    "EEEE, MMMM D, YYYY h:mm:ss AA".into(),
-                    "2018-01-02T23:12:01-08:00".into()
-                ]
-            )
-            .unwrap(),
+            formatdate(&ctx, vec!["EEEE, MMMM D, YYYY h:mm:ss AA".into(), "2018-01-02T23:12:01-08:00".into()]).unwrap(),
             Value::from("Tuesday, January 2, 2018 23:12:01 PM")
         );
         assert_eq!(

@@ -10,24 +10,16 @@ use super::{Arity, FunctionContext, FunctionError, Registry};
 use crate::eval::Value;
 
 pub(super) fn register(r: &mut Registry) {
-    r.add("jsonencode", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(json_text(&a[0])))
-    });
+    r.add("jsonencode", Arity::Exactly(1), |_, a| Ok(Value::String(json_text(&a[0]))));
     r.add("jsondecode", Arity::Exactly(1), jsondecode);
-    r.add("yamlencode", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(yaml_text(&a[0])))
-    });
+    r.add("yamlencode", Arity::Exactly(1), |_, a| Ok(Value::String(yaml_text(&a[0]))));
     r.add("yamldecode", Arity::Exactly(1), yamldecode);
-    r.add("base64encode", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(B64.encode(string(&a, 0)?)))
-    });
+    r.add("base64encode", Arity::Exactly(1), |_, a| Ok(Value::String(B64.encode(string(&a, 0)?))));
     r.add("base64decode", Arity::Exactly(1), base64decode);
     r.add("textencodebase64", Arity::Exactly(2), textencodebase64);
     r.add("textdecodebase64", Arity::Exactly(2), textdecodebase64);
     r.add("csvdecode", Arity::Exactly(1), csvdecode);
-    r.add("urlencode", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(urlencode(&string(&a, 0)?)))
-    });
+    r.add("urlencode", Arity::Exactly(1), |_, a| Ok(Value::String(urlencode(&string(&a, 0)?))));
 }
 
 /// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, and `<`, `>`, `&`
@@ -79,9 +71,7 @@ fn write_json_string(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -102,15 +92,11 @@ fn jsondecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionE
 
 fn base64decode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let s = string(&a, 0)?;
-    let bytes = B64
-        .decode(s.as_bytes())
-        .map_err(|_| FunctionError::at(0, format!("failed to decode base64 data {s:?}")))?;
-    String::from_utf8(bytes).map(Value::String).map_err(|_| {
-        FunctionError::at(
-            0,
-            "the result of decoding the provided string is not valid UTF-8",
-        )
-    })
+    let bytes =
+        B64.decode(s.as_bytes()).map_err(|_| FunctionError::at(0, format!("failed to decode base64 data {s:?}")))?;
+    String::from_utf8(bytes)
+        .map(Value::String)
+        .map_err(|_| FunctionError::at(0, "the result of decoding the provided string is not valid UTF-8"))
 }
 
 fn check_encoding(enc: &str) -> Result<(), FunctionError> {
@@ -118,9 +104,7 @@ fn check_encoding(enc: &str) -> Result<(), FunctionError> {
         "UTF8" => Ok(()),
         _ => Err(FunctionError::at(
             1,
-            format!(
-                "{enc:?} is not a supported IANA encoding name or alias in this build; UTF-8 is"
-            ),
+            format!("{enc:?} is not a supported IANA encoding name or alias in this build; UTF-8 is"),
         )),
     }
 }
@@ -137,26 +121,16 @@ fn textdecodebase64(c: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, Fun
 
 fn csvdecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let s = string(&a, 0)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(s.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| FunctionError::at(0, e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(s.as_bytes());
+    let headers: Vec<String> =
+        reader.headers().map_err(|e| FunctionError::at(0, e.to_string()))?.iter().map(str::to_string).collect();
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| FunctionError::at(0, e.to_string()))?;
         if rec.len() != headers.len() {
             return Err(FunctionError::at(0, "wrong number of fields in record"));
         }
-        let obj: BTreeMap<String, Value> = headers
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(Value::from))
-            .collect();
+        let obj: BTreeMap<String, Value> = headers.iter().cloned().zip(rec.iter().map(Value::from)).collect();
         rows.push(Value::Object(obj));
     }
     Ok(Value::List(rows))
@@ -167,9 +141,7 @@ fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             b' ' => out.push('+'),
             other => out.push_str(&format!("%{other:02X}")),
         }
@@ -199,13 +171,7 @@ fn yaml_scalar(v: &Value, indent: usize) -> Option<String> {
             let body: Vec<String> = s
                 .trim_end_matches('\n')
                 .split('\n')
-                .map(|l| {
-                    if l.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{pad}{l}")
-                    }
-                })
+                .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
                 .collect();
             format!("{chomp}\n{}", body.join("\n"))
         }
@@ -240,13 +206,11 @@ fn write_yaml_block(out: &mut String, v: &Value, indent: usize) {
                     }
                     None => {
                         out.push('\n');
-                        let child =
-                            if matches!(x.peel(), Value::List(_) | Value::Tuple(_) | Value::Set(_))
-                            {
-                                indent
-                            } else {
-                                indent + 2
-                            };
+                        let child = if matches!(x.peel(), Value::List(_) | Value::Tuple(_) | Value::Set(_)) {
+                            indent
+                        } else {
+                            indent + 2
+                        };
                         write_yaml_block(out, x, child);
                     }
                 }
@@ -274,12 +238,8 @@ fn write_yaml_item(out: &mut String, x: &Value, indent: usize) {
 
 fn yamldecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let s = string(&a, 0)?;
-    super::yaml::parse(&s).map_err(|e| {
-        FunctionError::at(
-            0,
-            format!("on line {}, column {}: {}", e.line, e.column, e.message),
-        )
-    })
+    super::yaml::parse(&s)
+        .map_err(|e| FunctionError::at(0, format!("on line {}, column {}: {}", e.line, e.column, e.message)))
 }
 
 #[cfg(test)]
@@ -291,19 +251,13 @@ mod tests {
     fn jsonencode_matches_terraform() {
         let v = from_json_text(r#"{"b":[1,"<a>"],"a":null,"c":1.5}"#).unwrap();
         // What Terraform 1.11 gives for jsonencode({b=[1,"<a>"], a=null, c=1.5}).
-        assert_eq!(
-            json_text(&v),
-            r#"{"a":null,"b":[1,"\u003ca\u003e"],"c":1.5}"#
-        );
+        assert_eq!(json_text(&v), r#"{"a":null,"b":[1,"\u003ca\u003e"],"c":1.5}"#);
     }
 
     #[test]
     fn yamlencode_matches_terraform() {
         let v = Value::object([
-            (
-                "b",
-                Value::Tuple(vec![Value::Number(Number::from_i64(1)), "x".into()]),
-            ),
+            ("b", Value::Tuple(vec![Value::Number(Number::from_i64(1)), "x".into()])),
             ("a", Value::object([("c", Value::from("multi\nline"))])),
             ("d", true.into()),
             ("e", Value::Null),

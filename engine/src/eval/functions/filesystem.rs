@@ -19,25 +19,15 @@ pub(super) fn register(r: &mut Registry) {
         let p = resolve(c, &string(&a, 0)?);
         match std::fs::metadata(&p) {
             Ok(m) if m.is_file() => Ok(Value::Bool(true)),
-            Ok(_) => Err(FunctionError::at(
-                0,
-                format!("{} is not a regular file", p.display()),
-            )),
+            Ok(_) => Err(FunctionError::at(0, format!("{} is not a regular file", p.display()))),
             Err(_) => Ok(Value::Bool(false)),
         }
     });
     r.add("fileset", Arity::Exactly(2), fileset);
     r.add("filebase64", Arity::Exactly(1), |c, a| {
-        Ok(Value::String(
-            base64::engine::general_purpose::STANDARD.encode(read(c, &a)?),
-        ))
+        Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(read(c, &a)?)))
     });
-    for (name, kind) in [
-        ("filemd5", "md5"),
-        ("filesha1", "sha1"),
-        ("filesha256", "sha256"),
-        ("filesha512", "sha512"),
-    ] {
+    for (name, kind) in [("filemd5", "md5"), ("filesha1", "sha1"), ("filesha256", "sha256"), ("filesha512", "sha512")] {
         let f: super::FunctionImpl = match kind {
             "md5" => |c, a| Ok(Value::String(digest_hex("md5", &read(c, &a)?))),
             "sha1" => |c, a| Ok(Value::String(digest_hex("sha1", &read(c, &a)?))),
@@ -46,25 +36,15 @@ pub(super) fn register(r: &mut Registry) {
         };
         r.add(name, Arity::Exactly(1), f);
     }
-    r.add("filebase64sha256", Arity::Exactly(1), |c, a| {
-        Ok(Value::String(digest_base64("sha256", &read(c, &a)?)))
-    });
-    r.add("filebase64sha512", Arity::Exactly(1), |c, a| {
-        Ok(Value::String(digest_base64("sha512", &read(c, &a)?)))
-    });
+    r.add("filebase64sha256", Arity::Exactly(1), |c, a| Ok(Value::String(digest_base64("sha256", &read(c, &a)?))));
+    r.add("filebase64sha512", Arity::Exactly(1), |c, a| Ok(Value::String(digest_base64("sha512", &read(c, &a)?))));
     r.add("basename", Arity::Exactly(1), |_, a| {
         let s = string(&a, 0)?;
-        Ok(Value::String(Path::new(&s).file_name().map_or_else(
-            || s.clone(),
-            |n| n.to_string_lossy().to_string(),
-        )))
+        Ok(Value::String(Path::new(&s).file_name().map_or_else(|| s.clone(), |n| n.to_string_lossy().to_string())))
     });
     r.add("dirname", Arity::Exactly(1), |_, a| {
         let s = string(&a, 0)?;
-        let d = Path::new(&s)
-            .parent()
-            .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let d = Path::new(&s).parent().map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
         Ok(Value::String(if d.is_empty() { ".".into() } else { d }))
     });
     r.add("abspath", Arity::Exactly(1), |_, a| {
@@ -84,11 +64,7 @@ pub(super) fn register(r: &mut Registry) {
 
 fn resolve(c: &FunctionContext<'_>, p: &str) -> PathBuf {
     let path = Path::new(p);
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        c.module_dir.join(path)
-    }
+    if path.is_absolute() { path.to_path_buf() } else { c.module_dir.join(path) }
 }
 
 fn read(c: &FunctionContext<'_>, a: &[Value]) -> Result<Vec<u8>, FunctionError> {
@@ -104,11 +80,8 @@ fn fileset(c: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionErro
     let root = resolve(c, &base);
     let mut found = Vec::new();
     walk(&root, &root, &mut found);
-    let items = found
-        .into_iter()
-        .filter(|rel| glob_match(pattern.as_bytes(), rel.as_bytes()))
-        .map(Value::String)
-        .collect();
+    let items =
+        found.into_iter().filter(|rel| glob_match(pattern.as_bytes(), rel.as_bytes())).map(Value::String).collect();
     Ok(Value::set(items))
 }
 
@@ -145,12 +118,9 @@ pub fn glob_match(p: &[u8], s: &[u8]) -> bool {
         (None, None) => true,
         (Some(b'*'), _) if p.get(1) == Some(&b'*') => {
             let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
-            (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && glob_match(rest, &s[i..]))
-                || glob_match(&p[2..], s)
+            (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && glob_match(rest, &s[i..])) || glob_match(&p[2..], s)
         }
-        (Some(b'*'), _) => {
-            glob_match(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && glob_match(p, &s[1..]))
-        }
+        (Some(b'*'), _) => glob_match(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && glob_match(p, &s[1..])),
         (Some(b'?'), Some(c)) => *c != b'/' && glob_match(&p[1..], &s[1..]),
         (Some(b'['), Some(c)) => match p.iter().position(|x| *x == b']') {
             Some(end) => {

@@ -40,16 +40,10 @@ pub struct FunctionError {
 
 impl FunctionError {
     pub fn new(message: impl Into<String>) -> FunctionError {
-        FunctionError {
-            message: message.into(),
-            arg: None,
-        }
+        FunctionError { message: message.into(), arg: None }
     }
     pub fn at(arg: usize, message: impl Into<String>) -> FunctionError {
-        FunctionError {
-            message: message.into(),
-            arg: Some(arg),
-        }
+        FunctionError { message: message.into(), arg: Some(arg) }
     }
 }
 
@@ -95,22 +89,8 @@ impl Registry {
         self.add_with(name, arity, Handles::Nothing, imp);
     }
 
-    pub fn add_with(
-        &mut self,
-        name: &'static str,
-        arity: Arity,
-        handles: Handles,
-        imp: FunctionImpl,
-    ) {
-        self.functions.insert(
-            name,
-            Function {
-                name,
-                arity,
-                handles,
-                imp,
-            },
-        );
+    pub fn add_with(&mut self, name: &'static str, arity: Arity, handles: Handles, imp: FunctionImpl) {
+        self.functions.insert(name, Function { name, arity, handles, imp });
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -149,11 +129,7 @@ pub fn all_names() -> Vec<&'static str> {
 
 /// Calls a function with already evaluated arguments, applying the unknown and
 /// sensitive rules of [`Handles`].
-pub fn call(
-    f: &Function,
-    ctx: &FunctionContext<'_>,
-    args: Vec<Value>,
-) -> Result<Value, FunctionError> {
+pub fn call(f: &Function, ctx: &FunctionContext<'_>, args: Vec<Value>) -> Result<Value, FunctionError> {
     let n = args.len();
     let arity_ok = match f.arity {
         Arity::Exactly(k) => n == k,
@@ -166,10 +142,7 @@ pub fn call(
             Arity::AtLeast(k) => format!("at least {k}"),
             Arity::Between(lo, hi) => format!("{lo} to {hi}"),
         };
-        return Err(FunctionError::new(format!(
-            "function \"{}\" takes {expected} argument(s), got {n}",
-            f.name
-        )));
+        return Err(FunctionError::new(format!("function \"{}\" takes {expected} argument(s), got {n}", f.name)));
     }
     if f.handles == Handles::Everything {
         return (f.imp)(ctx, args);
@@ -214,9 +187,7 @@ pub(crate) mod args {
     }
 
     pub fn int(args: &[Value], i: usize) -> Result<i64, FunctionError> {
-        number(args, i)?
-            .to_i64()
-            .ok_or_else(|| FunctionError::at(i, "value must be a whole number"))
+        number(args, i)?.to_i64().ok_or_else(|| FunctionError::at(i, "value must be a whole number"))
     }
 
     /// Elements of a list, tuple or set argument.

@@ -5,15 +5,9 @@ use super::{Arity, FunctionContext, FunctionError, Registry};
 use crate::eval::{Number, Value};
 
 pub(super) fn register(r: &mut Registry) {
-    r.add("abs", Arity::Exactly(1), |_, a| {
-        Ok(Value::Number(number(&a, 0)?.abs()))
-    });
-    r.add("ceil", Arity::Exactly(1), |_, a| {
-        Ok(Value::Number(number(&a, 0)?.ceil()))
-    });
-    r.add("floor", Arity::Exactly(1), |_, a| {
-        Ok(Value::Number(number(&a, 0)?.floor()))
-    });
+    r.add("abs", Arity::Exactly(1), |_, a| Ok(Value::Number(number(&a, 0)?.abs())));
+    r.add("ceil", Arity::Exactly(1), |_, a| Ok(Value::Number(number(&a, 0)?.ceil())));
+    r.add("floor", Arity::Exactly(1), |_, a| Ok(Value::Number(number(&a, 0)?.floor())));
     r.add("signum", Arity::Exactly(1), |_, a| {
         let n = number(&a, 0)?;
         Ok(Value::from(if n.is_negative() {
@@ -26,25 +20,15 @@ pub(super) fn register(r: &mut Registry) {
     });
     r.add("max", Arity::AtLeast(1), |_, a| extreme(&a, true));
     r.add("min", Arity::AtLeast(1), |_, a| extreme(&a, false));
-    r.add("pow", Arity::Exactly(2), |_, a| {
-        float(number(&a, 0)?.to_f64().powf(number(&a, 1)?.to_f64()))
-    });
-    r.add("log", Arity::Exactly(2), |_, a| {
-        float(number(&a, 0)?.to_f64().ln() / number(&a, 1)?.to_f64().ln())
-    });
+    r.add("pow", Arity::Exactly(2), |_, a| float(number(&a, 0)?.to_f64().powf(number(&a, 1)?.to_f64())));
+    r.add("log", Arity::Exactly(2), |_, a| float(number(&a, 0)?.to_f64().ln() / number(&a, 1)?.to_f64().ln()));
     r.add("parseint", Arity::Exactly(2), parseint);
 }
 
 /// A float64 result, as Terraform computes `pow` and `log`.
 fn float(f: f64) -> Result<Value, FunctionError> {
-    let rounded = if (f - f.round()).abs() < 1e-9 * f.abs().max(1.0) {
-        f.round()
-    } else {
-        f
-    };
-    Number::from_f64(rounded)
-        .map(Value::Number)
-        .ok_or_else(|| FunctionError::new("the result is not a number"))
+    let rounded = if (f - f.round()).abs() < 1e-9 * f.abs().max(1.0) { f.round() } else { f };
+    Number::from_f64(rounded).map(Value::Number).ok_or_else(|| FunctionError::new("the result is not a number"))
 }
 
 fn extreme(a: &[Value], max: bool) -> Result<Value, FunctionError> {
@@ -62,20 +46,14 @@ fn parseint(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionErr
     let s = string(&a, 0)?;
     let base = int(&a, 1)?;
     if !(2..=62).contains(&base) {
-        return Err(FunctionError::at(
-            1,
-            "base must be a whole number between 2 and 62 inclusive",
-        ));
+        return Err(FunctionError::at(1, "base must be a whole number between 2 and 62 inclusive"));
     }
     let (neg, digits) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(&s)),
     };
     if digits.is_empty() {
-        return Err(FunctionError::at(
-            0,
-            format!("cannot parse {s:?} as a base {base} integer"),
-        ));
+        return Err(FunctionError::at(0, format!("cannot parse {s:?} as a base {base} integer")));
     }
     let mut acc = Number::zero();
     let b = Number::from_i64(base);
@@ -88,10 +66,7 @@ fn parseint(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionErr
             _ => -1,
         };
         if d < 0 || d >= base {
-            return Err(FunctionError::at(
-                0,
-                format!("cannot parse {s:?} as a base {base} integer"),
-            ));
+            return Err(FunctionError::at(0, format!("cannot parse {s:?} as a base {base} integer")));
         }
         acc = acc.mul(&b).add(&Number::from_i64(d));
     }
@@ -104,17 +79,9 @@ mod tests {
 
     #[test]
     fn numeric_functions_match_terraform() {
-        let ctx = FunctionContext {
-            module_dir: std::path::Path::new("."),
-        };
-        assert_eq!(
-            parseint(&ctx, vec!["ff".into(), 16.into()]).unwrap(),
-            Value::from(255)
-        );
-        assert_eq!(
-            parseint(&ctx, vec!["-101".into(), 2.into()]).unwrap(),
-            Value::from(-5)
-        );
+        let ctx = FunctionContext { module_dir: std::path::Path::new(".") };
+        assert_eq!(parseint(&ctx, vec!["ff".into(), 16.into()]).unwrap(), Value::from(255));
+        assert_eq!(parseint(&ctx, vec!["-101".into(), 2.into()]).unwrap(), Value::from(-5));
         assert!(parseint(&ctx, vec!["12".into(), 2.into()]).is_err());
         assert_eq!(float(8f64.ln() / 2f64.ln()).unwrap(), Value::from(3));
     }

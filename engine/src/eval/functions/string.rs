@@ -13,60 +13,33 @@ pub(super) fn register(r: &mut Registry) {
     r.add("join", Arity::AtLeast(2), join);
     r.add("split", Arity::Exactly(2), split);
     r.add("replace", Arity::Exactly(3), replace);
-    r.add("lower", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(string(&a, 0)?.to_lowercase()))
-    });
-    r.add("upper", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(string(&a, 0)?.to_uppercase()))
-    });
+    r.add("lower", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.to_lowercase())));
+    r.add("upper", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.to_uppercase())));
     r.add("title", Arity::Exactly(1), title);
-    r.add("trimspace", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(string(&a, 0)?.trim().to_string()))
-    });
+    r.add("trimspace", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.trim().to_string())));
     r.add("trim", Arity::Exactly(2), trim);
     r.add("trimprefix", Arity::Exactly(2), |_, a| {
         let (s, p) = (string(&a, 0)?, string(&a, 1)?);
-        Ok(Value::String(
-            s.strip_prefix(p.as_str()).unwrap_or(&s).to_string(),
-        ))
+        Ok(Value::String(s.strip_prefix(p.as_str()).unwrap_or(&s).to_string()))
     });
     r.add("trimsuffix", Arity::Exactly(2), |_, a| {
         let (s, p) = (string(&a, 0)?, string(&a, 1)?);
-        Ok(Value::String(
-            s.strip_suffix(p.as_str()).unwrap_or(&s).to_string(),
-        ))
+        Ok(Value::String(s.strip_suffix(p.as_str()).unwrap_or(&s).to_string()))
     });
     r.add("chomp", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(
-            string(&a, 0)?.trim_end_matches(['\n', '\r']).to_string(),
-        ))
+        Ok(Value::String(string(&a, 0)?.trim_end_matches(['\n', '\r']).to_string()))
     });
     r.add("indent", Arity::Exactly(2), indent);
     r.add("substr", Arity::Exactly(3), substr);
-    r.add("strrev", Arity::Exactly(1), |_, a| {
-        Ok(Value::String(string(&a, 0)?.chars().rev().collect()))
-    });
-    r.add("startswith", Arity::Exactly(2), |_, a| {
-        Ok(Value::Bool(string(&a, 0)?.starts_with(&string(&a, 1)?)))
-    });
-    r.add("endswith", Arity::Exactly(2), |_, a| {
-        Ok(Value::Bool(string(&a, 0)?.ends_with(&string(&a, 1)?)))
-    });
-    r.add("strcontains", Arity::Exactly(2), |_, a| {
-        Ok(Value::Bool(string(&a, 0)?.contains(&string(&a, 1)?)))
-    });
+    r.add("strrev", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.chars().rev().collect())));
+    r.add("startswith", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.starts_with(&string(&a, 1)?))));
+    r.add("endswith", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.ends_with(&string(&a, 1)?))));
+    r.add("strcontains", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.contains(&string(&a, 1)?))));
     r.add("regex", Arity::Exactly(2), regex_fn);
     r.add("regexall", Arity::Exactly(2), regexall);
-    r.add_with(
-        "templatestring",
-        Arity::Exactly(2),
-        Handles::Nothing,
-        |_, _| {
-            Err(FunctionError::new(
-                "templatestring is not supported; use templatefile",
-            ))
-        },
-    );
+    r.add_with("templatestring", Arity::Exactly(2), Handles::Nothing, |_, _| {
+        Err(FunctionError::new("templatestring is not supported; use templatefile"))
+    });
 }
 
 fn join(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
@@ -76,15 +49,9 @@ fn join(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> 
         for v in seq(&a, i)? {
             match v {
                 Value::Null => {
-                    return Err(FunctionError::at(
-                        i,
-                        "element is null; cannot concatenate null values",
-                    ));
+                    return Err(FunctionError::at(i, "element is null; cannot concatenate null values"));
                 }
-                other => parts.push(
-                    to_string(&other)
-                        .ok_or_else(|| FunctionError::at(i, "list of string required"))?,
-                ),
+                other => parts.push(to_string(&other).ok_or_else(|| FunctionError::at(i, "list of string required"))?),
             }
         }
     }
@@ -105,9 +72,7 @@ fn replace(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionErro
     let (s, search, with) = (string(&a, 0)?, string(&a, 1)?, string(&a, 2)?);
     if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
         let re = compile(&search[1..search.len() - 1], 1)?;
-        return Ok(Value::String(
-            re.replace_all(&s, with.as_str()).into_owned(),
-        ));
+        return Ok(Value::String(re.replace_all(&s, with.as_str()).into_owned()));
     }
     Ok(Value::String(s.replace(search.as_str(), &with)))
 }
@@ -129,14 +94,11 @@ fn title(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError>
 
 fn trim(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let (s, cut) = (string(&a, 0)?, string(&a, 1)?);
-    Ok(Value::String(
-        s.trim_matches(|c| cut.contains(c)).to_string(),
-    ))
+    Ok(Value::String(s.trim_matches(|c| cut.contains(c)).to_string()))
 }
 
 fn indent(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
-    let n =
-        usize::try_from(int(&a, 0)?).map_err(|_| FunctionError::at(0, "must not be negative"))?;
+    let n = usize::try_from(int(&a, 0)?).map_err(|_| FunctionError::at(0, "must not be negative"))?;
     let s = string(&a, 1)?;
     let pad = " ".repeat(n);
     let mut lines = s.split('\n');
@@ -159,21 +121,12 @@ fn substr(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError
     if offset < 0 || offset > len {
         return Err(FunctionError::at(1, "offset out of range"));
     }
-    let end = if length < 0 {
-        len
-    } else {
-        (offset + length).min(len)
-    };
-    Ok(Value::String(
-        s[offset as usize..end.max(offset) as usize]
-            .iter()
-            .collect(),
-    ))
+    let end = if length < 0 { len } else { (offset + length).min(len) };
+    Ok(Value::String(s[offset as usize..end.max(offset) as usize].iter().collect()))
 }
 
 fn compile(pattern: &str, arg: usize) -> Result<regex::Regex, FunctionError> {
-    regex::Regex::new(pattern)
-        .map_err(|e| FunctionError::at(arg, format!("invalid regular expression pattern: {e}")))
+    regex::Regex::new(pattern).map_err(|e| FunctionError::at(arg, format!("invalid regular expression pattern: {e}")))
 }
 
 /// One match as `regex` returns it: the string, a list of groups, or an object of
@@ -185,12 +138,8 @@ fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
     }
     let group = |i: usize| caps.get(i).map_or(Value::Null, |m| Value::from(m.as_str()));
     if names.iter().skip(1).any(Option::is_some) {
-        let m: BTreeMap<String, Value> = names
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter_map(|(i, n)| n.map(|n| (n.to_string(), group(i))))
-            .collect();
+        let m: BTreeMap<String, Value> =
+            names.iter().enumerate().skip(1).filter_map(|(i, n)| n.map(|n| (n.to_string(), group(i)))).collect();
         return Value::Object(m);
     }
     Value::Tuple((1..names.len()).map(group).collect())
@@ -199,20 +148,15 @@ fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
 fn regex_fn(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let (pattern, s) = (string(&a, 0)?, string(&a, 1)?);
     let re = compile(&pattern, 0)?;
-    let caps = re
-        .captures(&s)
-        .ok_or_else(|| FunctionError::new("pattern did not match any part of the given string"))?;
+    let caps =
+        re.captures(&s).ok_or_else(|| FunctionError::new("pattern did not match any part of the given string"))?;
     Ok(captures_value(&re, &caps))
 }
 
 fn regexall(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let (pattern, s) = (string(&a, 0)?, string(&a, 1)?);
     let re = compile(&pattern, 0)?;
-    Ok(Value::List(
-        re.captures_iter(&s)
-            .map(|c| captures_value(&re, &c))
-            .collect(),
-    ))
+    Ok(Value::List(re.captures_iter(&s).map(|c| captures_value(&re, &c)).collect()))
 }
 
 fn format_fn(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
@@ -242,10 +186,8 @@ fn formatlist(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionE
     let n = n.unwrap_or(1);
     let mut out = Vec::with_capacity(n);
     for row in 0..n {
-        let args: Vec<Value> = a[1..]
-            .iter()
-            .map(|v| v.as_seq().map_or_else(|| v.clone(), |xs| xs[row].clone()))
-            .collect();
+        let args: Vec<Value> =
+            a[1..].iter().map(|v| v.as_seq().map_or_else(|| v.clone(), |xs| xs[row].clone())).collect();
         out.push(Value::String(format_values(&f, &args)?));
     }
     Ok(Value::List(out))
@@ -276,15 +218,8 @@ pub fn format_values(f: &str, args: &[Value]) -> Result<String, FunctionError> {
             out.push('%');
             continue;
         }
-        let mut spec = Spec {
-            minus: false,
-            plus: false,
-            zero: false,
-            sharp: false,
-            space: false,
-            width: None,
-            precision: None,
-        };
+        let mut spec =
+            Spec { minus: false, plus: false, zero: false, sharp: false, space: false, width: None, precision: None };
         while let Some(&fl) = chars.peek() {
             match fl {
                 '-' => spec.minus = true,
@@ -299,42 +234,30 @@ pub fn format_values(f: &str, args: &[Value]) -> Result<String, FunctionError> {
         if chars.peek() == Some(&'[') {
             chars.next();
             let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
-            next = digits
-                .parse::<usize>()
-                .map_err(|_| FunctionError::new("invalid argument index"))?
-                .saturating_sub(1);
+            next = digits.parse::<usize>().map_err(|_| FunctionError::new("invalid argument index"))?.saturating_sub(1);
         }
         let digits: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_digit)).collect();
         spec.width = digits.parse().ok();
         if chars.peek() == Some(&'.') {
             chars.next();
-            let digits: String =
-                std::iter::from_fn(|| chars.next_if(char::is_ascii_digit)).collect();
+            let digits: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_digit)).collect();
             spec.precision = Some(digits.parse().unwrap_or(0));
         }
-        let verb = chars
-            .next()
-            .ok_or_else(|| FunctionError::new("format string ends with an incomplete verb"))?;
-        let arg = args.get(next).ok_or_else(|| {
-            FunctionError::new(format!("not enough arguments for \"%{verb}\" at {next}"))
-        })?;
-        let text = format_one(verb, &spec, arg).map_err(|m| {
-            FunctionError::new(format!("unsupported value for \"%{verb}\" at {next}: {m}"))
-        })?;
+        let verb = chars.next().ok_or_else(|| FunctionError::new("format string ends with an incomplete verb"))?;
+        let arg = args
+            .get(next)
+            .ok_or_else(|| FunctionError::new(format!("not enough arguments for \"%{verb}\" at {next}")))?;
+        let text = format_one(verb, &spec, arg)
+            .map_err(|m| FunctionError::new(format!("unsupported value for \"%{verb}\" at {next}: {m}")))?;
         out.push_str(&pad(
             text,
             &spec,
-            matches!(
-                verb,
-                'd' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'x' | 'X' | 'o' | 'b'
-            ),
+            matches!(verb, 'd' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'x' | 'X' | 'o' | 'b'),
         ));
         next += 1;
     }
     if next < args.len() {
-        return Err(FunctionError::new(format!(
-            "too many arguments; only {next} used by format string"
-        )));
+        return Err(FunctionError::new(format!("too many arguments; only {next} used by format string")));
     }
     Ok(out)
 }
@@ -370,29 +293,20 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
     match verb {
         'v' if spec.sharp => Ok(super::encoding::json_text(v)),
         'v' => Ok(match v {
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                to_string(v).unwrap_or_default()
-            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => to_string(v).unwrap_or_default(),
             other => super::encoding::json_text(other),
         }),
-        's' => to_string(v)
-            .ok_or_else(|| "string required".into())
-            .map(|s| match spec.precision {
-                Some(p) => s.chars().take(p).collect(),
-                None => s,
-            }),
-        'q' => to_string(v)
-            .ok_or_else(|| "string required".into())
-            .map(|s| serde_json::to_string(&s).unwrap_or_default()),
-        't' => crate::eval::expr::to_bool(v)
-            .map(|b| b.to_string())
-            .ok_or_else(|| "bool required".into()),
+        's' => to_string(v).ok_or_else(|| "string required".into()).map(|s| match spec.precision {
+            Some(p) => s.chars().take(p).collect(),
+            None => s,
+        }),
+        'q' => {
+            to_string(v).ok_or_else(|| "string required".into()).map(|s| serde_json::to_string(&s).unwrap_or_default())
+        }
+        't' => crate::eval::expr::to_bool(v).map(|b| b.to_string()).ok_or_else(|| "bool required".into()),
         'd' => {
             let n = number_arg(v)?;
-            let i = n
-                .to_i64()
-                .filter(|_| n.is_integer())
-                .ok_or("an integer is required")?;
+            let i = n.to_i64().filter(|_| n.is_integer()).ok_or("an integer is required")?;
             Ok(if spec.plus && i >= 0 {
                 format!("+{i}")
             } else if spec.space && i >= 0 {
@@ -409,10 +323,7 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
                 return Ok(if verb == 'X' { h.to_uppercase() } else { h });
             }
             let n = number_arg(v)?;
-            let i = n
-                .to_i64()
-                .filter(|_| n.is_integer())
-                .ok_or("an integer is required")?;
+            let i = n.to_i64().filter(|_| n.is_integer()).ok_or("an integer is required")?;
             let (neg, u) = (i < 0, i.unsigned_abs());
             let body = match verb {
                 'x' => format!("{u:x}"),
@@ -425,11 +336,7 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         'f' | 'F' => {
             let f = number_arg(v)?.to_f64();
             let s = format!("{:.*}", spec.precision.unwrap_or(6), f);
-            Ok(if spec.plus && f >= 0.0 {
-                format!("+{s}")
-            } else {
-                s
-            })
+            Ok(if spec.plus && f >= 0.0 { format!("+{s}") } else { s })
         }
         'e' | 'E' => {
             let s = go_exp(number_arg(v)?.to_f64(), spec.precision.unwrap_or(6));
@@ -438,11 +345,7 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         'g' | 'G' => {
             let n = number_arg(v)?;
             let f = n.to_f64();
-            let exp = if f == 0.0 {
-                0
-            } else {
-                f.abs().log10().floor() as i32
-            };
+            let exp = if f == 0.0 { 0 } else { f.abs().log10().floor() as i32 };
             Ok(if spec.precision.is_none() && (-4..21).contains(&exp) {
                 n.to_string()
             } else {
@@ -496,38 +399,22 @@ mod tests {
             ),
             " 3.14|ab  |0007|ff|\"hi\"|[1]|true|%|1.234568e+04"
         );
-        assert_eq!(
-            fmt("%8.3f|%-8d|%+d", vec![n("1.5"), n("3"), n("4")]),
-            "   1.500|3       |+4"
-        );
+        assert_eq!(fmt("%8.3f|%-8d|%+d", vec![n("1.5"), n("3"), n("4")]), "   1.500|3       |+4");
         assert!(format_values("%d", &[n("1.5")]).is_err());
         assert!(format_values("%s", &[Value::Tuple(vec![])]).is_err());
     }
 
     #[test]
     fn title_substr_indent() {
-        let ctx = FunctionContext {
-            module_dir: std::path::Path::new("."),
-        };
-        assert_eq!(
-            title(&ctx, vec!["hello world".into()]).unwrap(),
-            Value::from("Hello World")
-        );
-        assert_eq!(
-            substr(&ctx, vec!["héllo".into(), 1.into(), Value::from(-1)]).unwrap(),
-            Value::from("éllo")
-        );
-        assert_eq!(
-            indent(&ctx, vec![2.into(), "a\nb\n".into()]).unwrap(),
-            Value::from("a\n  b\n  ")
-        );
+        let ctx = FunctionContext { module_dir: std::path::Path::new(".") };
+        assert_eq!(title(&ctx, vec!["hello world".into()]).unwrap(), Value::from("Hello World"));
+        assert_eq!(substr(&ctx, vec!["héllo".into(), 1.into(), Value::from(-1)]).unwrap(), Value::from("éllo"));
+        assert_eq!(indent(&ctx, vec![2.into(), "a\nb\n".into()]).unwrap(), Value::from("a\n  b\n  "));
     }
 
     #[test]
     fn regex_shapes() {
-        let ctx = FunctionContext {
-            module_dir: std::path::Path::new("."),
-        };
+        let ctx = FunctionContext { module_dir: std::path::Path::new(".") };
         assert_eq!(
             regex_fn(&ctx, vec!["(\\d+)-(\\d+)".into(), "10-20".into()]).unwrap(),
             Value::Tuple(vec!["10".into(), "20".into()])
@@ -536,9 +423,6 @@ mod tests {
             regex_fn(&ctx, vec!["(?P<x>\\d+)".into(), "a1".into()]).unwrap(),
             Value::object([("x", Value::from("1"))])
         );
-        assert_eq!(
-            replace(&ctx, vec!["hello".into(), "/l+/".into(), "L".into()]).unwrap(),
-            Value::from("heLo")
-        );
+        assert_eq!(replace(&ctx, vec!["hello".into(), "/l+/".into(), "L".into()]).unwrap(), Value::from("heLo"));
     }
 }

@@ -29,11 +29,7 @@ pub fn parse(src: &str) -> Result<Value, YamlError> {
             if body.is_empty() || body.starts_with('#') || body == "---" || body == "..." {
                 return None;
             }
-            Some(Line {
-                no: i + 1,
-                indent: t.len() - body.len(),
-                text: body,
-            })
+            Some(Line { no: i + 1, indent: t.len() - body.len(), text: body })
         })
         .collect();
     let raw: Vec<&str> = src.lines().collect();
@@ -84,11 +80,7 @@ fn split_key(s: &str) -> Option<(&str, &str)> {
             b'"' if !in_single => in_double = !in_double,
             b'[' | b'{' if !in_single && !in_double => depth += 1,
             b']' | b'}' if !in_single && !in_double => depth -= 1,
-            b':' if !in_single
-                && !in_double
-                && depth == 0
-                && (i + 1 == bytes.len() || bytes[i + 1] == b' ') =>
-            {
+            b':' if !in_single && !in_double && depth == 0 && (i + 1 == bytes.len() || bytes[i + 1] == b' ') => {
                 return Some((s[..i].trim(), s[i + 1..].trim()));
             }
             _ => {}
@@ -99,11 +91,7 @@ fn split_key(s: &str) -> Option<(&str, &str)> {
 
 impl Parser<'_> {
     fn err(&self, line: usize, column: usize, message: &str) -> YamlError {
-        YamlError {
-            line,
-            column,
-            message: message.to_string(),
-        }
+        YamlError { line, column, message: message.to_string() }
     }
 
     /// A block node whose lines start at `indent`.
@@ -133,11 +121,7 @@ impl Parser<'_> {
             let no = l.no;
             if rest.is_empty() {
                 self.pos += 1;
-                let child = self
-                    .lines
-                    .get(self.pos)
-                    .map(|c| c.indent)
-                    .filter(|i| *i > indent);
+                let child = self.lines.get(self.pos).map(|c| c.indent).filter(|i| *i > indent);
                 items.push(match child {
                     Some(ci) => self.block(ci)?,
                     None => Value::Null,
@@ -146,11 +130,7 @@ impl Parser<'_> {
             }
             // The item's content starts after "- ": treat it as a line of its own.
             let item_indent = indent + (text.len() - rest.len());
-            self.lines[self.pos] = Line {
-                no,
-                indent: item_indent,
-                text: rest,
-            };
+            self.lines[self.pos] = Line { no, indent: item_indent, text: rest };
             items.push(self.block(item_indent)?);
         }
         Ok(Value::Tuple(items))
@@ -182,9 +162,7 @@ impl Parser<'_> {
                         let ci = c.indent;
                         self.block(ci)?
                     }
-                    Some(c)
-                        if c.indent == indent && (c.text.starts_with("- ") || c.text == "-") =>
-                    {
+                    Some(c) if c.indent == indent && (c.text.starts_with("- ") || c.text == "-") => {
                         self.sequence(indent)?
                     }
                     _ => Value::Null,
@@ -211,11 +189,7 @@ impl Parser<'_> {
             if !raw.trim().is_empty() && ind <= indent {
                 break;
             }
-            let bi = *block_indent.get_or_insert(if raw.trim().is_empty() {
-                usize::MAX
-            } else {
-                ind
-            });
+            let bi = *block_indent.get_or_insert(if raw.trim().is_empty() { usize::MAX } else { ind });
             let bi = if bi == usize::MAX && !raw.trim().is_empty() {
                 block_indent = Some(ind);
                 ind
@@ -231,11 +205,8 @@ impl Parser<'_> {
         while body.last().is_some_and(|l| l.trim().is_empty()) {
             body.pop();
         }
-        let mut text = if literal {
-            body.join("\n")
-        } else {
-            body.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
-        };
+        let mut text =
+            if literal { body.join("\n") } else { body.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ") };
         match chomp {
             "-" => {}
             "+" => text.push('\n'),
@@ -245,12 +216,7 @@ impl Parser<'_> {
     }
 
     fn scalar_or_flow(&self, s: &str, no: usize) -> Result<Value, YamlError> {
-        let mut flow = Flow {
-            s: s.as_bytes(),
-            text: s,
-            i: 0,
-            no,
-        };
+        let mut flow = Flow { s: s.as_bytes(), text: s, i: 0, no };
         let v = flow.value().map_err(|m| self.err(no, flow.i + 1, &m))?;
         flow.skip_ws();
         if flow.i < s.len() {
@@ -313,10 +279,7 @@ impl Flow<'_> {
                     }
                     self.i += 1;
                     let v = self.value()?;
-                    m.insert(
-                        crate::eval::expr::to_string(&key).unwrap_or_else(|| "null".into()),
-                        v,
-                    );
+                    m.insert(crate::eval::expr::to_string(&key).unwrap_or_else(|| "null".into()), v);
                     self.skip_ws();
                     match self.s.get(self.i) {
                         Some(b',') => self.i += 1,
@@ -348,9 +311,7 @@ impl Flow<'_> {
                 let start = self.i;
                 let mut depth_end = self.s.len();
                 for (j, c) in self.s.iter().enumerate().skip(start) {
-                    if matches!(c, b',' | b']' | b'}')
-                        || (*c == b':' && self.s.get(j + 1).is_none_or(|n| *n == b' '))
-                    {
+                    if matches!(c, b',' | b']' | b'}') || (*c == b':' && self.s.get(j + 1).is_none_or(|n| *n == b' ')) {
                         depth_end = j;
                         break;
                     }
@@ -378,9 +339,7 @@ impl Flow<'_> {
         let end = end.ok_or("unterminated double-quoted string")?;
         let literal = &rest[..=end];
         self.i += end + 1;
-        serde_json::from_str::<String>(literal)
-            .map(Value::String)
-            .map_err(|e| format!("invalid escape in string: {e}"))
+        serde_json::from_str::<String>(literal).map(Value::String).map_err(|e| format!("invalid escape in string: {e}"))
     }
 }
 
@@ -392,13 +351,8 @@ fn plain_scalar(s: &str) -> Value {
         "false" | "False" | "FALSE" => Value::Bool(false),
         _ => {
             let numeric = s.trim_start_matches(['-', '+']);
-            let looks_numeric = numeric
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == '.')
-                && numeric
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+            let looks_numeric = numeric.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+                && numeric.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
             match Number::parse(s.trim_start_matches('+')).filter(|_| looks_numeric) {
                 Some(n) => Value::Number(n),
                 None => Value::String(s.to_string()),
@@ -413,25 +367,19 @@ mod tests {
 
     #[test]
     fn decodes_nested_blocks_and_flows() {
-        let v = parse("a:\n  b: 1\n  c: [x, \"y\", 2]\nlist:\n- one\n- k: v\n  k2: true\ntext: |\n  line1\n  line2\nempty:\n").unwrap();
+        let v = parse(
+            "a:\n  b: 1\n  c: [x, \"y\", 2]\nlist:\n- one\n- k: v\n  k2: true\ntext: |\n  line1\n  line2\nempty:\n",
+        )
+        .unwrap();
         let expected = Value::object([
             (
                 "a",
                 Value::object([
                     ("b", Value::from(1)),
-                    (
-                        "c",
-                        Value::Tuple(vec!["x".into(), "y".into(), Value::from(2)]),
-                    ),
+                    ("c", Value::Tuple(vec!["x".into(), "y".into(), Value::from(2)])),
                 ]),
             ),
-            (
-                "list",
-                Value::Tuple(vec![
-                    "one".into(),
-                    Value::object([("k", "v".into()), ("k2", true.into())]),
-                ]),
-            ),
+            ("list", Value::Tuple(vec!["one".into(), Value::object([("k", "v".into()), ("k2", true.into())])])),
             ("text", Value::from("line1\nline2\n")),
             ("empty", Value::Null),
         ]);
