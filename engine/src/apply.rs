@@ -147,7 +147,8 @@ impl ApplyWalk {
         let mut state = lock(&self.state);
         state.outputs.clear();
         for (name, o) in &self.ctx.config.outputs {
-            if let Some(v) = values.outputs.get(&(ModuleInstance::root(), name.clone())) {
+            // A null output is not recorded, as in Terraform.
+            if let Some(v) = values.outputs.get(&(ModuleInstance::root(), name.clone())).filter(|v| !v.is_null()) {
                 state.outputs.insert(name.clone(), OutputState { value: v.clone(), sensitive: o.sensitive });
             }
         }

@@ -724,7 +724,7 @@ impl PlanWalk {
         let values = walk::read(&self.values);
         let mut out = Vec::new();
         for (name, o) in &self.ctx.config.outputs {
-            let after = values.outputs.get(&(ModuleInstance::root(), name.clone())).cloned();
+            let after = values.outputs.get(&(ModuleInstance::root(), name.clone())).filter(|v| !v.is_null()).cloned();
             out.push(OutputChange {
                 name: name.clone(),
                 before: prior.outputs.get(name).map(|p| p.value.clone()),

@@ -185,8 +185,10 @@ impl Scope for ModuleScope<'_> {
         }
     }
 
+    /// Relative file paths resolve against the working directory, as in Terraform
+    /// (hence `path.module` in `file("${path.module}/x")`).
     fn module_dir(&self) -> &Path {
-        &self.module.dir
+        self.cwd
     }
 }
 

@@ -343,13 +343,24 @@ impl Flow<'_> {
     }
 }
 
-/// A plain scalar typed by YAML 1.2's core schema.
+/// A plain scalar typed the way Terraform's YAML reader types it: the core schema plus
+/// YAML 1.1's `yes`/`no`/`on`/`off`/`y`/`n` booleans and hexadecimal integers.
 fn plain_scalar(s: &str) -> Value {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
-        "true" | "True" | "TRUE" => Value::Bool(true),
-        "false" | "False" | "FALSE" => Value::Bool(false),
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
         _ => {
+            if let Some(hex) = s.strip_prefix("0x")
+                && let Ok(i) = i64::from_str_radix(hex, 16)
+            {
+                return Value::from(i);
+            }
+            if let Some(oct) = s.strip_prefix("0o")
+                && let Ok(i) = i64::from_str_radix(oct, 8)
+            {
+                return Value::from(i);
+            }
             let numeric = s.trim_start_matches(['-', '+']);
             let looks_numeric = numeric.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
                 && numeric.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));

@@ -1,0 +1,151 @@
+//! Differential tests: every spec in `tests/differential/` is applied with `terraform` and
+//! with `meshform`, and `output -json` of both must agree (values and sensitivity).
+//! Skipped with a notice where `terraform` is not installed.
+//!
+//! `MESHFORM_DIFF_ONLY=substring` runs only the specs whose directory name contains it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+fn spec_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential");
+    let only = std::env::var("MESHFORM_DIFF_ONLY").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/differential exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read spec dir").filter_map(Result::ok) {
+        let p = e.path();
+        let dest = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).expect("copy spec file");
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn terraform_outputs(dir: &Path) -> Result<serde_json::Value, String> {
+    let tf = |args: &[&str]| {
+        let mut c = Command::new("terraform");
+        c.args(args).current_dir(dir);
+        run(&mut c)
+    };
+    tf(&["init", "-input=false", "-no-color"])?;
+    tf(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    let text = tf(&["output", "-json"])?;
+    serde_json::from_str(&text).map_err(|e| format!("terraform output -json: {e}"))
+}
+
+fn meshform_outputs(dir: &Path) -> Result<serde_json::Value, String> {
+    let mf = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_meshform"));
+        c.args(args).current_dir(dir);
+        run(&mut c)
+    };
+    mf(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    let text = mf(&["output", "-json"])?;
+    serde_json::from_str(&text).map_err(|e| format!("meshform output -json: {e}"))
+}
+
+/// Differences in values or sensitivity (failures) and in reported types (notes).
+fn compare(tf: &serde_json::Value, mf: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let (mut failures, mut notes) = (Vec::new(), Vec::new());
+    let empty = serde_json::Map::new();
+    let (t, m) = (tf.as_object().unwrap_or(&empty), mf.as_object().unwrap_or(&empty));
+    for (name, tv) in t {
+        let Some(mv) = m.get(name) else {
+            failures.push(format!("output {name}: missing from meshform"));
+            continue;
+        };
+        if tv["value"] != mv["value"] {
+            failures.push(format!("output {name}:\n  terraform: {}\n  meshform:  {}", tv["value"], mv["value"]));
+        }
+        if tv["sensitive"] != mv["sensitive"] {
+            failures.push(format!("output {name}: sensitive {} vs {}", tv["sensitive"], mv["sensitive"]));
+        }
+        if tv["type"] != mv["type"] {
+            notes.push(format!("output {name}: type {} vs {}", tv["type"], mv["type"]));
+        }
+    }
+    for name in m.keys().filter(|k| !t.contains_key(*k)) {
+        failures.push(format!("output {name}: only in meshform"));
+    }
+    (failures, notes)
+}
+
+#[test]
+fn outputs_match_terraform() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        println!("terraform not found: skipping differential tests");
+        return;
+    }
+    let dirs = spec_dirs();
+    assert!(!dirs.is_empty(), "no differential specs found");
+    let failures = Mutex::new(Vec::new());
+    let type_notes = Mutex::new(Vec::new());
+    let queue = Mutex::new(dirs.clone());
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                loop {
+                    let Some(dir) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
+                    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    let tmp = tempfile::tempdir().expect("temp dir");
+                    let (tf_dir, mf_dir) = (tmp.path().join("tf"), tmp.path().join("mf"));
+                    copy_dir(&dir, &tf_dir);
+                    copy_dir(&dir, &mf_dir);
+                    let result = match (terraform_outputs(&tf_dir), meshform_outputs(&mf_dir)) {
+                        (Err(e), _) => Err(format!("terraform itself failed (a broken spec):\n{e}")),
+                        (_, Err(e)) => Err(e),
+                        (Ok(t), Ok(m)) => {
+                            let (f, n) = compare(&t, &m);
+                            type_notes
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .extend(n.into_iter().map(|n| format!("{name}: {n}")));
+                            if f.is_empty() { Ok(()) } else { Err(f.join("\n")) }
+                        }
+                    };
+                    if let Err(e) = result {
+                        failures.lock().unwrap_or_else(|e| e.into_inner()).push(format!("== {name}\n{e}"));
+                    }
+                }
+            });
+        }
+    });
+    let notes = type_notes.into_inner().unwrap_or_default();
+    if !notes.is_empty() {
+        println!("type differences (not failures):\n{}", notes.join("\n"));
+    }
+    let failures = failures.into_inner().unwrap_or_default();
+    println!("differential specs: {} run, {} failed", dirs.len(), failures.len());
+    assert!(failures.is_empty(), "{} of {} specs differ:\n\n{}", failures.len(), dirs.len(), failures.join("\n\n"));
+}

@@ -1,0 +1,2 @@
+size = 5
+labels = { team = "data", env = "prod" }

@@ -1,0 +1,2 @@
+region = "eu"
+size = 2

@@ -1,0 +1,9 @@
+output "div" { value = 10 / 3 }
+output "sum" { value = 0.1 + 0.2 }
+output "big" { value = 12345678901234567890 * 10 }
+output "mod_neg" { value = -7 % 3 }
+output "mod_frac" { value = 5.5 % 2 }
+output "neg" { value = -(3 - 10) }
+output "mixed" { value = 2 + 3 * 4 - 6 / 2 }
+output "exp_literal" { value = 1e3 + 0 }
+output "string_math" { value = "5" + 1 }

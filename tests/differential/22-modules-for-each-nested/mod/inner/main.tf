@@ -1,0 +1,7 @@
+variable "label" {}
+variable "n" {}
+resource "terraform_data" "x" {
+  count = var.n
+  input = "${var.label}-${count.index}"
+}
+output "names" { value = terraform_data.x[*].output }

@@ -1,0 +1,14 @@
+output "upper" { value = upper("spark") }
+output "lower" { value = lower("HADOOP") }
+output "title" { value = title("hello big data") }
+output "join" { value = join(",", ["a", "b", "c"]) }
+output "split" { value = split(",", "x,y,,z") }
+output "replace" { value = replace("a-b-c", "-", "_") }
+output "replace_re" { value = replace("host123", "/[0-9]+/", "N") }
+output "substr" { value = substr("namenode", 4, 4) }
+output "substr_neg" { value = substr("datanode", -4, -1) }
+output "trim" { value = [trimspace("  x  "), trim("--y--", "-"), trimprefix("pre-z", "pre-"), trimsuffix("w.tf", ".tf")] }
+output "chomp" { value = chomp("line\n") }
+output "strrev" { value = strrev("abc") }
+output "indent" { value = indent(2, "a\nb") }
+output "checks" { value = [startswith("spark", "sp"), endswith("spark", "rk"), strcontains("spark", "par")] }

@@ -1,0 +1,9 @@
+output "file" { value = file("${path.module}/files/a.txt") }
+output "exists" { value = [fileexists("${path.module}/files/a.txt"), fileexists("${path.module}/nope.txt")] }
+output "fileset" { value = fileset(path.module, "files/*.txt") }
+output "fileset_deep" { value = fileset("${path.module}/files", "**/*.conf") }
+output "md5" { value = filemd5("${path.module}/files/a.txt") }
+output "sha256" { value = filesha256("${path.module}/files/a.txt") }
+output "b64sha" { value = filebase64sha256("${path.module}/files/a.txt") }
+output "b64" { value = filebase64("${path.module}/files/b.txt") }
+output "paths" { value = [basename("a/b/c.txt"), dirname("a/b/c.txt"), basename("file")] }

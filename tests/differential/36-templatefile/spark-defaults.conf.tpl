@@ -1,0 +1,4 @@
+spark.master ${master}
+%{ for k, v in props ~}
+${k} ${v}
+%{ endfor ~}
