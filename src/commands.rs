@@ -408,7 +408,8 @@ fn print_outputs(state: &State) {
 
 fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
     let backend = Backend::local(&wd.dir);
-    let (state, _) = backend.load()?;
+    let (state, w) = backend.load()?;
+    print_diagnostics(&w, &wd.sources);
     if let Some(name) = &a.name {
         let Some(o) = state.outputs.get(name) else {
             return Err(Diagnostic::error(format!("Output \"{name}\" not found"))
@@ -471,7 +472,8 @@ fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
         return Ok(Outcome::Ok);
     }
     let backend = Backend::local(&wd.dir);
-    let (state, _) = backend.load()?;
+    let (state, w) = backend.load()?;
+    print_diagnostics(&w, &wd.sources);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default());
         return Ok(Outcome::Ok);
@@ -545,7 +547,8 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
     let backend = Backend::local(&wd.dir);
     match cmd {
         StateCommand::List { filters } => {
-            let (state, _) = backend.load()?;
+            let (state, w) = backend.load()?;
+            print_diagnostics(&w, &wd.sources);
             let targets: Vec<Target> = filters.iter().filter_map(|f| f.parse().ok()).collect();
             for addr in state.resources.keys() {
                 if targets.is_empty() || targets.iter().any(|t| t.selects(addr)) {
@@ -555,7 +558,8 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         StateCommand::Show { address } => {
-            let (state, _) = backend.load()?;
+            let (state, w) = backend.load()?;
+            print_diagnostics(&w, &wd.sources);
             let addr: ResourceInstanceAddr = address.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
                 Diagnostic::error("Invalid address").with_detail(e.to_string())
             })?;
