@@ -13,15 +13,15 @@ fn check(schema: &J, root: &J, v: &J, path: &str, errors: &mut Vec<String>) {
         let name = r.trim_start_matches("#/$defs/");
         return check(&root["$defs"][name], root, v, path, errors);
     }
-    if let Some(c) = schema.get("const") {
-        if c != v {
-            errors.push(format!("{path}: expected {c}, found {v}"));
-        }
+    if let Some(c) = schema.get("const")
+        && c != v
+    {
+        errors.push(format!("{path}: expected {c}, found {v}"));
     }
-    if let Some(options) = schema.get("enum").and_then(J::as_array) {
-        if !options.contains(v) {
-            errors.push(format!("{path}: {v} is not one of {options:?}"));
-        }
+    if let Some(options) = schema.get("enum").and_then(J::as_array)
+        && !options.contains(v)
+    {
+        errors.push(format!("{path}: {v} is not one of {options:?}"));
     }
     if let Some(alts) = schema.get("oneOf").and_then(J::as_array) {
         let ok = alts.iter().filter(|a| {
@@ -68,11 +68,11 @@ fn check(schema: &J, root: &J, v: &J, path: &str, errors: &mut Vec<String>) {
             }
         }
     }
-    if let (Some(extra), J::Object(m)) = (schema.get("additionalProperties").filter(|a| a.is_object()), v) {
-        if schema.get("properties").is_none() {
-            for (k, x) in m {
-                check(extra, root, x, &format!("{path}.{k}"), errors);
-            }
+    if let (Some(extra), J::Object(m)) = (schema.get("additionalProperties").filter(|a| a.is_object()), v)
+        && schema.get("properties").is_none()
+    {
+        for (k, x) in m {
+            check(extra, root, x, &format!("{path}.{k}"), errors);
         }
     }
     if let (Some(items), J::Array(xs)) = (schema.get("items"), v) {
