@@ -13,8 +13,8 @@ pub(super) fn register(r: &mut Registry) {
     r.add("join", Arity::AtLeast(2), join);
     r.add("split", Arity::Exactly(2), split);
     r.add("replace", Arity::Exactly(3), replace);
-    r.add("lower", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.to_lowercase())));
-    r.add("upper", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.to_uppercase())));
+    r.add("lower", Arity::Exactly(1), |_, a| Ok(Value::String(map_runes(&string(&a, 0)?, char::to_lowercase))));
+    r.add("upper", Arity::Exactly(1), |_, a| Ok(Value::String(map_runes(&string(&a, 0)?, char::to_uppercase))));
     r.add("title", Arity::Exactly(1), title);
     r.add("trimspace", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.trim().to_string())));
     r.add("trim", Arity::Exactly(2), trim);
@@ -40,6 +40,20 @@ pub(super) fn register(r: &mut Registry) {
     r.add_with("templatestring", Arity::Exactly(2), Handles::Nothing, |_, _| {
         Err(FunctionError::new("templatestring is not supported; use templatefile"))
     });
+}
+
+/// Case mapping one character at a time, as Go's `strings.ToUpper` does: a character
+/// whose mapping is several characters (`ß` → `SS`) stays as it is.
+fn map_runes<I: Iterator<Item = char>>(s: &str, f: fn(char) -> I) -> String {
+    s.chars()
+        .map(|c| {
+            let mut m = f(c);
+            match (m.next(), m.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 fn join(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
@@ -83,7 +97,7 @@ fn title(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError>
     let mut at_word_start = true;
     for c in s.chars() {
         if at_word_start && c.is_alphabetic() {
-            out.extend(c.to_uppercase());
+            out.push_str(&map_runes(&c.to_string(), char::to_uppercase));
         } else {
             out.push(c);
         }
