@@ -104,8 +104,11 @@ pub struct OutputChange {
 }
 
 impl OutputChange {
+    /// Whether the value changes; sensitivity is recorded beside the value, so marks do
+    /// not count.
     pub fn is_change(&self) -> bool {
-        self.before != self.after || self.after.as_ref().is_some_and(|a| !a.is_wholly_known())
+        let plain = |v: &Option<Value>| v.clone().map(|v| v.unmark_deep().0);
+        plain(&self.before) != plain(&self.after) || self.after.as_ref().is_some_and(|a| !a.is_wholly_known())
     }
 }
 

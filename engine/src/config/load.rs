@@ -48,7 +48,11 @@ impl Loader {
     pub fn parse_file(&self, path: &Path, text: String) -> (FileId, Result<HclBody, Diagnostic>) {
         let name = self.display_name(path);
         let file = self.sources.add(name, path, text.as_str());
-        let parsed = hcl_edit::parser::parse_body(&text).map_err(|e| {
+        let parsed = hcl_edit::parser::parse_body(&text).map(|mut body| {
+            super::heredoc::normalize_flush_heredocs(&mut body, &text);
+            body
+        });
+        let parsed = parsed.map_err(|e| {
             let loc = e.location();
             let offset = loc.offset().min(text.len());
             let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());

@@ -3,6 +3,7 @@
 //! their byte spans) and are evaluated later by [`crate::eval::expr`].
 
 pub mod format;
+mod heredoc;
 pub mod load;
 
 use std::collections::BTreeMap;

@@ -47,7 +47,7 @@ pub trait Scope {
 
 /// Evaluates an expression parsed from file `file`.
 pub fn eval(expr: &Expression, file: FileId, scope: &dyn Scope) -> Result<Value, Diagnostic> {
-    Evaluator { file, scope, locals: Vec::new(), template_depth: 0, heredoc: None }.eval(expr)
+    Evaluator { file, scope, locals: Vec::new(), template_depth: 0 }.eval(expr)
 }
 
 /// Every reference an expression makes to names outside itself (names bound by `for`
@@ -73,7 +73,6 @@ pub fn render_template(
         scope: &scope,
         locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         template_depth: 1,
-        heredoc: None,
     };
     ev.template(&template, false, false, true)
 }
@@ -108,22 +107,7 @@ struct Evaluator<'a> {
     /// Names bound by enclosing `for` expressions and template `for` directives.
     locals: Vec<(String, Value)>,
     template_depth: usize,
-    /// Set while rendering a `<<-` heredoc: see [`Evaluator::flush_heredoc`].
-    heredoc: Option<FlushState>,
 }
-
-/// While rendering a `<<-` heredoc: whether some line lost its indentation to a strip
-/// marker (then, as in Terraform, no indentation is removed from any line).
-#[derive(Default)]
-struct FlushState {
-    zero_indent: bool,
-}
-
-/// Marks where a line of a `<<-` heredoc started, until its indentation is decided: at
-/// the top level hcl-edit has removed the common indentation already; inside directives
-/// it has not.
-const LINE_START: char = '\u{E000}';
-const NESTED_LINE_START: char = '\u{E001}';
 
 type EvalResult = Result<Value, Diagnostic>;
 
@@ -151,10 +135,7 @@ impl Evaluator<'_> {
             Expression::Array(items) => Ok(Value::Tuple(items.iter().map(|i| self.eval(i)).collect::<Result<_, _>>()?)),
             Expression::Object(obj) => self.object(obj),
             Expression::StringTemplate(t) => self.template(t, false, false, true),
-            Expression::HeredocTemplate(h) => match h.indent().filter(|n| *n > 0) {
-                Some(n) => self.flush_heredoc(&h.template, n),
-                None => self.template(&h.template, false, false, true),
-            },
+            Expression::HeredocTemplate(h) => self.template(&h.template, false, false, true),
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => {
                 let name = v.value().as_str();
@@ -647,73 +628,6 @@ impl Evaluator<'_> {
         Ok(())
     }
 
-    /// A `<<-` heredoc the way Terraform renders it. hcl-edit has already removed the
-    /// common indentation `n`; Terraform decides it after strip markers (`%{~`) have taken
-    /// effect, so when a marker strips a line's indentation no line is dedented at all.
-    /// Line starts are marked while rendering and get their `n` spaces back in that case.
-    fn flush_heredoc(&mut self, t: &Template, n: usize) -> EvalResult {
-        let outer = self.heredoc.replace(FlushState::default());
-        let rendered = self.template(t, false, false, true);
-        let state = std::mem::replace(&mut self.heredoc, outer).unwrap_or_default();
-        let (v, marked) = rendered?.unmark();
-        Ok(match v {
-            Value::String(s) => Value::String(settle_indentation(&s, n, state.zero_indent)),
-            other => other,
-        }
-        .mark_if(marked))
-    }
-
-    /// A literal of a template. In a heredoc each line is its own token, so strip markers
-    /// reach only the line next to them.
-    fn literal(&mut self, out: &mut String, text: &str, strip: (bool, bool), at_line_start: bool, pos: LiteralPos) {
-        let (strip_before, strip_after) = strip;
-        if self.heredoc.is_none() {
-            let mut s = text;
-            if strip_before {
-                s = s.trim_start();
-            }
-            if strip_after {
-                s = s.trim_end();
-            }
-            out.push_str(s);
-            return;
-        }
-        let chunks: Vec<&str> = text.split_inclusive('\n').collect();
-        let last = chunks.len().saturating_sub(1);
-        let ends_with_newline = text.ends_with('\n');
-        for (i, chunk) in chunks.iter().enumerate() {
-            let mut c: &str = chunk;
-            if i == 0 && strip_before {
-                c = c.trim_start();
-            }
-            let line_start = if i == 0 { at_line_start } else { true };
-            if i == last && strip_after && !ends_with_newline {
-                let trimmed = c.trim_end();
-                if line_start && trimmed.is_empty() {
-                    self.mark_zero_indent();
-                }
-                c = trimmed;
-            } else if line_start && !c.is_empty() && c != "\n" {
-                out.push(pos.marker());
-            }
-            out.push_str(c);
-        }
-        if ends_with_newline && pos.followed {
-            // The next line starts right after this literal: with a sequence.
-            if strip_after {
-                self.mark_zero_indent();
-            } else {
-                out.push(pos.marker());
-            }
-        }
-    }
-
-    fn mark_zero_indent(&mut self) {
-        if let Some(h) = self.heredoc.as_mut() {
-            h.zero_indent = true;
-        }
-    }
-
     /// Evaluates a template. A template that is a single interpolation gives its value as
     /// is; otherwise the pieces are joined into a string.
     fn template(&mut self, t: &Template, strip_first: bool, strip_last: bool, top: bool) -> EvalResult {
@@ -727,22 +641,20 @@ impl Evaluator<'_> {
         let mut out = String::new();
         let mut unknown = false;
         let mut marked = false;
-        if top && self.heredoc.is_some() && elements.first().is_some_and(|e| !matches!(e, Element::Literal(_))) {
-            // The first line starts with a sequence.
-            if elements.first().is_some_and(|e| strips_before(e)) {
-                self.mark_zero_indent();
-            } else {
-                out.push(LINE_START);
-            }
-        }
         for (idx, el) in elements.iter().enumerate() {
             match el {
                 Element::Literal(lit) => {
                     let strip_before = if idx == 0 { strip_first } else { strips_after(elements[idx - 1]) };
                     let strip_after =
                         if idx + 1 == elements.len() { strip_last } else { strips_before(elements[idx + 1]) };
-                    let pos = LiteralPos { nested: !top, followed: idx + 1 < elements.len() };
-                    self.literal(&mut out, lit.value(), (strip_before, strip_after), top && idx == 0, pos);
+                    let mut text: &str = lit.value();
+                    if strip_before {
+                        text = text.trim_start();
+                    }
+                    if strip_after {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
                 }
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
@@ -849,45 +761,6 @@ impl Evaluator<'_> {
             }
         }
     }
-}
-
-/// Where a literal stands in a heredoc template.
-#[derive(Clone, Copy)]
-struct LiteralPos {
-    /// Inside a directive's body.
-    nested: bool,
-    /// A sequence comes after it.
-    followed: bool,
-}
-
-impl LiteralPos {
-    fn marker(self) -> char {
-        if self.nested { NESTED_LINE_START } else { LINE_START }
-    }
-}
-
-/// Resolves the line-start marks of a rendered `<<-` heredoc: with `zero_indent` (a strip
-/// marker took some line's indentation) top-level lines get their `n` spaces back and
-/// nested ones keep theirs; otherwise nested lines lose `n` spaces like the rest.
-fn settle_indentation(s: &str, n: usize, zero_indent: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 64);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            LINE_START if zero_indent => out.push_str(&" ".repeat(n)),
-            LINE_START => {}
-            NESTED_LINE_START if !zero_indent => {
-                let mut removed = 0;
-                while removed < n && chars.peek() == Some(&' ') {
-                    chars.next();
-                    removed += 1;
-                }
-            }
-            NESTED_LINE_START => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn strips_after(el: &Element) -> bool {
