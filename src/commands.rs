@@ -335,7 +335,7 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     backend.persist(&new_state)?;
     let c = outcome.counts;
     if outcome.diagnostics.has_errors() {
-        return Err(outcome.diagnostics);
+        return Err(summarize_interruption(outcome.diagnostics, c));
     }
     print_diagnostics(&outcome.diagnostics, &wd.sources);
     let verb = if mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
@@ -353,6 +353,22 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     let _ = started;
     print_outputs(&new_state);
     Ok(Outcome::Ok)
+}
+
+/// One diagnostic for all the operations an interrupt kept from starting, instead of
+/// one per operation.
+fn summarize_interruption(diags: Diagnostics, c: meshform_engine::apply::ApplyCounts) -> Diagnostics {
+    let (skipped, mut rest): (Vec<_>, Vec<_>) = diags.0.into_iter().partition(|d| d.summary == "Apply interrupted");
+    if !skipped.is_empty() {
+        rest.push(Diagnostic::error("Apply interrupted").with_detail(format!(
+            "{} operation(s) were not started. What finished is recorded in the state ({} added, {} changed, {} destroyed); run apply again to finish.",
+            skipped.len(),
+            c.added,
+            c.changed,
+            c.destroyed
+        )));
+    }
+    Diagnostics(rest)
 }
 
 /// Prints apply progress the way Terraform does.

@@ -175,3 +175,39 @@ fn kill_dash_nine_during_apply_loses_nothing_that_finished() {
     assert!(!journal.exists());
     assert!(validate(&ws.state()).is_empty());
 }
+
+#[test]
+fn ctrl_c_stops_new_work_records_finished_work_and_exits_1() {
+    let ws = Workspace::new();
+    let n = 3000;
+    let mut spec = String::new();
+    for i in 0..n {
+        spec.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{\n  input = {i}\n}}\n"));
+    }
+    ws.write("main.tf", &spec);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .args(["apply", "-auto-approve", "-parallelism=1"])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let journal = ws.path().join("meshform.tfstate.journal");
+    let started = std::time::Instant::now();
+    while std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0) < 2000 && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let recorded = ws.addresses().len();
+    if recorded < n {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("Apply interrupted"), "{stderr}");
+        assert_eq!(stderr.matches("Apply interrupted").count(), 1, "one summary, not one per resource");
+        // Finished work was folded into the state file itself, not left in the journal.
+        assert!(!journal.exists());
+    }
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(ws.addresses().len(), n);
+}
