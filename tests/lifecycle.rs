@@ -224,3 +224,159 @@ fn modules_with_for_each_have_full_addresses() {
     plan.ok();
     assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}", plan.stdout);
 }
+
+#[test]
+fn prevent_destroy_refuses_replacement_and_ignore_changes_keeps_values() {
+    let ws = Workspace::new();
+    let spec = |v: &str| {
+        format!(
+            "resource \"terraform_data\" \"keep\" {{\n  input = \"{v}\"\n  triggers_replace = [\"{v}\"]\n  lifecycle {{\n    prevent_destroy = true\n  }}\n}}\nresource \"terraform_data\" \"ign\" {{\n  input = \"{v}\"\n  lifecycle {{\n    ignore_changes = [input]\n  }}\n}}\n"
+        )
+    };
+    ws.write("main.tf", &spec("a"));
+    ws.run(&["apply", "-auto-approve"]).ok();
+    ws.write("main.tf", &spec("b"));
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Instance cannot be destroyed"), "{}", r.stderr);
+    assert!(r.stderr.contains("terraform_data.keep"), "{}", r.stderr);
+    let ws2 = Workspace::new();
+    ws2.write(
+        "main.tf",
+        "resource \"terraform_data\" \"ign\" {\n  input = \"a\"\n  lifecycle {\n    ignore_changes = [input]\n  }\n}\n",
+    );
+    ws2.run(&["apply", "-auto-approve"]).ok();
+    ws2.write(
+        "main.tf",
+        "resource \"terraform_data\" \"ign\" {\n  input = \"b\"\n  lifecycle {\n    ignore_changes = [input]\n  }\n}\n",
+    );
+    let plan = ws2.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+}
+
+#[test]
+fn create_before_destroy_creates_the_new_object_first() {
+    let ws = Workspace::new();
+    let spec = |t: &str| {
+        format!(
+            "resource \"terraform_data\" \"r\" {{\n  triggers_replace = \"{t}\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+        )
+    };
+    ws.write("main.tf", &spec("1"));
+    ws.run(&["apply", "-auto-approve"]).ok();
+    ws.write("main.tf", &spec("2"));
+    let plan = ws.run(&["plan"]);
+    assert!(plan.stdout.contains("+/- resource \"terraform_data\" \"r\""), "{}", plan.stdout);
+    let apply = ws.run(&["apply", "-auto-approve"]);
+    apply.ok();
+    let lines: Vec<&str> = apply.stdout.lines().filter(|l| l.contains("complete after")).collect();
+    assert!(lines[0].contains("Creation complete"), "{lines:?}");
+    assert!(lines[1].contains("Destruction complete"), "{lines:?}");
+    assert_eq!(ws.addresses(), ["terraform_data.r"]);
+}
+
+#[test]
+fn state_rm_and_mv_edit_the_recorded_addresses() {
+    let ws = Workspace::new();
+    ws.write("main.tf", "resource \"terraform_data\" \"a\" {\n  count = 2\n  input = count.index\n}\n");
+    ws.run(&["apply", "-auto-approve"]).ok();
+    ws.run(&["state", "mv", "terraform_data.a[1]", "terraform_data.b"]).ok();
+    assert_eq!(ws.addresses(), ["terraform_data.a[0]", "terraform_data.b"]);
+    ws.run(&["state", "rm", "terraform_data.b"]).ok();
+    assert_eq!(ws.addresses(), ["terraform_data.a[0]"]);
+    assert_eq!(ws.state()["serial"], 3);
+    let bad = ws.run(&["state", "rm", "terraform_data.zzz"]);
+    assert_eq!(bad.code, 1);
+    let plan = ws.run(&["plan"]);
+    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+}
+
+#[test]
+fn a_lock_held_by_a_live_run_is_refused_naming_the_holder() {
+    let ws = Workspace::new();
+    ws.write("main.tf", "resource \"terraform_data\" \"a\" {}\n");
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let before = std::fs::read(ws.state_path()).expect("state");
+    struct Holder(std::process::Child);
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let holder = Holder(std::process::Command::new("sleep").arg("30").spawn().expect("sleep"));
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let lock = serde_json::json!({
+        "ID": "11111111-2222-3333-4444-555555555555", "Operation": "apply", "Who": "ops@ci",
+        "Created": "2026-01-01T00:00:00Z", "PID": holder.0.id(), "Host": host.trim(),
+    });
+    std::fs::write(ws.path().join(".meshform.tfstate.lock.info"), lock.to_string()).expect("lock");
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("ops@ci"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("force-unlock") && r.stderr.contains("11111111-2222-3333-4444-555555555555"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(ws.state_path()).expect("state"), before);
+    let wrong = ws.run(&["force-unlock", "nope"]);
+    assert_eq!(wrong.code, 1);
+    ws.run(&["force-unlock", "11111111-2222-3333-4444-555555555555"]).ok();
+    ws.run(&["apply", "-auto-approve"]).ok();
+}
+
+#[test]
+fn fmt_validate_graph_and_show() {
+    let ws = Workspace::new();
+    ws.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\ninput=1\n}\noutput \"o\" {\n  value = terraform_data.a.output\n}\n",
+    );
+    let check = ws.run(&["fmt", "-check"]);
+    assert_eq!(check.code, 3);
+    ws.run(&["fmt"]).ok();
+    assert_eq!(ws.run(&["fmt", "-check"]).code, 0);
+    assert!(std::fs::read_to_string(ws.path().join("main.tf")).expect("read").contains("  input = 1\n"));
+    ws.run(&["validate"]).ok();
+    let v = ws.run(&["validate", "-json"]);
+    let doc: serde_json::Value = serde_json::from_str(&v.stdout).expect("json");
+    assert_eq!(doc["valid"], true);
+    let g = ws.run(&["graph"]);
+    assert!(g.stdout.starts_with("digraph {"), "{}", g.stdout);
+    assert!(g.stdout.contains("\"output.o\" -> \"terraform_data.a\""), "{}", g.stdout);
+    ws.run(&["plan", "-out=p.plan"]).ok();
+    let show = ws.run(&["show", "-json", "p.plan"]);
+    let plan: serde_json::Value = serde_json::from_str(&show.stdout).expect("plan json");
+    assert_eq!(plan["resource_changes"][0]["change"]["actions"], serde_json::json!(["create"]));
+    assert_eq!(plan["resource_changes"][0]["change"]["after_unknown"]["id"], true);
+    let human = ws.run(&["show", "p.plan"]);
+    assert!(human.stdout.contains("terraform_data.a will be created"), "{}", human.stdout);
+    ws.run(&["apply", "p.plan"]).ok();
+    let state = ws.run(&["show", "-json"]);
+    let doc: serde_json::Value = serde_json::from_str(&state.stdout).expect("state json");
+    assert_eq!(doc["values"]["root_module"]["resources"][0]["address"], "terraform_data.a");
+}
+
+#[test]
+fn variables_from_env_and_var_files_with_precedence() {
+    let ws = Workspace::new();
+    ws.write("main.tf", "variable \"a\" {}\nvariable \"b\" {}\nvariable \"c\" {}\noutput \"all\" {\n  value = [var.a, var.b, var.c]\n}\n");
+    ws.write("terraform.tfvars", "a = \"tfvars\"\nb = \"tfvars\"\nc = \"tfvars\"\n");
+    ws.write("extra.tfvars", "b = \"file\"\nc = \"file\"\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .args(["apply", "-auto-approve", "-var-file=extra.tfvars", "-var", "c=flag"])
+        .env("MESHFORM_VAR_a", "env")
+        .current_dir(ws.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ws.outputs()["all"], serde_json::json!(["tfvars", "file", "flag"]));
+    let missing = Workspace::new();
+    missing.write("main.tf", "variable \"needed\" {}\n");
+    let r = missing.run(&["plan", "-input=false"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("No value for required variable"), "{}", r.stderr);
+    let undeclared = missing.run(&["plan", "-var", "nedded=1"]);
+    assert!(undeclared.stderr.contains("did you mean -var needed=...?"), "{}", undeclared.stderr);
+}
