@@ -300,6 +300,9 @@ impl Lowerer<'_> {
                 }
             }
             "terraform" | "meshform" => self.settings_block(b, module),
+            // Refactoring and checking blocks: accepted; they do not change what is planned
+            // for a configuration applied from scratch.
+            "moved" | "import" | "removed" | "check" => {}
             other => {
                 let s = self.span(b.ident.span());
                 let help = closest(

@@ -389,6 +389,7 @@ impl Evaluator<'_> {
             "try" => return self.call_try(f, span),
             "can" => return self.call_can(f, span),
             "templatefile" => return self.call_templatefile(f, span),
+            "templatestring" => return self.call_templatestring(f, span),
             _ => {}
         }
         let Some(func) = functions::lookup(name) else {
@@ -511,6 +512,34 @@ impl Evaluator<'_> {
         render_template(&text, self.file, &vars, self.scope.module_dir()).map(|v| v.mark_if(marked)).map_err(|d| {
             let detail = d.to_string();
             err("Error in function call", format!("Call to function \"templatefile\" failed: {p}: {detail}."), span)
+        })
+    }
+
+    fn call_templatestring(&mut self, f: &FuncCall, span: Span) -> EvalResult {
+        let args: Vec<&Expression> = f.args.iter().collect();
+        let [tpl_e, vars_e] = args[..] else {
+            return Err(err(
+                "Invalid function arguments",
+                "templatestring takes a template string and an object of variables.",
+                span,
+            ));
+        };
+        let tpl = self.eval(tpl_e)?;
+        let vars = self.eval(vars_e)?;
+        if !tpl.is_wholly_known() || !vars.is_wholly_known() {
+            return Ok(Value::Unknown);
+        }
+        let (tpl, m1) = tpl.unmark();
+        let (vars, m2) = vars.unmark();
+        let (Some(text), Some(vars)) = (tpl.as_str(), vars.as_map()) else {
+            return Err(err(
+                "Error in function call",
+                "Call to function \"templatestring\" failed: it takes a string and an object of variables.",
+                span,
+            ));
+        };
+        render_template(text, self.file, vars, self.scope.module_dir()).map(|v| v.mark_if(m1 || m2)).map_err(|d| {
+            err("Error in function call", format!("Call to function \"templatestring\" failed: {d}."), span)
         })
     }
 

@@ -37,9 +37,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add("strcontains", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.contains(&string(&a, 1)?))));
     r.add("regex", Arity::Exactly(2), regex_fn);
     r.add("regexall", Arity::Exactly(2), regexall);
-    r.add_with("templatestring", Arity::Exactly(2), Handles::Nothing, |_, _| {
-        Err(FunctionError::new("templatestring is not supported; use templatefile"))
-    });
+    r.add_with("ephemeralasnull", Arity::Exactly(1), Handles::Everything, |_, mut a| Ok(a.remove(0)));
 }
 
 /// Case mapping one character at a time, as Go's `strings.ToUpper` does: a character
