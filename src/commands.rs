@@ -173,32 +173,8 @@ fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res
 }
 
 fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
-    let mut diags = Diagnostics::new();
-    let targets: Vec<Target> = flags
-        .targets
-        .iter()
-        .filter_map(|t| {
-            t.parse()
-                .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    diags.push(Diagnostic::error("Invalid target address").with_detail(e.to_string()))
-                })
-                .ok()
-        })
-        .collect();
-    let replace: Vec<ResourceInstanceAddr> = flags
-        .replace
-        .iter()
-        .filter_map(|t| {
-            t.parse()
-                .map_err(|e: meshform_engine::addrs::AddrParseError| {
-                    diags.push(Diagnostic::error("Invalid -replace address").with_detail(e.to_string()))
-                })
-                .ok()
-        })
-        .collect();
-    if diags.has_errors() {
-        return Err(diags);
-    }
+    let targets: Vec<Target> = crate::planfile::parse_all(&flags.targets)?;
+    let replace: Vec<ResourceInstanceAddr> = crate::planfile::parse_all(&flags.replace)?;
     let mode = if destroy {
         PlanMode::Destroy
     } else if flags.refresh_only {

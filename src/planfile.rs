@@ -174,7 +174,8 @@ fn load(path: &Path) -> Result<SavedPlan, Diagnostics> {
     Ok(saved)
 }
 
-fn parse_all<T: std::str::FromStr<Err = meshform_engine::addrs::AddrParseError>>(
+/// Parses addresses given on the command line or saved in a plan.
+pub fn parse_all<T: std::str::FromStr<Err = meshform_engine::addrs::AddrParseError>>(
     list: &[String],
 ) -> Result<Vec<T>, Diagnostics> {
     list.iter()

@@ -357,27 +357,20 @@ async fn refresh(ctx: &RunContext, prior: &State) -> Result<(State, Vec<Resource
 
 /// Puts the top-level attribute marks of `like` on `v` (providers return unmarked values).
 pub fn remark_like(v: Value, like: &Value) -> Value {
-    let Value::Object(mut obj) = v else { return v };
-    if let Some(m) = like.as_map() {
-        for (k, old) in m {
-            if old.is_sensitive()
-                && let Some(x) = obj.remove(k)
-            {
-                obj.insert(k.clone(), x.mark_sensitive());
-            }
-        }
-    }
-    Value::Object(obj)
+    mark_attributes(v, like, Value::is_sensitive)
 }
 
 /// Marks each top-level attribute of `planned` that is sensitive anywhere in `config`.
 pub fn carry_marks(planned: Value, config: &Value) -> Value {
-    let Value::Object(mut obj) = planned else {
-        return planned;
-    };
-    if let Some(m) = config.as_map() {
-        for (k, c) in m {
-            if c.contains_sensitive()
+    mark_attributes(planned, config, Value::contains_sensitive)
+}
+
+/// Marks the attributes of `v` whose namesake in `like` passes `marked`.
+fn mark_attributes(v: Value, like: &Value, marked: fn(&Value) -> bool) -> Value {
+    let Value::Object(mut obj) = v else { return v };
+    if let Some(m) = like.as_map() {
+        for (k, old) in m {
+            if marked(old)
                 && let Some(x) = obj.remove(k)
             {
                 obj.insert(k.clone(), x.mark_sensitive());

@@ -510,6 +510,18 @@ pub fn scope<'a>(
     ModuleScope { values: v, module, instance: inst, names, cwd: &ctx.cwd, workspace: &ctx.workspace }
 }
 
+/// Evaluates an expression in a module instance, with no per-instance names.
+fn eval_in(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    inst: &ModuleInstance,
+    e: &Expr,
+) -> Result<Value, Diagnostic> {
+    let guard = read(values);
+    eval_expr(e, &scope(ctx, &guard, module, inst, InstanceNames::default()))
+}
+
 fn eval_local(
     ctx: &RunContext,
     values: &RwLock<Values>,
@@ -520,11 +532,7 @@ fn eval_local(
     let Some(local) = module.locals.get(name) else {
         return Ok(());
     };
-    let v = {
-        let guard = read(values);
-        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
-        eval_expr(&local.expr, &s)?
-    };
+    let v = eval_in(ctx, values, module, inst, &local.expr)?;
     write(values).locals.insert((inst.clone(), name.to_string()), v);
     Ok(())
 }
@@ -539,11 +547,7 @@ fn eval_output(
     let Some(out) = module.outputs.get(name) else {
         return Ok(());
     };
-    let v = {
-        let guard = read(values);
-        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
-        eval_expr(&out.value, &s)?
-    };
+    let v = eval_in(ctx, values, module, inst, &out.value)?;
     if inst.is_root() && v.contains_sensitive() && !out.sensitive {
         return Err(Diagnostic::error("Output refers to sensitive values")
             .with_detail("To reduce the risk of accidentally exporting sensitive data, an output that includes a sensitive value must itself be marked sensitive.")
