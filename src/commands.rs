@@ -1,7 +1,7 @@
 //! One function per command. Each prints its own results and diagnostics and returns how
 //! it ended; the engine does the work.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -166,10 +166,46 @@ fn print_line_diff(old: &str, new: &str) {
 fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res<(Arc<RunContext>, Diagnostics)> {
     let (config, mut warnings) = wd.load_config()?;
     let graph = Graph::build(&config)?;
-    let (vars, w) = wd.variables(&config, &flags.vars)?;
+    let (mut vars, w) = wd.variables(&config, &flags.vars)?;
     warnings.extend(w);
+    if flags.input && std::io::stdin().is_terminal() {
+        prompt_missing_variables(&config, &mut vars)?;
+    }
     let ctx = workdir::run_context(&wd.dir, config, graph, vars, flags.parallelism.max(1), interrupted);
     Ok((Arc::new(ctx), warnings))
+}
+
+/// Asks on the terminal for root variables that have no value and no default, as
+/// Terraform does unless `-input=false`.
+fn prompt_missing_variables(
+    config: &meshform_engine::config::Module,
+    vars: &mut std::collections::BTreeMap<String, meshform_engine::walk::RawVariable>,
+) -> Res<()> {
+    for (name, v) in &config.variables {
+        if v.default.is_some() || vars.contains_key(name) {
+            continue;
+        }
+        print!("var.{name}\n");
+        if let Some(d) = &v.description {
+            print!("  {d}\n");
+        }
+        print!("\n  Enter a value: ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| Diagnostic::error(format!("Cannot read the value of var.{name}: {e}")))?;
+        println!();
+        vars.insert(
+            name.clone(),
+            meshform_engine::walk::RawVariable::Literal {
+                text: answer.trim_end_matches(['\n', '\r']).to_string(),
+                origin: "the terminal".into(),
+            },
+        );
+    }
+    Ok(())
 }
 
 fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
