@@ -63,7 +63,8 @@ pub struct ApplyCounts {
 struct ApplyWalk {
     ctx: Arc<RunContext>,
     plan: Plan,
-    changes: HashMap<ResourceInstanceAddr, ResourceChange>,
+    /// Index of each instance's change in `plan.changes`.
+    changes: HashMap<ResourceInstanceAddr, usize>,
     values: RwLock<Values>,
     state: Mutex<State>,
     recorder: Arc<dyn StateRecorder>,
@@ -97,7 +98,7 @@ pub async fn apply(
         }
     }
     state.resources.retain(|a, _| a.resource.mode == ResourceMode::Managed);
-    let changes = plan.changes.iter().map(|c| (c.addr.clone(), c.clone())).collect();
+    let changes = plan.changes.iter().enumerate().map(|(i, c)| (c.addr.clone(), i)).collect();
     let walk = Arc::new(ApplyWalk {
         calls: Semaphore::new(ctx.parallelism.max(1)),
         ctx,
@@ -222,7 +223,7 @@ impl ApplyWalk {
         provider: Arc<dyn Provider>,
     ) -> Result<Value, Diagnostic> {
         let recorded = lock(&self.state).resources.get(&addr).cloned();
-        let Some(change) = self.changes.get(&addr) else {
+        let Some(change) = self.changes.get(&addr).and_then(|i| self.plan.changes.get(*i)) else {
             // Not in the plan (targeted out): references see the recorded object.
             return Ok(recorded.map_or(Value::Null, |r| r.value));
         };
