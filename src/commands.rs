@@ -529,8 +529,8 @@ fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval::Value {
     use meshform_engine::eval::Value;
     match v {
         Value::Sensitive(_) => Value::String("(sensitive value)".into()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), redact(x))).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), redact(x))).collect()),
+        Value::Object(m) => Value::object(m.iter().map(|(k, x)| (k.clone(), redact(x)))),
+        Value::Map(m) => Value::map(m.iter().map(|(k, x)| (k.clone(), redact(x)))),
         Value::List(xs) => Value::List(xs.iter().map(redact).collect()),
         Value::Tuple(xs) => Value::Tuple(xs.iter().map(redact).collect()),
         Value::Set(xs) => Value::Set(xs.iter().map(redact).collect()),

@@ -90,7 +90,7 @@ impl Renderer<'_> {
                 let is_map = matches!(v, Value::Map(_));
                 self.line(indent, sym, &format!("{prefix}{{"));
                 let width = m.keys().map(|k| key_text(k, is_map).len()).max().unwrap_or(0);
-                for (k, x) in m {
+                for (k, x) in m.iter() {
                     let key = format!("{:width$} = ", key_text(k, is_map));
                     self.value(indent + 4, sym, &key, x, "");
                 }
@@ -339,7 +339,7 @@ fn write_hcl(out: &mut String, v: &Value, indent: usize) {
             out.push_str(kind);
             out.push_str("{\n");
             let width = m.keys().map(|k| quote(k).len()).max().unwrap_or(0);
-            for (k, x) in m {
+            for (k, x) in m.iter() {
                 let _ = write!(out, "{pad}{:width$} = ", quote(k));
                 write_hcl(out, x, indent + 2);
                 out.push('\n');

@@ -367,7 +367,8 @@ pub fn carry_marks(planned: Value, config: &Value) -> Value {
 
 /// Marks the attributes of `v` whose namesake in `like` passes `marked`.
 fn mark_attributes(v: Value, like: &Value, marked: fn(&Value) -> bool) -> Value {
-    let Value::Object(mut obj) = v else { return v };
+    let Value::Object(obj) = v else { return v };
+    let mut obj = Arc::unwrap_or_clone(obj);
     if let Some(m) = like.as_map() {
         for (k, old) in m {
             if marked(old)
@@ -377,7 +378,7 @@ fn mark_attributes(v: Value, like: &Value, marked: fn(&Value) -> bool) -> Value 
             }
         }
     }
-    Value::Object(obj)
+    Value::Object(obj.into())
 }
 
 /// The graph nodes a targeted plan may touch: the targets and all they depend on.
@@ -785,7 +786,7 @@ fn apply_ignore_changes(config: Value, prior: Option<&Value>, ignore: &IgnoreCha
         IgnoreChanges::All => true,
         IgnoreChanges::Attributes(names) => names.iter().any(|n| n == name),
     };
-    for (k, v) in obj.iter_mut() {
+    for (k, v) in Arc::make_mut(&mut obj).iter_mut() {
         if let Some(p) = prior.get_attr(k).filter(|_| ignored(k)) {
             *v = p.clone();
         }

@@ -61,7 +61,7 @@ impl Expansion {
         match self {
             Expansion::Single => instances.remove(&InstanceKey::None).unwrap_or(Value::Null),
             Expansion::Count(_) => Value::Tuple(instances.into_values().collect()),
-            Expansion::ForEach(_) => Value::Object(
+            Expansion::ForEach(_) => Value::Object(Arc::new(
                 instances
                     .into_iter()
                     .map(|(k, v)| match k {
@@ -69,7 +69,7 @@ impl Expansion {
                         other => (other.to_string(), v),
                     })
                     .collect(),
-            ),
+            )),
         }
     }
 }
@@ -219,7 +219,7 @@ impl ModuleScope<'_> {
                     (o.clone(), self.values.outputs.get(&(child.clone(), o.clone())).cloned().unwrap_or(Value::Unknown))
                 })
                 .collect();
-            instances.insert(key, Value::Object(outputs));
+            instances.insert(key, Value::Object(Arc::new(outputs)));
         }
         expansion.collect(instances)
     }
@@ -261,7 +261,7 @@ pub fn expansion(count: Option<&Expr>, for_each: Option<&Expr>, scope: &dyn Scop
             .with_span(fe.span()));
     }
     match &v {
-        Value::Map(m) | Value::Object(m) => Ok(Expansion::ForEach(m.clone())),
+        Value::Map(m) | Value::Object(m) => Ok(Expansion::ForEach((**m).clone())),
         Value::Set(items) => {
             let mut m = BTreeMap::new();
             for item in items {
@@ -355,7 +355,7 @@ pub fn eval_body(body: &Body, schema: &ResourceSchema, scope: &dyn Scope) -> Res
         obj.insert(name.clone(), absent);
     }
     eval_blocks(body, schema, scope, &mut obj, &mut diags);
-    if diags.has_errors() { Err(diags) } else { Ok(Value::Object(obj)) }
+    if diags.has_errors() { Err(diags) } else { Ok(Value::Object(obj.into())) }
 }
 
 fn convert_attr(v: Value, ty: &Type, sensitive: bool) -> Result<Value, types::ConversionError> {

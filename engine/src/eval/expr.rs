@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{
@@ -217,7 +218,7 @@ impl Evaluator<'_> {
             let value = self.eval(v.expr())?;
             out.insert(key, value);
         }
-        Ok(if unknown { Value::Unknown } else { Value::Object(out) })
+        Ok(if unknown { Value::Unknown } else { Value::Object(out.into()) })
     }
 
     fn local(&self, name: &str) -> Option<Value> {
@@ -582,8 +583,10 @@ impl Evaluator<'_> {
         }
         Ok(match &f.key_expr {
             None => Value::Tuple(list),
-            Some(_) if f.grouping => Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect()),
-            Some(_) => Value::Object(map),
+            Some(_) if f.grouping => {
+                Value::Object(Arc::new(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect()))
+            }
+            Some(_) => Value::Object(map.into()),
         }
         .mark_if(marked))
     }
@@ -914,8 +917,8 @@ fn get_attr(v: Value, name: &str, span: Span) -> EvalResult {
     let (v, marked) = v.unmark();
     let out = match v {
         Value::Unknown => Value::Unknown,
-        Value::Object(mut m) => match m.remove(name) {
-            Some(x) => x,
+        Value::Object(m) => match m.get(name) {
+            Some(x) => x.clone(),
             None => {
                 let names: Vec<&str> = m.keys().map(String::as_str).collect();
                 let mut d = err(
@@ -929,8 +932,8 @@ fn get_attr(v: Value, name: &str, span: Span) -> EvalResult {
                 return Err(d);
             }
         },
-        Value::Map(mut m) => match m.remove(name) {
-            Some(x) => x,
+        Value::Map(m) => match m.get(name) {
+            Some(x) => x.clone(),
             None => {
                 return Err(err(
                     "Invalid index",
@@ -988,7 +991,7 @@ fn index(v: Value, key: Value, span: Span) -> EvalResult {
                 .and_then(|i| xs.into_iter().nth(i))
                 .ok_or_else(|| err("Invalid index", format!("The given key does not identify an element in this collection value: the collection has {len} element(s), so index {i} is out of range."), span))?
         }
-        Value::Map(mut m) | Value::Object(mut m) => {
+        Value::Map(m) | Value::Object(m) => {
             let k = to_string(&key).ok_or_else(|| {
                 err(
                     "Invalid index",
@@ -996,7 +999,7 @@ fn index(v: Value, key: Value, span: Span) -> EvalResult {
                     span,
                 )
             })?;
-            m.remove(&k).ok_or_else(|| {
+            m.get(&k).cloned().ok_or_else(|| {
                 err(
                     "Invalid index",
                     format!("The given key does not identify an element in this collection value: \"{k}\"."),

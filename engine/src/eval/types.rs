@@ -2,6 +2,7 @@
 //! and the conversions Terraform applies when a value meets one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey};
@@ -108,7 +109,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
                 Value::Map(m) | Value::Object(m) => m,
                 _ => return fail(format!("map of {} required", el.friendly_name())),
             };
-            let (keys, vals): (Vec<String>, Vec<Value>) = m.into_iter().unzip();
+            let (keys, vals): (Vec<String>, Vec<Value>) = Arc::unwrap_or_clone(m).into_iter().unzip();
             let target = if **el == Type::Any {
                 unified_type(&vals).map_err(|m| ConversionError { path: String::new(), message: m })?
             } else {
@@ -119,7 +120,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
                 let c = convert(x, &target).map_err(|e| at(format!("[{k:?}]"), e))?;
                 out.insert(k, c);
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
         Type::Tuple(types) => {
             let items = match v {
@@ -139,7 +140,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
         }
         Type::Object(attrs) => {
             let mut m = match v {
-                Value::Map(m) | Value::Object(m) => m,
+                Value::Map(m) | Value::Object(m) => Arc::unwrap_or_clone(m),
                 _ => return fail("object required"),
             };
             let mut out = BTreeMap::new();
@@ -152,7 +153,7 @@ fn convert_known(v: Value, ty: &Type) -> Result<Value, ConversionError> {
                 let c = convert(value, &a.ty).map_err(|e| at(format!(".{name}"), e))?;
                 out.insert(name.clone(), c);
             }
-            Ok(Value::Object(out))
+            Ok(Value::Object(out.into()))
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Number;
 
@@ -24,8 +25,8 @@ pub enum Value {
     List(Vec<Value>),
     Tuple(Vec<Value>),
     Set(Vec<Value>),
-    Map(BTreeMap<String, Value>),
-    Object(BTreeMap<String, Value>),
+    Map(Arc<BTreeMap<String, Value>>),
+    Object(Arc<BTreeMap<String, Value>>),
     /// A value marked sensitive: redacted wherever it is shown.
     Sensitive(Box<Value>),
 }
@@ -47,7 +48,11 @@ impl Value {
     }
 
     pub fn object<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+        Value::Object(Arc::new(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()))
+    }
+
+    pub fn map<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(Arc::new(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()))
     }
 
     pub fn is_null(&self) -> bool {
@@ -130,12 +135,12 @@ impl Value {
                 (Value::set(xs), s)
             }
             Value::Map(m) => {
-                let (m, s) = unmark_map(m);
-                (Value::Map(m), s)
+                let (m, s) = unmark_map(Arc::unwrap_or_clone(m));
+                (Value::Map(m.into()), s)
             }
             Value::Object(m) => {
-                let (m, s) = unmark_map(m);
-                (Value::Object(m), s)
+                let (m, s) = unmark_map(Arc::unwrap_or_clone(m));
+                (Value::Object(m.into()), s)
             }
             v => (v, false),
         }
@@ -232,7 +237,7 @@ impl Value {
             J::Number(n) => Number::parse(&n.to_string()).map_or(Value::Null, Value::Number),
             J::String(s) => Value::String(s.clone()),
             J::Array(xs) => Value::Tuple(xs.iter().map(Value::from_json).collect()),
-            J::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            J::Object(m) => Value::Object(Arc::new(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())),
         }
     }
 }

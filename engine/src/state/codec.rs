@@ -46,9 +46,9 @@ pub fn decode(j: &J, ty: &J) -> Result<Value, String> {
                 }
                 "map" => {
                     let m = j.as_object().ok_or_else(|| format!("expected a map, found {j}"))?;
-                    Ok(Value::Map(
-                        m.iter().map(|(k, x)| Ok((k.clone(), decode(x, inner)?))).collect::<Result<_, String>>()?,
-                    ))
+                    let entries: BTreeMap<String, Value> =
+                        m.iter().map(|(k, x)| Ok((k.clone(), decode(x, inner)?))).collect::<Result<_, String>>()?;
+                    Ok(Value::Map(entries.into()))
                 }
                 "object" => {
                     let m = j.as_object().ok_or_else(|| format!("expected an object, found {j}"))?;
@@ -58,7 +58,7 @@ pub fn decode(j: &J, ty: &J) -> Result<Value, String> {
                         let t = types.get(k).unwrap_or(&J::Null);
                         out.insert(k.clone(), if t.is_null() { Value::from_json(x) } else { decode(x, t)? });
                     }
-                    Ok(Value::Object(out))
+                    Ok(Value::Object(out.into()))
                 }
                 other => Err(format!("unknown type {other:?}")),
             }
@@ -100,7 +100,7 @@ fn walk_marks(v: &Value, path: &mut Vec<J>, out: &mut Vec<J>) {
         }
         Value::Set(xs) if xs.iter().any(Value::contains_sensitive) => out.push(J::Array(path.clone())),
         Value::Map(m) | Value::Object(m) => {
-            for (k, x) in m {
+            for (k, x) in m.iter() {
                 path.push(step_json(k));
                 walk_marks(x, path, out);
                 path.pop();
@@ -124,14 +124,16 @@ fn mark_at(v: Value, steps: &[J]) -> Value {
     };
     match (v, first) {
         (Value::Object(mut m), J::String(k)) => {
-            if let Some(x) = m.remove(k) {
-                m.insert(k.clone(), mark_at(x, rest));
+            let inner = std::sync::Arc::make_mut(&mut m);
+            if let Some(x) = inner.remove(k) {
+                inner.insert(k.clone(), mark_at(x, rest));
             }
             Value::Object(m)
         }
         (Value::Map(mut m), J::String(k)) => {
-            if let Some(x) = m.remove(k) {
-                m.insert(k.clone(), mark_at(x, rest));
+            let inner = std::sync::Arc::make_mut(&mut m);
+            if let Some(x) = inner.remove(k) {
+                inner.insert(k.clone(), mark_at(x, rest));
             }
             Value::Map(m)
         }
@@ -164,7 +166,7 @@ mod tests {
     fn collections_keep_their_kind() {
         round_trip(Value::List(vec![Value::from(1), Value::from(2)]));
         round_trip(Value::set(vec![Value::from("b"), Value::from("a")]));
-        round_trip(Value::Map([("k".to_string(), Value::from(true))].into()));
+        round_trip(Value::Map(std::sync::Arc::new([("k".to_string(), Value::from(true))].into())));
         round_trip(Value::object([("t", Value::Tuple(vec![Value::from("x"), Value::from(3)])), ("n", Value::Null)]));
         round_trip(Value::Number(Number::parse("123456789012345678901234567890").unwrap()));
     }

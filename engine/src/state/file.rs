@@ -30,7 +30,61 @@ pub fn instance_json(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) 
     J::Object(o)
 }
 
-/// The whole state as JSON.
+/// Writes the state as JSON text without building it whole in memory: the frame is
+/// indented, each output and each instance is one compact line, so a large state stays
+/// cheap to write and easy to diff.
+pub fn write_text(state: &State, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    let text = |j: &J| serde_json::to_string(j).unwrap_or_else(|_| "null".into());
+    writeln!(w, "{{")?;
+    writeln!(w, "  \"format_version\": {FORMAT_VERSION},")?;
+    writeln!(w, "  \"meshform_version\": {},", text(&J::String(env!("CARGO_PKG_VERSION").into())))?;
+    writeln!(w, "  \"serial\": {},", state.serial)?;
+    writeln!(w, "  \"lineage\": {},", text(&J::String(state.lineage.clone())))?;
+    write!(w, "  \"outputs\": {{")?;
+    for (i, (k, o)) in state.outputs.iter().enumerate() {
+        let (value, ty) = encode(&o.value);
+        let sep = if i == 0 { "" } else { "," };
+        write!(
+            w,
+            "{sep}\n    {}: {}",
+            text(&J::String(k.clone())),
+            text(&json!({"value": value, "type": ty, "sensitive": o.sensitive}))
+        )?;
+    }
+    writeln!(w, "{}}},", if state.outputs.is_empty() { "" } else { "\n  " })?;
+    write!(w, "  \"resources\": [")?;
+    let mut current: Option<AbsResource> = None;
+    for (addr, inst) in &state.resources {
+        let res = addr.resource();
+        if current.as_ref() != Some(&res) {
+            if current.is_some() {
+                write!(w, "\n      ]\n    }},")?;
+            }
+            let mut head = Map::new();
+            if !res.module.is_root() {
+                head.insert("module".into(), J::String(res.module.to_string()));
+            }
+            let mode = if res.resource.mode == ResourceMode::Data { "data" } else { "managed" };
+            head.insert("mode".into(), J::String(mode.into()));
+            head.insert("type".into(), J::String(res.resource.type_name.clone()));
+            head.insert("name".into(), J::String(res.resource.name.clone()));
+            head.insert("provider".into(), J::String(inst.provider.clone()));
+            let head = text(&J::Object(head));
+            write!(w, "\n    {},\n      \"instances\": [", &head[..head.len() - 1])?;
+            write!(w, "\n        {}", text(&instance_json(addr, inst)))?;
+            current = Some(res);
+        } else {
+            write!(w, ",\n        {}", text(&instance_json(addr, inst)))?;
+        }
+    }
+    if current.is_some() {
+        write!(w, "\n      ]\n    }}\n  ")?;
+    }
+    writeln!(w, "]")?;
+    writeln!(w, "}}")
+}
+
+/// The whole state as a JSON value.
 pub fn to_json(state: &State) -> J {
     let outputs: Map<String, J> = state
         .outputs
@@ -88,6 +142,60 @@ fn string<'a>(o: &'a J, name: &str, ctx: &str) -> Result<&'a str, String> {
 
 /// Reads a state from JSON; any missing or ill-typed field is an error naming it.
 pub fn from_json(doc: &J) -> Result<State, String> {
+    let mut state = header(doc)?;
+    let resources = field(doc, "resources", "state")?.as_array().ok_or("\"resources\" must be a list")?;
+    for (i, r) in resources.iter().enumerate() {
+        read_resource(r, i, &mut state)?;
+    }
+    Ok(state)
+}
+
+/// Why a state text could not be read.
+pub enum TextError {
+    /// Not JSON at all: the message has line and column.
+    Syntax(String),
+    /// JSON, but not a state.
+    Content(String),
+}
+
+/// The top level of a state file, resources left unparsed so they can be read one at a
+/// time: a large state never exists twice in memory as a JSON tree.
+#[derive(serde::Deserialize)]
+struct Frame<'a> {
+    format_version: Option<J>,
+    serial: Option<J>,
+    lineage: Option<J>,
+    outputs: Option<J>,
+    #[serde(borrow)]
+    resources: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+/// Reads a state from its text.
+pub fn from_text(text: &str) -> Result<State, TextError> {
+    let frame: Frame<'_> = serde_json::from_str(text)
+        .map_err(|e| TextError::Syntax(format!("{} at line {}, column {}", e, e.line(), e.column())))?;
+    let mut head = Map::new();
+    for (k, v) in [
+        ("format_version", frame.format_version),
+        ("serial", frame.serial),
+        ("lineage", frame.lineage),
+        ("outputs", frame.outputs),
+    ] {
+        if let Some(v) = v {
+            head.insert(k.to_string(), v);
+        }
+    }
+    let mut state = header(&J::Object(head)).map_err(TextError::Content)?;
+    let resources = frame.resources.ok_or_else(|| TextError::Content("state: missing \"resources\"".into()))?;
+    for (i, raw) in resources.iter().enumerate() {
+        let r: J = serde_json::from_str(raw.get()).map_err(|e| TextError::Content(format!("resources[{i}]: {e}")))?;
+        read_resource(&r, i, &mut state).map_err(TextError::Content)?;
+    }
+    Ok(state)
+}
+
+/// Version, serial, lineage and outputs.
+fn header(doc: &J) -> Result<State, String> {
     let version = field(doc, "format_version", "state")?.as_u64().ok_or("\"format_version\" must be a number")?;
     if version > FORMAT_VERSION {
         return Err(format!("TOO_NEW:{version}"));
@@ -102,10 +210,6 @@ pub fn from_json(doc: &J) -> Result<State, String> {
             decode(field(o, "value", &ctx)?, o.get("type").unwrap_or(&J::Null)).map_err(|e| format!("{ctx}: {e}"))?;
         let sensitive = o.get("sensitive").and_then(J::as_bool).unwrap_or(false);
         state.outputs.insert(name.clone(), OutputState { value, sensitive });
-    }
-    let resources = field(doc, "resources", "state")?.as_array().ok_or("\"resources\" must be a list")?;
-    for (i, r) in resources.iter().enumerate() {
-        read_resource(r, i, &mut state)?;
     }
     Ok(state)
 }
@@ -235,7 +339,10 @@ mod tests {
         );
         s.outputs.insert(
             "o".into(),
-            OutputState { value: Value::Map([("k".to_string(), Value::from(2))].into()), sensitive: true },
+            OutputState {
+                value: Value::Map(std::sync::Arc::new([("k".to_string(), Value::from(2))].into())),
+                sensitive: true,
+            },
         );
         s
     }

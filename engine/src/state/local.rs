@@ -124,33 +124,44 @@ impl LocalBackend {
             Err(e) => return Err(io_read(&self.path)(e)),
         };
         let corrupt = |message: String| StateError::Corrupt { path: self.path.display().to_string(), message };
-        let doc: J = serde_json::from_str(&text)
-            .map_err(|e| corrupt(format!("{} at line {}, column {}", e, e.line(), e.column())))?;
-        match file::from_json(&doc) {
+        match file::from_text(&text) {
             Ok(s) => Ok(Some(s)),
-            Err(m) if m.starts_with("TOO_NEW:") => Err(StateError::TooNew {
+            Err(file::TextError::Content(m)) if m.starts_with("TOO_NEW:") => Err(StateError::TooNew {
                 path: self.path.display().to_string(),
                 found: m.trim_start_matches("TOO_NEW:").parse().unwrap_or(0),
                 supported: file::FORMAT_VERSION,
             }),
-            Err(m) => Err(corrupt(m)),
+            Err(file::TextError::Syntax(m) | file::TextError::Content(m)) => Err(corrupt(m)),
         }
     }
 
     /// Writes the state atomically, keeping the previous file as the backup, then removes
     /// the journal (its records are in the file now).
     pub fn persist(&self, state: &State) -> Result<(), StateError> {
-        let text = serde_json::to_string_pretty(&file::to_json(state)).unwrap_or_default();
+        let mut text = Vec::new();
+        file::write_text(state, &mut text).map_err(io_write(&self.path))?;
         if self.path.exists() {
-            let old = std::fs::read(&self.path).map_err(io_read(&self.path))?;
-            write_atomic(&self.backup_path(), &old)?;
+            self.keep_backup()?;
         }
-        write_atomic(&self.path, format!("{text}\n").as_bytes())?;
+        write_atomic(&self.path, &text)?;
         let journal = self.journal_path();
         if journal.exists() {
             std::fs::remove_file(&journal).map_err(io_write(&journal))?;
         }
         Ok(())
+    }
+
+    /// Makes the current file the backup: a hard link renamed into place (no copy), or a
+    /// copy where links are not possible. The state file itself is never absent.
+    fn keep_backup(&self) -> Result<(), StateError> {
+        let backup = self.backup_path();
+        let tmp = with_suffix(&backup, &format!(".tmp-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(&self.path, &tmp).is_ok() {
+            return std::fs::rename(&tmp, &backup).map_err(io_write(&backup));
+        }
+        let old = std::fs::read(&self.path).map_err(io_read(&self.path))?;
+        write_atomic(&backup, &old)
     }
 
     /// Starts the journal of an apply on top of `state`.

@@ -175,17 +175,17 @@ fn merge(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         match x {
             Value::Null => continue,
             Value::Unknown => return Ok(Value::Unknown),
-            Value::Map(m) => out.extend(m.clone()),
+            Value::Map(m) => out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
             Value::Object(m) => {
                 all_maps = false;
-                out.extend(m.clone());
+                out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             _ => {
                 return Err(FunctionError::at(i, "arguments must be maps or objects, got a value of another type"));
             }
         }
     }
-    Ok(if all_maps && !a.is_empty() { Value::Map(out) } else { Value::Object(out) })
+    Ok(if all_maps && !a.is_empty() { Value::Map(out.into()) } else { Value::Object(out.into()) })
 }
 
 fn range(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -234,7 +234,7 @@ fn zipmap(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         )));
     }
     let m: BTreeMap<String, Value> = ks.into_iter().zip(vs).collect();
-    Ok(if matches!(a[1], Value::Tuple(_)) { Value::Object(m) } else { Value::Map(m) })
+    Ok(if matches!(a[1], Value::Tuple(_)) { Value::Object(m.into()) } else { Value::Map(m.into()) })
 }
 
 fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
@@ -363,7 +363,7 @@ fn transpose(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             out.entry(s).or_default().push(Value::from(k.as_str()));
         }
     }
-    Ok(Value::Map(out.into_iter().map(|(k, v)| (k, Value::List(v))).collect()))
+    Ok(Value::Map(std::sync::Arc::new(out.into_iter().map(|(k, v)| (k, Value::List(v))).collect())))
 }
 
 fn matchkeys(_: &FunctionContext<'_>, a: Vec<Value>) -> R {

@@ -131,7 +131,7 @@ fn csvdecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionEr
             return Err(FunctionError::at(0, "wrong number of fields in record"));
         }
         let obj: BTreeMap<String, Value> = headers.iter().cloned().zip(rec.iter().map(Value::from)).collect();
-        rows.push(Value::Object(obj));
+        rows.push(Value::Object(obj.into()));
     }
     Ok(Value::List(rows))
 }
@@ -194,7 +194,7 @@ fn write_yaml_block(out: &mut String, v: &Value, indent: usize) {
             }
         }
         Value::Map(m) | Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
+            for (k, x) in m.iter() {
                 out.push_str(&pad);
                 out.push_str(&serde_json::to_string(k).unwrap_or_default());
                 out.push(':');

@@ -203,7 +203,7 @@ pub(crate) mod args {
     /// Entries of a map or object argument.
     pub fn map(args: &[Value], i: usize) -> Result<BTreeMap<String, Value>, FunctionError> {
         match args.get(i) {
-            Some(Value::Map(m) | Value::Object(m)) => Ok(m.clone()),
+            Some(Value::Map(m) | Value::Object(m)) => Ok((**m).clone()),
             Some(Value::Null) => Err(FunctionError::at(i, "argument must not be null")),
             Some(_) => Err(FunctionError::at(i, "map or object required")),
             None => Err(FunctionError::at(i, "missing argument")),

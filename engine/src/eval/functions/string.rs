@@ -152,7 +152,7 @@ fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
     if names.iter().skip(1).any(Option::is_some) {
         let m: BTreeMap<String, Value> =
             names.iter().enumerate().skip(1).filter_map(|(i, n)| n.map(|n| (n.to_string(), group(i)))).collect();
-        return Value::Object(m);
+        return Value::Object(m.into());
     }
     Value::Tuple((1..names.len()).map(group).collect())
 }

@@ -174,7 +174,7 @@ impl Parser<'_> {
             };
             m.insert(key, value);
         }
-        Ok(Value::Object(m))
+        Ok(Value::Object(m.into()))
     }
 
     /// `|`, `|-`, `>`, `>-` block scalars: the raw lines more indented than the key.
@@ -270,7 +270,7 @@ impl Flow<'_> {
                     self.skip_ws();
                     if self.s.get(self.i) == Some(&b'}') {
                         self.i += 1;
-                        return Ok(Value::Object(m));
+                        return Ok(Value::Object(m.into()));
                     }
                     let key = self.value()?;
                     self.skip_ws();
