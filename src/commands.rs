@@ -185,9 +185,9 @@ fn prompt_missing_variables(
         if v.default.is_some() || vars.contains_key(name) {
             continue;
         }
-        print!("var.{name}\n");
+        println!("var.{name}");
         if let Some(d) = &v.description {
-            print!("  {d}\n");
+            println!("  {d}");
         }
         print!("\n  Enter a value: ");
         let _ = std::io::stdout().flush();
