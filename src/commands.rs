@@ -323,7 +323,7 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     if !from_file {
         print!("{}", render::plan(&p, &style, a.summary));
         if !p.has_changes() {
-            return finish_without_changes(&backend, &state, &p, &style);
+            return finish_without_changes(&state, &p, &style);
         }
         if !a.auto_approve {
             if !a.flags.input {
@@ -338,7 +338,6 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
         }
     }
     let recorder = Arc::new(backend.recorder(&state)?);
-    let started = std::time::Instant::now();
     let mode = p.mode;
     let outcome = meshform_engine::apply::apply(ctx, p, recorder, Arc::new(ProgressPrinter)).await;
     let mut new_state = outcome.state;
@@ -362,7 +361,6 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
             c.destroyed
         );
     }
-    let _ = started;
     print_outputs(&new_state);
     Ok(Outcome::Ok)
 }
@@ -414,9 +412,11 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
     }
 }
 
-/// Nothing to do: still record refreshed drift and output values.
-fn finish_without_changes(backend: &Backend, state: &State, p: &Plan, _style: &Style) -> Res<Outcome> {
-    let _ = (backend, state, p);
+/// Nothing to change: say so as Terraform does and show the recorded outputs.
+fn finish_without_changes(state: &State, p: &Plan, style: &Style) -> Res<Outcome> {
+    let verb = if p.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    println!("\n{} Resources: 0 added, 0 changed, 0 destroyed.", style.bold(&format!("{verb} complete!")));
+    print_outputs(state);
     Ok(Outcome::Ok)
 }
 
