@@ -831,3 +831,63 @@ fn skip(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Loader;
+    use crate::diag::SourceMap;
+    use crate::provider::{AttributeSchema, BlockSchema};
+
+    struct Roots;
+
+    impl Scope for Roots {
+        fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+            Err(Diagnostic::error(format!("unexpected reference to {}", r.root)))
+        }
+        fn module_dir(&self) -> &Path {
+            Path::new(".")
+        }
+    }
+
+    fn schema() -> ResourceSchema {
+        let attr =
+            |presence| AttributeSchema { ty: Type::Any, presence, force_new: false, sensitive: false, description: "" };
+        let mut port = ResourceSchema::default();
+        port.attributes.insert("number".into(), attr(Presence::Required));
+        port.attributes.insert("proto".into(), attr(Presence::Optional));
+        let mut s = ResourceSchema::default();
+        s.attributes.insert("name".into(), attr(Presence::Required));
+        s.blocks.insert("port".into(), BlockSchema { nesting: BlockNesting::List, body: port });
+        s
+    }
+
+    fn body(text: &str) -> Body {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.tf"), text).unwrap();
+        let (m, d) = Loader::new(SourceMap::new(), dir.path()).load(dir.path());
+        assert!(d.is_empty(), "{d:?}");
+        m.resources.into_values().next().unwrap().body
+    }
+
+    #[test]
+    fn dynamic_blocks_expand_with_their_iterator() {
+        let b = body(
+            "resource \"x_y\" \"z\" {\n  name = \"svc\"\n  port {\n    number = 22\n  }\n  dynamic \"port\" {\n    for_each = { http = 80, https = 443 }\n    iterator = p\n    content {\n      number = p.value\n      proto  = p.key\n    }\n  }\n}\n",
+        );
+        let v = eval_body(&b, &schema(), &Roots).unwrap();
+        let ports = v.get_attr("port").and_then(Value::as_seq).unwrap().to_vec();
+        assert_eq!(ports.len(), 3);
+        assert_eq!(ports[1], Value::object([("number", Value::from(80)), ("proto", Value::from("http"))]));
+        assert_eq!(ports[2].get_attr("number"), Some(&Value::from(443)));
+    }
+
+    #[test]
+    fn unknown_arguments_and_missing_required_ones_are_reported() {
+        let b = body("resource \"x_y\" \"z\" {\n  nmae = \"svc\"\n}\n");
+        let d = eval_body(&b, &schema(), &Roots).unwrap_err();
+        let summaries: Vec<&str> = d.0.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, ["Unsupported argument", "Missing required argument"]);
+        assert_eq!(d.0[0].help.as_deref(), Some("did you mean \"name\"?"));
+    }
+}
