@@ -46,8 +46,8 @@ measure() {
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.1f}x' if b>0 and a==a else '-')" "$1" "$2"; }
 
-echo "| N | meshform plan | terraform plan | plan speed-up | meshform apply | terraform apply | apply speed-up | meshform plan peak MiB | terraform plan peak MiB | memory ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| N | meshform plan | terraform plan | plan speed-up | meshform apply | terraform apply | apply speed-up | meshform plan peak MiB | terraform plan peak MiB | memory ratio | meshform apply peak MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $sizes; do
   generate "$n" "$work/mf$n"
   read -r mp_t mp_m < <(cd "$work/mf$n" && measure "$meshform" plan -input=false)
@@ -61,7 +61,7 @@ for n in $sizes; do
       read -r ta_t _ < <(cd "$work/tf$n" && measure terraform apply -auto-approve -input=false -lock=false)
     fi
   fi
-  printf '| %s | %ss | %ss | %s | %ss | %ss | %s | %s | %s | %s |\n' "$n" "$mp_t" "$tp_t" "$(ratio "$tp_t" "$mp_t")" \
-    "$ma_t" "$ta_t" "$(ratio "$ta_t" "$ma_t")" "$((mp_m / 1024))" "$((tp_m / 1024))" "$(ratio "$tp_m" "$mp_m")"
+  printf '| %s | %ss | %ss | %s | %ss | %ss | %s | %s | %s | %s | %s |\n' "$n" "$mp_t" "$tp_t" "$(ratio "$tp_t" "$mp_t")" \
+    "$ma_t" "$ta_t" "$(ratio "$ta_t" "$ma_t")" "$((mp_m / 1024))" "$((tp_m / 1024))" "$(ratio "$tp_m" "$mp_m")" "$((ma_m / 1024))"
   rm -rf "$work/mf$n" "$work/tf$n"
 done
