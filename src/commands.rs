@@ -511,18 +511,23 @@ fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
         return Ok(Outcome::Ok);
     }
     for (addr, inst) in &state.resources {
-        println!("# {addr}:");
-        println!(
-            "resource {:?} {:?} {}",
-            addr.resource.type_name,
-            addr.resource.name,
-            render::output_value(&redact(&inst.value))
-        );
+        print_instance(addr, inst);
         println!();
     }
     let _ = style;
     print_outputs(&state);
     Ok(Outcome::Ok)
+}
+
+/// One recorded instance, sensitive values redacted.
+fn print_instance(addr: &ResourceInstanceAddr, inst: &meshform_engine::state::ResourceInstanceState) {
+    println!("# {addr}:");
+    println!(
+        "resource {:?} {:?} {}",
+        addr.resource.type_name,
+        addr.resource.name,
+        render::output_value(&redact(&inst.value))
+    );
 }
 
 fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval::Value {
@@ -594,13 +599,7 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             let Some(inst) = state.resources.get(&addr) else {
                 return Err(Diagnostic::error(format!("No instance found for the given address: {address}")).into());
             };
-            println!("# {addr}:");
-            println!(
-                "resource {:?} {:?} {}",
-                addr.resource.type_name,
-                addr.resource.name,
-                render::output_value(&redact(&inst.value))
-            );
+            print_instance(&addr, inst);
             Ok(Outcome::Ok)
         }
         StateCommand::Rm { addresses } => {

@@ -179,12 +179,7 @@ impl ApplyWalk {
         res: &Resource,
         abs: &AbsResource,
     ) -> Result<(), Diagnostics> {
-        let exp = {
-            let v = walk::read(&self.values);
-            let s = walk::scope(&self.ctx, &v, module, &abs.module, InstanceNames::default());
-            walk::expansion(res.count.as_ref(), res.for_each.as_ref(), &s)
-                .map_err(|d| d.with_address(abs.to_string()))?
-        };
+        let exp = walk::resource_expansion(&self.ctx, &self.values, module, res, abs)?;
         let (_, provider) = self.ctx.provider_for(&abs.resource.type_name).map_err(|d| d.with_span(res.span))?;
         let mut tasks = Vec::new();
         for key in exp.keys() {

@@ -510,6 +510,19 @@ pub fn scope<'a>(
     ModuleScope { values: v, module, instance: inst, names, cwd: &ctx.cwd, workspace: &ctx.workspace }
 }
 
+/// How a resource expands in one module instance.
+pub fn resource_expansion(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    res: &crate::config::Resource,
+    abs: &AbsResource,
+) -> Result<Expansion, Diagnostic> {
+    let guard = read(values);
+    let s = scope(ctx, &guard, module, &abs.module, InstanceNames::default());
+    expansion(res.count.as_ref(), res.for_each.as_ref(), &s).map_err(|d| d.with_address(abs.to_string()))
+}
+
 /// Evaluates an expression in a module instance, with no per-instance names.
 fn eval_in(
     ctx: &RunContext,
