@@ -13,6 +13,7 @@ mod crypto;
 mod datetime;
 mod encoding;
 mod filesystem;
+mod hostlist;
 mod ipnet;
 mod numeric;
 mod string;
@@ -108,6 +109,7 @@ fn registry() -> &'static Registry {
         datetime::register(&mut r);
         encoding::register(&mut r);
         filesystem::register(&mut r);
+        hostlist::register(&mut r);
         ipnet::register(&mut r);
         numeric::register(&mut r);
         string::register(&mut r);
