@@ -8,7 +8,8 @@ variable "workers" {
 }
 
 locals {
-  hosts = concat(["master"], [for i in range(var.workers) : format("worker%02d", i + 1)])
+  workers = hostlist(format("worker[01-%02d]", var.workers))
+  hosts   = concat(["master"], local.workers)
 }
 
 resource "terraform_data" "host" {
@@ -28,4 +29,8 @@ resource "terraform_data" "cluster" {
 
 output "roster" {
   value = terraform_data.cluster.output
+}
+
+output "workers_pattern" {
+  value = hostlist_compact(local.workers)
 }
