@@ -33,7 +33,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Apply(a) => apply(&wd, a, style, false).await,
         Command::Destroy(a) => apply(&wd, a, style, true).await,
         Command::Output(a) => output(&wd, &a),
-        Command::Show(a) => show(&wd, &a, style),
+        Command::Show(a) => show(&wd, &a),
         Command::State(s) => state(&wd, s),
         Command::Graph(_) => graph(&wd),
         Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id),
@@ -491,7 +491,7 @@ fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
+fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
     if let Some(file) = &a.file {
         print!("{}", crate::planfile::show(file, a.json)?);
         if a.json {
@@ -514,7 +514,6 @@ fn show(wd: &Workdir, a: &ShowArgs, style: Style) -> Res<Outcome> {
         print_instance(addr, inst);
         println!();
     }
-    let _ = style;
     print_outputs(&state);
     Ok(Outcome::Ok)
 }

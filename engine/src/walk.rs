@@ -629,12 +629,10 @@ fn eval_variable(
     };
     let value = check_variable(var, &ty, value, span)?;
     {
-        let guard = read(values);
-        let mut check_values = Values::default();
-        check_values.variables.insert((inst.clone(), name.to_string()), value.clone());
-        let _ = &guard;
-        let s = scope(ctx, &check_values, module, inst, InstanceNames::default());
-        validate_variable(var, &s)?;
+        // Validation conditions may only refer to the variable itself.
+        let mut own = Values::default();
+        own.variables.insert((inst.clone(), name.to_string()), value.clone());
+        validate_variable(var, &scope(ctx, &own, module, inst, InstanceNames::default()))?;
     }
     write(values).variables.insert((inst.clone(), name.to_string()), value.mark_if(var.sensitive));
     Ok(())
@@ -700,12 +698,12 @@ fn root_variable_value(ctx: &RunContext, var: &Variable, ty: &Type) -> Result<Op
             if primitive {
                 return Ok(Some((Value::from(text.as_str()), var.span)));
             }
-            let sources = crate::diag::SourceMap::new();
-            let _ = &sources;
             match hcl_edit::parser::parse_expr(text) {
-                Ok(expr) => eval(&expr, var.span.file, &ConstantScope)
-                    .map(|v| Some((v, var.span)))
-                    .map_err(|d| d.with_detail(format!("while reading the value of var.{} from {origin}", var.name))),
+                // The text is not a file: errors point at the variable's declaration.
+                Ok(expr) => eval(&expr, var.span.file, &ConstantScope).map(|v| Some((v, var.span))).map_err(|d| {
+                    Diagnostic { span: Some(var.span), label: None, ..d }
+                        .with_detail(format!("while reading the value of var.{} from {origin}", var.name))
+                }),
                 Err(e) => Err(Diagnostic::error("Invalid value for variable")
                     .with_detail(format!(
                         "The value of var.{} from {origin} is not a valid expression: {}.",

@@ -142,7 +142,7 @@ impl Evaluator<'_> {
                 let name = v.value().as_str();
                 self.resolve_traversal(name, &[], span)
             }
-            Expression::Traversal(t) => self.traversal(t, span),
+            Expression::Traversal(t) => self.traversal(t),
             Expression::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr)?;
                 let cond_span = self.span(c.cond_expr.span());
@@ -243,7 +243,7 @@ impl Evaluator<'_> {
         Ok(v)
     }
 
-    fn traversal(&mut self, t: &Traversal, span: Span) -> EvalResult {
+    fn traversal(&mut self, t: &Traversal) -> EvalResult {
         let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
         // A variable root with leading attribute names goes to the scope in one piece.
         let (mut value, mut rest) = match &t.expr {
@@ -266,7 +266,6 @@ impl Evaluator<'_> {
             }
             other => (self.eval(other)?, &ops[..]),
         };
-        let _ = span;
         while let Some((op, more)) = rest.split_first() {
             let op_span = self.span(t.operators.get(ops.len() - rest.len()).and_then(|o| o.span()));
             match op {
