@@ -183,6 +183,7 @@ impl Workdir {
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
+    r.register(meshform_provider_host::NAME, meshform_provider_host::factory);
     r
 }
 

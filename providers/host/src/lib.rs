@@ -1,0 +1,98 @@
+//! The `host` provider: files, commands and long-running services on hosts.
+//!
+//! | resource       | what it manages |
+//! |----------------|-----------------|
+//! | `host_file`    | a file with given content and mode; drift found by checksum |
+//! | `host_command` | a command run on create (and another on destroy), stdout captured |
+//! | `host_service` | a detached process with a readiness check, stopped on destroy |
+//!
+//! Each resource has a `connection` block; `type = "local"` (the default) acts on this
+//! machine.
+
+mod command;
+mod file;
+mod schema;
+mod service;
+
+use std::sync::Arc;
+
+use meshform_engine::eval::Value;
+use meshform_engine::provider::{ApplyRequest, PlanRequest, PlannedChange, Provider, ProviderError, ProviderSchema};
+
+/// The provider's local name, as resource type prefixes imply it.
+pub const NAME: &str = "host";
+
+pub struct HostProvider;
+
+/// Makes the provider, for a [`meshform_engine::provider::ProviderRegistry`].
+pub fn factory() -> Arc<dyn Provider> {
+    Arc::new(HostProvider)
+}
+
+pub(crate) fn get(v: &Value, name: &str) -> Value {
+    v.get_attr(name).cloned().unwrap_or(Value::Null)
+}
+
+pub(crate) fn get_str(v: &Value, name: &str) -> Option<String> {
+    v.get_attr(name).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Only local connections exist so far; anything else is refused up front.
+fn check_connection(config: &Value) -> Result<(), ProviderError> {
+    let conn = get(config, "connection");
+    match conn.get_attr("type").and_then(Value::as_str).unwrap_or("local") {
+        "local" => Ok(()),
+        other => Err(ProviderError::new(format!(
+            "connection type {other:?} is not available: this build manages hosts with type = \"local\" only"
+        ))),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for HostProvider {
+    fn schema(&self) -> &ProviderSchema {
+        schema::schema()
+    }
+
+    fn validate(&self, type_name: &str, config: &Value) -> Result<(), ProviderError> {
+        check_connection(config)?;
+        match type_name {
+            "host_file" => file::validate(config),
+            _ => Ok(()),
+        }
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> Result<PlannedChange, ProviderError> {
+        match req.type_name {
+            "host_file" => file::plan(req.prior, req.config),
+            "host_command" => Ok(command::plan(req.prior, req.config)),
+            "host_service" => Ok(service::plan(req.prior, req.config)),
+            other => Err(unknown(other)),
+        }
+    }
+
+    async fn apply(&self, req: ApplyRequest<'_>) -> Result<Value, ProviderError> {
+        match (req.type_name, req.planned) {
+            ("host_file", Some(p)) => file::create(p).await,
+            ("host_file", None) => file::delete(req.prior).await,
+            ("host_command", Some(p)) => command::create(req.prior, p).await,
+            ("host_command", None) => command::delete(req.prior).await,
+            ("host_service", Some(p)) => service::create(p).await,
+            ("host_service", None) => service::delete(req.prior).await,
+            (other, _) => Err(unknown(other)),
+        }
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        match type_name {
+            "host_file" => file::read(state).await,
+            "host_command" => Ok(Some(state.clone())),
+            "host_service" => Ok(service::read(state)),
+            other => Err(unknown(other)),
+        }
+    }
+}
+
+fn unknown(type_name: &str) -> ProviderError {
+    ProviderError::new(format!("the host provider has no resource type {type_name:?}"))
+}

@@ -1,0 +1,89 @@
+//! Schemas of the host provider's resources.
+
+use std::sync::OnceLock;
+
+use meshform_engine::eval::Type;
+use meshform_engine::provider::{AttributeSchema, BlockNesting, BlockSchema, Presence, ProviderSchema, ResourceSchema};
+
+fn attr(ty: Type, presence: Presence, force_new: bool, description: &'static str) -> AttributeSchema {
+    AttributeSchema { ty, presence, force_new, sensitive: false, description }
+}
+
+fn connection() -> BlockSchema {
+    let mut body = ResourceSchema { description: "How to reach the host.", ..ResourceSchema::default() };
+    body.attributes.insert("type".into(), attr(Type::String, Presence::Optional, true, "\"local\": this machine."));
+    body.attributes.insert("host".into(), attr(Type::String, Presence::Optional, true, "Address of the host."));
+    BlockSchema { nesting: BlockNesting::Single, body }
+}
+
+fn resource(description: &'static str, attrs: Vec<(&str, AttributeSchema)>) -> ResourceSchema {
+    let mut s = ResourceSchema { description, ..ResourceSchema::default() };
+    for (name, a) in attrs {
+        s.attributes.insert(name.to_string(), a);
+    }
+    s.attributes.insert("id".into(), attr(Type::String, Presence::Computed, false, "Identifies the object."));
+    s.blocks.insert("connection".into(), connection());
+    s
+}
+
+fn env() -> Type {
+    Type::Map(Box::new(Type::String))
+}
+
+pub fn schema() -> &'static ProviderSchema {
+    static SCHEMA: OnceLock<ProviderSchema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        use Presence::*;
+        let mut p = ProviderSchema::default();
+        p.resources.insert(
+            "host_file".into(),
+            resource(
+                "A file on the host.",
+                vec![
+                    ("path", attr(Type::String, Required, true, "Where the file lives.")),
+                    ("content", attr(Type::String, Optional, false, "The file's text.")),
+                    ("source", attr(Type::String, Optional, false, "A local file to copy instead of content.")),
+                    ("mode", attr(Type::String, Optional, false, "Permissions in octal, default 0644.")),
+                    ("sha256", attr(Type::String, Computed, false, "Checksum of what is on the host.")),
+                ],
+            ),
+        );
+        p.resources.insert(
+            "host_command".into(),
+            resource(
+                "A command run once on create, and optionally another on destroy.",
+                vec![
+                    ("command", attr(Type::String, Required, true, "Run with sh -c on create.")),
+                    ("destroy_command", attr(Type::String, Optional, false, "Run with sh -c on destroy.")),
+                    ("triggers", attr(Type::Any, Optional, true, "Any change here runs the command again.")),
+                    ("working_dir", attr(Type::String, Optional, true, "Directory to run in.")),
+                    ("environment", attr(env(), Optional, true, "Extra environment variables.")),
+                    ("stdout", attr(Type::String, Computed, false, "What the command printed.")),
+                    ("exit_code", attr(Type::Number, Computed, false, "The command's exit code (0).")),
+                ],
+            ),
+        );
+        p.resources.insert(
+            "host_service".into(),
+            resource(
+                "A long-running process, started detached and stopped on destroy.",
+                vec![
+                    ("command", attr(Type::String, Required, true, "Run with sh -c, kept running.")),
+                    ("working_dir", attr(Type::String, Optional, true, "Directory to run in.")),
+                    ("environment", attr(env(), Optional, true, "Extra environment variables.")),
+                    ("log_file", attr(Type::String, Optional, true, "Where its output goes (default: discarded).")),
+                    (
+                        "ready_port",
+                        attr(Type::Number, Optional, true, "A TCP port that accepts connections once it is up."),
+                    ),
+                    (
+                        "ready_timeout",
+                        attr(Type::Number, Optional, false, "Seconds to wait for ready_port (default 60)."),
+                    ),
+                    ("pid", attr(Type::Number, Computed, false, "Process id (and process group) of the service.")),
+                ],
+            ),
+        );
+        p
+    })
+}

@@ -1,0 +1,111 @@
+//! The host provider on this machine (`connection { type = "local" }`): real files, real
+//! commands and a real service process (Python's HTTP server on a free loopback port).
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::Workspace;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn files_are_written_and_drift_is_repaired() {
+    let ws = Workspace::new();
+    let target = ws.path().join("conf/spark-defaults.conf");
+    let spec = |content: &str| {
+        format!(
+            "resource \"host_file\" \"conf\" {{\n  path    = \"{}\"\n  content = \"{content}\\n\"\n  mode    = \"0640\"\n  connection {{\n    type = \"local\"\n  }}\n}}\noutput \"sha\" {{\n  value = host_file.conf.sha256\n}}\n",
+            target.display()
+        )
+    };
+    ws.write("main.tf", &spec("spark.master spark://m:7077"));
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(std::fs::read_to_string(&target).expect("file"), "spark.master spark://m:7077\n");
+    assert_eq!(std::fs::metadata(&target).expect("meta").permissions().mode() & 0o777, 0o640);
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0);
+    // Someone edits the file on the host: the next plan shows it, apply puts it back.
+    std::fs::write(&target, "edited by hand\n").expect("edit");
+    let plan = ws.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    assert!(plan.stdout.contains("host_file.conf will be updated in-place"), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(std::fs::read_to_string(&target).expect("file"), "spark.master spark://m:7077\n");
+    // Deleted on the host: created again.
+    std::fs::remove_file(&target).expect("rm");
+    let plan = ws.run(&["plan"]);
+    assert!(plan.stdout.contains("host_file.conf will be created"), "{}", plan.stdout);
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(!target.exists());
+}
+
+#[test]
+fn commands_capture_output_and_failures_name_the_resource() {
+    let ws = Workspace::new();
+    let marker = ws.path().join("destroyed");
+    ws.write(
+        "main.tf",
+        &format!(
+            "resource \"host_command\" \"hello\" {{\n  command         = \"echo hello $NAME\"\n  environment     = {{ NAME = \"spark\" }}\n  destroy_command = \"touch {}\"\n}}\noutput \"out\" {{\n  value = trimspace(host_command.hello.stdout)\n}}\n",
+            marker.display()
+        ),
+    );
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(ws.outputs()["out"], "hello spark");
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(marker.exists(), "destroy_command did not run");
+
+    let bad = Workspace::new();
+    bad.write("main.tf", "resource \"host_command\" \"fails\" {\n  command = \"echo oops >&2; exit 3\"\n}\nresource \"host_command\" \"ok\" {\n  command = \"true\"\n}\n");
+    let r = bad.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("host_command.fails"), "{}", r.stderr);
+    assert!(r.stderr.contains("oops"), "{}", r.stderr);
+    assert!(r.stderr.contains("exit 3"), "{}", r.stderr);
+    // The independent one was applied and recorded; the failed one was not.
+    assert_eq!(bad.addresses(), ["host_command.ok"]);
+}
+
+#[test]
+fn services_start_detached_restart_after_dying_and_stop_on_destroy() {
+    let ws = Workspace::new();
+    let port = free_port();
+    ws.write(
+        "main.tf",
+        &format!(
+            "resource \"host_service\" \"web\" {{\n  command    = \"python3 -m http.server {port} --bind 127.0.0.1\"\n  working_dir = \"{}\"\n  ready_port = {port}\n  ready_timeout = 30\n}}\noutput \"pid\" {{\n  value = host_service.web.pid\n}}\n",
+            ws.path().display()
+        ),
+    );
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let pid = ws.outputs()["pid"].as_u64().expect("pid");
+    assert!(alive(pid) && port_open(port));
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0);
+    // It dies out of band: the next plan starts it again.
+    let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    let started = std::time::Instant::now();
+    while alive(pid) && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let plan = ws.run(&["plan"]);
+    assert!(plan.stdout.contains("host_service.web will be created"), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let pid2 = ws.outputs()["pid"].as_u64().expect("pid");
+    assert_ne!(pid, pid2);
+    assert!(alive(pid2) && port_open(port));
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(!alive(pid2), "the service is still running");
+    assert!(!port_open(port), "the port is still open");
+}
