@@ -89,6 +89,7 @@ fn services_start_detached_restart_after_dying_and_stop_on_destroy() {
             ws.path().display()
         ),
     );
+    let _cleanup = common::DestroyOnDrop(&ws);
     ws.run(&["apply", "-auto-approve"]).ok();
     let pid = ws.outputs()["pid"].as_u64().expect("pid");
     assert!(alive(pid) && port_open(port));

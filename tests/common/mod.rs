@@ -97,6 +97,15 @@ impl Workspace {
     }
 }
 
+/// Runs `meshform destroy` when dropped, so a failing test leaves no service running.
+pub struct DestroyOnDrop<'a>(pub &'a Workspace);
+
+impl Drop for DestroyOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["destroy", "-auto-approve", "-input=false"]);
+    }
+}
+
 /// The id recorded for an instance.
 pub fn id_of(ws: &Workspace, addr: &str) -> String {
     let r = ws.run(&["state", "show", addr]);

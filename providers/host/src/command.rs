@@ -4,7 +4,8 @@
 use meshform_engine::eval::{Number, Value};
 use meshform_engine::provider::{PlannedChange, ProviderError};
 
-use crate::{get, get_str};
+use crate::transport::prelude;
+use crate::{get, get_str, transport};
 
 /// Attributes whose change means running the command again.
 const RERUN_ON: [&str; 5] = ["command", "triggers", "working_dir", "environment", "connection"];
@@ -43,29 +44,10 @@ pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
     PlannedChange { planned: Value::Object(obj.into()), requires_replace: Vec::new() }
 }
 
-/// Runs `sh -c command`; a non-zero exit is an error carrying the exit code and stderr.
-pub async fn run(command: &str, on: &Value) -> Result<String, ProviderError> {
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c").arg(command).stdin(std::process::Stdio::null());
-    if let Some(dir) = get_str(on, "working_dir") {
-        cmd.current_dir(dir);
-    }
-    if let Some(env) = get(on, "environment").as_map() {
-        for (k, v) in env.iter() {
-            cmd.env(k, v.as_str().unwrap_or_default());
-        }
-    }
-    let out = cmd.output().await.map_err(|e| ProviderError::new(format!("cannot start `{command}`: {e}")))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(ProviderError {
-            message: format!("`{command}` failed with {}:\n{}", out.status, tail.join("\n")),
-            code: out.status.code().map(|c| format!("exit {c}")),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// Runs a user's command in the resource's directory and environment on its host.
+async fn run(command: &str, on: &Value) -> Result<String, ProviderError> {
+    let script = format!("{}{command}", prelude(get_str(on, "working_dir").as_deref(), &get(on, "environment")));
+    Ok(transport(on)?.run(&script, None).await?.stdout)
 }
 
 pub async fn create(prior: Option<&Value>, planned: &Value) -> Result<Value, ProviderError> {

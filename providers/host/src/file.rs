@@ -1,13 +1,12 @@
 //! `host_file`: a file with given content (or a copy of a local file) and mode. Refresh
 //! reads the checksum back, so an edit made on the host shows as drift.
 
-use std::os::unix::fs::PermissionsExt;
-
 use meshform_engine::eval::Value;
 use meshform_engine::provider::{PlannedChange, ProviderError};
 use sha2::{Digest, Sha256};
 
-use crate::{get, get_str};
+use crate::transport::quote;
+use crate::{get, get_str, transport};
 
 const DEFAULT_MODE: &str = "0644";
 
@@ -57,10 +56,14 @@ fn object(config: &Value, sha: Value) -> Value {
 pub fn plan(prior: Option<&Value>, config: &Value) -> Result<PlannedChange, ProviderError> {
     validate(config)?;
     let planned = object(config, expected_sha(config));
+    let moved = |p: &Value| {
+        get(p, "path") != get(config, "path")
+            || ["type", "host", "port"]
+                .iter()
+                .any(|a| get(&get(p, "connection"), a) != get(&get(config, "connection"), a))
+    };
     let requires_replace = match prior {
-        Some(p) if get(p, "path") != get(config, "path") || get(p, "connection") != get(config, "connection") => {
-            vec!["path".to_string()]
-        }
+        Some(p) if moved(p) => vec!["path".to_string()],
         _ => Vec::new(),
     };
     Ok(PlannedChange { planned, requires_replace })
@@ -70,52 +73,43 @@ pub async fn create(planned: &Value) -> Result<Value, ProviderError> {
     let path = get_str(planned, "path").ok_or_else(|| ProviderError::new("path is required"))?;
     let bytes = match (get_str(planned, "content"), get_str(planned, "source")) {
         (Some(c), _) => c.into_bytes(),
-        (None, Some(src)) => tokio::fs::read(&src).await.map_err(|e| io_error("read", &src, e))?,
+        (None, Some(src)) => {
+            tokio::fs::read(&src).await.map_err(|e| ProviderError::new(format!("cannot read {src}: {e}")))?
+        }
         (None, None) => Vec::new(),
     };
-    let mode = get_str(planned, "mode").and_then(|m| parse_mode(&m)).unwrap_or(0o644);
-    let target = std::path::Path::new(&path);
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| io_error("create directory", &dir.display().to_string(), e))?;
-    }
-    let tmp = format!("{path}.meshform-tmp-{}", std::process::id());
-    tokio::fs::write(&tmp, &bytes).await.map_err(|e| io_error("write", &tmp, e))?;
-    tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
-        .await
-        .map_err(|e| io_error("chmod", &tmp, e))?;
-    tokio::fs::rename(&tmp, &path).await.map_err(|e| io_error("rename into", &path, e))?;
+    let mode = get_str(planned, "mode").unwrap_or_else(|| DEFAULT_MODE.to_string());
+    let dir = std::path::Path::new(&path).parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty());
+    let tmp = format!("{path}.meshform-tmp");
+    let mkdir = dir.map(|d| format!("mkdir -p {} && ", quote(&d))).unwrap_or_default();
+    let script = format!(
+        "{mkdir}cat > {tmp} && chmod {mode} {tmp} && mv -f {tmp} {path}",
+        tmp = quote(&tmp),
+        mode = quote(&mode),
+        path = quote(&path)
+    );
+    transport(planned)?.run(&script, Some(&bytes)).await?;
     Ok(object(planned, Value::String(sha256_hex(&bytes))))
 }
 
 pub async fn read(state: &Value) -> Result<Option<Value>, ProviderError> {
     let Some(path) = get_str(state, "path") else { return Ok(None) };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => {
-            let mut obj = state.as_map().cloned().unwrap_or_default();
-            obj.insert("sha256".into(), Value::String(sha256_hex(&bytes)));
-            Ok(Some(Value::Object(obj.into())))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error("read", &path, e)),
+    let script = format!("if [ -f {p} ]; then sha256sum < {p}; else echo missing; fi", p = quote(&path));
+    let out = transport(state)?.run(&script, None).await?;
+    let word = out.stdout.split_whitespace().next().unwrap_or("missing");
+    if word == "missing" {
+        return Ok(None);
     }
+    let mut obj = state.as_map().cloned().unwrap_or_default();
+    obj.insert("sha256".into(), Value::String(word.to_string()));
+    Ok(Some(Value::Object(obj.into())))
 }
 
 pub async fn delete(prior: Option<&Value>) -> Result<Value, ProviderError> {
-    if let Some(path) = prior.and_then(|p| get_str(p, "path")) {
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("remove", &path, e)),
-        }
+    if let Some(p) = prior
+        && let Some(path) = get_str(p, "path")
+    {
+        transport(p)?.run(&format!("rm -f {}", quote(&path)), None).await?;
     }
     Ok(Value::Null)
-}
-
-fn io_error(what: &str, path: &str, e: std::io::Error) -> ProviderError {
-    ProviderError {
-        message: format!("cannot {what} {path}: {e}"),
-        code: e.raw_os_error().map(|c| format!("errno {c}")),
-    }
 }

@@ -6,13 +6,14 @@
 //! | `host_command` | a command run on create (and another on destroy), stdout captured |
 //! | `host_service` | a detached process with a readiness check, stopped on destroy |
 //!
-//! Each resource has a `connection` block; `type = "local"` (the default) acts on this
-//! machine.
+//! Each resource has a `connection` block: `type = "local"` (the default) acts on this
+//! machine, `type = "ssh"` on a host reached with the OpenSSH client.
 
 mod command;
 mod file;
 mod schema;
 mod service;
+mod transport;
 
 use std::sync::Arc;
 
@@ -37,15 +38,9 @@ pub(crate) fn get_str(v: &Value, name: &str) -> Option<String> {
     v.get_attr(name).and_then(Value::as_str).map(str::to_string)
 }
 
-/// Only local connections exist so far; anything else is refused up front.
-fn check_connection(config: &Value) -> Result<(), ProviderError> {
-    let conn = get(config, "connection");
-    match conn.get_attr("type").and_then(Value::as_str).unwrap_or("local") {
-        "local" => Ok(()),
-        other => Err(ProviderError::new(format!(
-            "connection type {other:?} is not available: this build manages hosts with type = \"local\" only"
-        ))),
-    }
+/// The transport of a resource's `connection` block.
+pub(crate) fn transport(config: &Value) -> Result<transport::Transport, ProviderError> {
+    transport::Transport::from_connection(&get(config, "connection"))
 }
 
 #[async_trait::async_trait]
@@ -55,7 +50,7 @@ impl Provider for HostProvider {
     }
 
     fn validate(&self, type_name: &str, config: &Value) -> Result<(), ProviderError> {
-        check_connection(config)?;
+        transport(config)?;
         match type_name {
             "host_file" => file::validate(config),
             _ => Ok(()),
@@ -87,7 +82,7 @@ impl Provider for HostProvider {
         match type_name {
             "host_file" => file::read(state).await,
             "host_command" => Ok(Some(state.clone())),
-            "host_service" => Ok(service::read(state)),
+            "host_service" => service::read(state).await,
             other => Err(unknown(other)),
         }
     }

@@ -11,8 +11,31 @@ fn attr(ty: Type, presence: Presence, force_new: bool, description: &'static str
 
 fn connection() -> BlockSchema {
     let mut body = ResourceSchema { description: "How to reach the host.", ..ResourceSchema::default() };
-    body.attributes.insert("type".into(), attr(Type::String, Presence::Optional, true, "\"local\": this machine."));
+    body.attributes
+        .insert("type".into(), attr(Type::String, Presence::Optional, true, "\"local\" (this machine) or \"ssh\"."));
     body.attributes.insert("host".into(), attr(Type::String, Presence::Optional, true, "Address of the host."));
+    body.attributes.insert("port".into(), attr(Type::Number, Presence::Optional, true, "SSH port, default 22."));
+    body.attributes.insert("user".into(), attr(Type::String, Presence::Optional, true, "SSH user."));
+    body.attributes.insert(
+        "private_key_file".into(),
+        attr(Type::String, Presence::Optional, false, "Key to log in with (else the agent or ~/.ssh)."),
+    );
+    body.attributes.insert(
+        "known_hosts_file".into(),
+        attr(Type::String, Presence::Optional, false, "known_hosts to check the host key against."),
+    );
+    body.attributes.insert(
+        "host_key_checking".into(),
+        attr(Type::String, Presence::Optional, false, "\"yes\", \"accept-new\" (default) or \"no\"."),
+    );
+    body.attributes.insert(
+        "ssh_config_file".into(),
+        attr(Type::String, Presence::Optional, false, "ssh_config to use instead of ~/.ssh/config."),
+    );
+    body.attributes.insert(
+        "timeout".into(),
+        attr(Type::Number, Presence::Optional, false, "Seconds to wait for a connection, default 10."),
+    );
     BlockSchema { nesting: BlockNesting::Single, body }
 }
 

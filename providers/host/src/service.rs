@@ -1,13 +1,14 @@
-//! `host_service`: a long-running process started detached in its own process group,
-//! with a readiness check on a TCP port. Refresh notices when it died, so the next plan
-//! starts it again; destroy stops the whole process group.
+//! `host_service`: a long-running process started detached in its own session (process
+//! group), with a readiness check on a TCP port. Refresh notices when it died, so the next
+//! plan starts it again; destroy stops the whole process group.
 
 use std::time::{Duration, Instant};
 
 use meshform_engine::eval::{Number, Value};
 use meshform_engine::provider::{PlannedChange, ProviderError};
 
-use crate::{get, get_str};
+use crate::transport::{Transport, prelude, quote};
+use crate::{get, get_str, transport};
 
 const RESTART_ON: [&str; 6] = ["command", "working_dir", "environment", "log_file", "ready_port", "connection"];
 
@@ -38,78 +39,65 @@ pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
     PlannedChange { planned: Value::Object(obj.into()), requires_replace: Vec::new() }
 }
 
-/// Whether a process is running (and not a zombie waiting to be reaped).
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 fn pid_of(v: &Value) -> Option<u32> {
     v.get_attr("pid").and_then(Value::as_number).and_then(Number::to_i64).and_then(|p| u32::try_from(p).ok())
 }
 
+/// Shell test that process `pid` exists and is not a zombie.
+fn alive_test(pid: u32) -> String {
+    format!(
+        "[ \"$(sed -e 's/^.*) //' /proc/{pid}/stat 2>/dev/null | cut -c1)\" != '' ] && [ \"$(sed -e 's/^.*) //' /proc/{pid}/stat 2>/dev/null | cut -c1)\" != Z ]"
+    )
+}
+
+async fn alive(t: &Transport, pid: u32) -> Result<bool, ProviderError> {
+    let out = t.run(&format!("if {}; then echo alive; else echo dead; fi", alive_test(pid)), None).await?;
+    Ok(out.stdout.trim() == "alive")
+}
+
 pub async fn create(planned: &Value) -> Result<Value, ProviderError> {
     let command = get_str(planned, "command").ok_or_else(|| ProviderError::new("command is required"))?;
-    let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c").arg(format!("exec {command}")).stdin(std::process::Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let log = match get_str(planned, "log_file") {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| ProviderError::new(format!("cannot open log file {path}: {e}")))?,
-        ),
-        None => None,
-    };
-    match &log {
-        Some(f) => {
-            let out = f.try_clone().map_err(|e| ProviderError::new(e.to_string()))?;
-            cmd.stdout(out).stderr(f.try_clone().map_err(|e| ProviderError::new(e.to_string()))?);
-        }
-        None => {
-            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-        }
-    }
-    if let Some(dir) = get_str(planned, "working_dir") {
-        cmd.current_dir(dir);
-    }
-    if let Some(env) = get(planned, "environment").as_map() {
-        for (k, v) in env.iter() {
-            cmd.env(k, v.as_str().unwrap_or_default());
-        }
-    }
-    let child = cmd.spawn().map_err(|e| ProviderError::new(format!("cannot start `{command}`: {e}")))?;
-    let pid = child.id();
-    // The child outlives this process on purpose; it is tracked by its pid from now on.
-    drop(child);
+    let t = transport(planned)?;
+    let log = get_str(planned, "log_file").unwrap_or_else(|| "/dev/null".into());
+    let script = format!(
+        "{}setsid sh -c {} > {} 2>&1 < /dev/null & echo $!",
+        prelude(get_str(planned, "working_dir").as_deref(), &get(planned, "environment")),
+        quote(&format!("exec {command}")),
+        quote(&log)
+    );
+    let out = t.run(&script, None).await?;
+    let pid: u32 = out
+        .stdout
+        .trim()
+        .parse()
+        .map_err(|_| ProviderError::new(format!("starting `{command}` on {} gave no process id", t.describe())))?;
     let mut obj = planned.as_map().cloned().unwrap_or_default();
     obj.insert("id".into(), Value::String(pid.to_string()));
     obj.insert("pid".into(), Value::Number(Number::from_i64(i64::from(pid))));
-    let state = Value::Object(obj.into());
-    if let Err(e) = wait_ready(planned, pid).await {
-        stop(pid).await;
+    if let Err(e) = wait_ready(&t, planned, pid).await {
+        let _ = stop(&t, pid).await;
         return Err(e);
     }
-    Ok(state)
+    Ok(Value::Object(obj.into()))
 }
 
-async fn wait_ready(planned: &Value, pid: u32) -> Result<(), ProviderError> {
+async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), ProviderError> {
     let Some(port) = planned.get_attr("ready_port").and_then(Value::as_number).and_then(Number::to_i64) else {
         return Ok(());
     };
-    let host = get(planned, "connection").get_attr("host").and_then(Value::as_str).unwrap_or("127.0.0.1").to_string();
+    let port = u16::try_from(port).map_err(|_| ProviderError::new(format!("ready_port {port} is not a TCP port")))?;
+    let host = t.address();
     let timeout = planned.get_attr("ready_timeout").and_then(Value::as_number).map_or(60.0, Number::to_f64);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.max(0.0));
     loop {
-        if !alive(pid) {
-            return Err(ProviderError::new(format!("the service exited before {host}:{port} accepted connections")));
-        }
-        if tokio::net::TcpStream::connect((host.as_str(), port as u16)).await.is_ok() {
+        if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
             return Ok(());
+        }
+        if !alive(t, pid).await? {
+            return Err(ProviderError::new(format!(
+                "the service on {} exited before {host}:{port} accepted connections",
+                t.describe()
+            )));
         }
         if Instant::now() >= deadline {
             return Err(ProviderError::new(format!("{host}:{port} did not accept connections within {timeout}s")));
@@ -118,28 +106,25 @@ async fn wait_ready(planned: &Value, pid: u32) -> Result<(), ProviderError> {
     }
 }
 
-/// Sends TERM to the process group, then KILL if it is still there after 10 s.
-async fn stop(pid: u32) {
-    let signal = |sig: &str| {
-        let _ = std::process::Command::new("kill").args([sig, "--", &format!("-{pid}")]).output();
-    };
-    signal("-TERM");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while alive(pid) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    if alive(pid) {
-        signal("-KILL");
-    }
+/// TERM to the process group, up to 10 s to go, then KILL.
+async fn stop(t: &Transport, pid: u32) -> Result<(), ProviderError> {
+    let script = format!(
+        "env kill -s TERM -- -{pid} 2>/dev/null; i=0; while [ $i -lt 100 ] && {alive}; do sleep 0.1; i=$((i+1)); done; env kill -s KILL -- -{pid} 2>/dev/null; true",
+        alive = alive_test(pid)
+    );
+    t.run(&script, None).await.map(|_| ())
 }
 
-pub fn read(state: &Value) -> Option<Value> {
-    pid_of(state).filter(|p| alive(*p)).map(|_| state.clone())
+pub async fn read(state: &Value) -> Result<Option<Value>, ProviderError> {
+    let Some(pid) = pid_of(state) else { return Ok(None) };
+    Ok(if alive(&transport(state)?, pid).await? { Some(state.clone()) } else { None })
 }
 
 pub async fn delete(prior: Option<&Value>) -> Result<Value, ProviderError> {
-    if let Some(pid) = prior.and_then(pid_of).filter(|p| alive(*p)) {
-        stop(pid).await;
+    if let Some(p) = prior
+        && let Some(pid) = pid_of(p)
+    {
+        stop(&transport(p)?, pid).await?;
     }
     Ok(Value::Null)
 }

@@ -1,0 +1,197 @@
+//! The host provider over real SSH: one OpenSSH `sshd` per host, each on its own loopback
+//! address 127.0.1.N, with generated host and client keys in a temp dir. Skipped with a
+//! notice where `sshd` is not installed (`scripts/test` installs Debian's openssh-server).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::Workspace;
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Running sshd processes; stopped when dropped.
+struct SshHosts {
+    dir: tempfile::TempDir,
+    hosts: Vec<(String, u16)>,
+    children: Vec<Child>,
+}
+
+impl Drop for SshHosts {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen");
+    assert!(ok.success());
+}
+
+impl SshHosts {
+    /// Starts `n` sshd, on 127.0.1.2 upwards, each accepting `client_key`.
+    fn start(n: usize) -> Option<SshHosts> {
+        if !Path::new(SSHD).exists() {
+            println!("sshd not found at {SSHD}: skipping SSH tests (scripts/test installs openssh-server)");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        keygen(&dir.path().join("client_key"));
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let mut hosts = SshHosts { dir, hosts: Vec::new(), children: Vec::new() };
+        for i in 0..n {
+            let addr = format!("127.0.1.{}", i + 2);
+            let port =
+                std::net::TcpListener::bind((addr.as_str(), 0)).and_then(|l| l.local_addr()).expect("free port").port();
+            let hdir = hosts.dir.path().join(format!("host{i}"));
+            std::fs::create_dir_all(&hdir).expect("mkdir");
+            keygen(&hdir.join("host_key"));
+            std::fs::copy(hosts.dir.path().join("client_key.pub"), hdir.join("authorized_keys"))
+                .expect("authorized_keys");
+            let config = format!(
+                "ListenAddress {addr}:{port}\nHostKey {hk}\nAuthorizedKeysFile {ak}\nPidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n",
+                hk = hdir.join("host_key").display(),
+                ak = hdir.join("authorized_keys").display(),
+                pid = hdir.join("sshd.pid").display(),
+            );
+            std::fs::write(hdir.join("sshd_config"), config).expect("config");
+            let child = Command::new(SSHD)
+                .arg("-D")
+                .arg("-e")
+                .arg("-f")
+                .arg(hdir.join("sshd_config"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(hdir.join("sshd.log")).expect("log"))
+                .spawn()
+                .expect("start sshd");
+            hosts.children.push(child);
+            hosts.hosts.push((addr, port));
+        }
+        for (addr, port) in &hosts.hosts {
+            let start = std::time::Instant::now();
+            while std::net::TcpStream::connect((addr.as_str(), *port)).is_err() {
+                assert!(start.elapsed().as_secs() < 10, "sshd on {addr}:{port} did not start");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        Some(hosts)
+    }
+
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("client_key")
+    }
+
+    fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+
+    /// Stops accepting the client key on host `i`.
+    fn revoke_key(&self, i: usize) {
+        std::fs::write(self.dir.path().join(format!("host{i}/authorized_keys")), "").expect("revoke");
+    }
+
+    fn allow_key(&self, i: usize) {
+        let key = std::fs::read(self.dir.path().join("client_key.pub")).expect("pub");
+        std::fs::write(self.dir.path().join(format!("host{i}/authorized_keys")), key).expect("allow");
+    }
+
+    /// `hosts = { h0 = { addr, port }, ... }` for specs.
+    fn hosts_hcl(&self) -> String {
+        let items: Vec<String> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, (a, p))| format!("    h{i} = {{ addr = \"{a}\", port = {p} }}"))
+            .collect();
+        format!("{{\n{}\n  }}", items.join("\n"))
+    }
+}
+
+fn connection(hosts: &SshHosts) -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    format!(
+        "  connection {{\n    type             = \"ssh\"\n    host             = each.value.addr\n    port             = each.value.port\n    user             = \"{user}\"\n    private_key_file = \"{}\"\n    known_hosts_file = \"{}\"\n  }}\n",
+        hosts.key().display(),
+        hosts.known_hosts().display()
+    )
+}
+
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[test]
+fn files_commands_and_services_on_three_ssh_hosts() {
+    let Some(hosts) = SshHosts::start(3) else { return };
+    let ws = Workspace::new();
+    let data = ws.path().join("data");
+    let web_port = std::net::TcpListener::bind("127.0.1.2:0").and_then(|l| l.local_addr()).expect("port").port();
+    let spec = format!(
+        "locals {{\n  hosts = {hosts_hcl}\n}}\n\
+resource \"host_file\" \"conf\" {{\n  for_each = local.hosts\n  path     = \"{data}/${{each.key}}/node.conf\"\n  content  = \"node ${{each.key}} at ${{each.value.addr}}\\n\"\n{conn}}}\n\
+resource \"host_command\" \"probe\" {{\n  for_each    = local.hosts\n  command     = \"cat {data}/${{each.key}}/node.conf; echo via $(echo $SSH_CONNECTION | cut -d' ' -f3)\"\n  depends_on  = [host_file.conf]\n{conn}}}\n\
+resource \"host_service\" \"web\" {{\n  for_each   = {{ for k, v in local.hosts : k => v if k == \"h0\" }}\n  command    = \"python3 -m http.server {web_port} --bind ${{each.value.addr}}\"\n  working_dir = \"{data}\"\n  ready_port = {web_port}\n{conn}}}\n\
+output \"probe\" {{\n  value = {{ for k, c in host_command.probe : k => trimspace(c.stdout) }}\n}}\n\
+output \"pid\" {{\n  value = host_service.web[\"h0\"].pid\n}}\n",
+        hosts_hcl = hosts.hosts_hcl(),
+        data = data.display(),
+        conn = connection(&hosts),
+    );
+    ws.write("main.tf", &spec);
+    let _cleanup = common::DestroyOnDrop(&ws);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    for (i, (addr, _)) in hosts.hosts.iter().enumerate() {
+        let text = std::fs::read_to_string(data.join(format!("h{i}/node.conf"))).expect("file written over ssh");
+        assert_eq!(text, format!("node h{i} at {addr}\n"));
+    }
+    let probe = ws.outputs()["probe"].clone();
+    assert_eq!(probe["h1"], format!("node h1 at 127.0.1.3\nvia 127.0.1.3"), "{probe}");
+    let pid = ws.outputs()["pid"].as_u64().expect("pid");
+    assert!(alive(pid));
+    assert!(std::net::TcpStream::connect(("127.0.1.2", web_port)).is_ok());
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0, "a second plan over ssh is empty");
+    // A file edited on one host is drift on that host only.
+    std::fs::write(data.join("h2/node.conf"), "tampered\n").expect("tamper");
+    let plan = ws.run(&["plan"]);
+    assert!(plan.stdout.contains("host_file.conf[\"h2\"] will be updated in-place"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(!alive(pid), "service still running after destroy");
+    assert!(!data.join("h0/node.conf").exists());
+}
+
+#[test]
+fn an_unreachable_host_fails_alone_and_a_rerun_finishes_it() {
+    let Some(hosts) = SshHosts::start(2) else { return };
+    hosts.revoke_key(1);
+    let ws = Workspace::new();
+    let data = ws.path().join("data");
+    let spec = format!(
+        "locals {{\n  hosts = {}\n}}\nresource \"host_file\" \"f\" {{\n  for_each = local.hosts\n  path     = \"{}/${{each.key}}.txt\"\n  content  = each.key\n{}}}\n",
+        hosts.hosts_hcl(),
+        data.display(),
+        connection(&hosts)
+    );
+    ws.write("main.tf", &spec);
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    let (addr, port) = &hosts.hosts[1];
+    assert!(r.stderr.contains(&format!("{addr}:{port}")), "the error names the host: {}", r.stderr);
+    assert!(r.stderr.contains("host_file.f[\"h1\"]"), "{}", r.stderr);
+    assert!(r.stderr.contains("Permission denied"), "{}", r.stderr);
+    assert_eq!(ws.addresses(), ["host_file.f[\"h0\"]"], "the reachable host was applied and recorded");
+    hosts.allow_key(1);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(ws.addresses().len(), 2);
+    assert_eq!(std::fs::read_to_string(data.join("h1.txt")).expect("h1"), "h1");
+}
