@@ -110,3 +110,39 @@ fn services_start_detached_restart_after_dying_and_stop_on_destroy() {
     assert!(!alive(pid2), "the service is still running");
     assert!(!port_open(port), "the port is still open");
 }
+
+#[test]
+fn a_service_whose_directory_is_missing_fails_clearly() {
+    let ws = Workspace::new();
+    ws.write(
+        "main.tf",
+        "resource \"host_service\" \"s\" {\n  command     = \"sleep 30\"\n  working_dir = \"/nonexistent/dir\"\n}\n",
+    );
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("host_service.s") && r.stderr.contains("/nonexistent/dir"), "{}", r.stderr);
+    assert!(ws.addresses().is_empty());
+}
+
+#[test]
+fn inventory_data_source_declares_hosts_once() {
+    let ws = Workspace::new();
+    ws.write(
+        "inventory.yaml",
+        "red01:\n  cluster: red\n  ip: 127.0.1.2\n  user: spark\n  service: manager\n  services: [spark, hdfs]\nred02:\n  cluster: red\n  dns: red02.local\n  port: 2222\n  service: worker\nblue01:\n  cluster: blue\n  service: worker\n",
+    );
+    ws.write(
+        "main.tf",
+        "data \"host_inventory\" \"red\" {\n  path    = \"inventory.yaml\"\n  cluster = \"red\"\n}\noutput \"names\" {\n  value = data.host_inventory.red.names\n}\noutput \"managers\" {\n  value = data.host_inventory.red.managers\n}\noutput \"addresses\" {\n  value = { for n, h in data.host_inventory.red.hosts : n => \"${h.user == null ? \"\" : \"${h.user}@\"}${h.address}:${h.port}\" }\n}\noutput \"services\" {\n  value = data.host_inventory.red.hosts[\"red01\"].services\n}\n",
+    );
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let out = ws.outputs();
+    assert_eq!(out["names"], serde_json::json!(["red01", "red02"]));
+    assert_eq!(out["managers"], serde_json::json!(["red01"]));
+    assert_eq!(out["addresses"], serde_json::json!({"red01": "spark@127.0.1.2:22", "red02": "red02.local:2222"}));
+    assert_eq!(out["services"], serde_json::json!(["spark", "hdfs"]));
+    ws.write("inventory.yaml", "red01:\n  service: boss\n");
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("data.host_inventory.red") && r.stderr.contains("\"boss\""), "{}", r.stderr);
+}

@@ -140,16 +140,21 @@ fn files_commands_and_services_on_three_ssh_hosts() {
         "locals {{\n  hosts = {hosts_hcl}\n}}\n\
 resource \"host_file\" \"conf\" {{\n  for_each = local.hosts\n  path     = \"{data}/${{each.key}}/node.conf\"\n  content  = \"node ${{each.key}} at ${{each.value.addr}}\\n\"\n{conn}}}\n\
 resource \"host_command\" \"probe\" {{\n  for_each    = local.hosts\n  command     = \"cat {data}/${{each.key}}/node.conf; echo via $(echo $SSH_CONNECTION | cut -d' ' -f3)\"\n  depends_on  = [host_file.conf]\n{conn}}}\n\
-resource \"host_service\" \"web\" {{\n  for_each   = {{ for k, v in local.hosts : k => v if k == \"h0\" }}\n  command    = \"python3 -m http.server {web_port} --bind ${{each.value.addr}}\"\n  working_dir = \"{data}\"\n  ready_port = {web_port}\n{conn}}}\n\
+resource \"host_service\" \"web\" {{\n  for_each   = {{ for k, v in local.hosts : k => v if k == \"h0\" }}\n  command    = \"python3 -m http.server {web_port} --bind ${{each.value.addr}}\"\n  working_dir = \"{data}\"\n  log_file   = \"{log}\"\n  ready_port = {web_port}\n  depends_on = [host_file.conf]\n{conn}}}\n\
 output \"probe\" {{\n  value = {{ for k, c in host_command.probe : k => trimspace(c.stdout) }}\n}}\n\
 output \"pid\" {{\n  value = host_service.web[\"h0\"].pid\n}}\n",
         hosts_hcl = hosts.hosts_hcl(),
         data = data.display(),
+        log = ws.path().join("web.log").display(),
         conn = connection(&hosts),
     );
     ws.write("main.tf", &spec);
     let _cleanup = common::DestroyOnDrop(&ws);
-    ws.run(&["apply", "-auto-approve"]).ok();
+    let applied = ws.run(&["apply", "-auto-approve"]);
+    if applied.code != 0 {
+        let log = std::fs::read_to_string(ws.path().join("web.log")).unwrap_or_default();
+        panic!("apply failed:\n{}\nservice log:\n{log}", applied.stderr);
+    }
     for (i, (addr, _)) in hosts.hosts.iter().enumerate() {
         let text = std::fs::read_to_string(data.join(format!("h{i}/node.conf"))).expect("file written over ssh");
         assert_eq!(text, format!("node h{i} at {addr}\n"));

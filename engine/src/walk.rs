@@ -347,12 +347,8 @@ pub fn eval_body(body: &Body, schema: &ResourceSchema, scope: &dyn Scope) -> Res
                     .with_span(body.span),
             );
         }
-        let absent = if matches!(s.presence, Presence::Computed | Presence::OptionalComputed) {
-            Value::Unknown
-        } else {
-            Value::Null
-        };
-        obj.insert(name.clone(), absent);
+        // Unset attributes are null in configuration; providers plan what they compute.
+        obj.insert(name.clone(), Value::Null);
     }
     eval_blocks(body, schema, scope, &mut obj, &mut diags);
     if diags.has_errors() { Err(diags) } else { Ok(Value::Object(obj.into())) }

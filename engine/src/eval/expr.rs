@@ -158,10 +158,17 @@ impl Evaluator<'_> {
                         let b = to_bool(&other).ok_or_else(|| {
                             err("Incorrect condition type", "The condition expression must be of type bool.", cond_span)
                         })?;
-                        let t = self.eval(&c.true_expr)?;
-                        let f = self.eval(&c.false_expr)?;
-                        let (t, f) = unify_pair(t, f);
-                        Ok(if b { t } else { f }.mark_if(marked))
+                        // Only the chosen arm's errors count; the other arm, when it
+                        // evaluates, still shapes the result type.
+                        let (chosen, other) =
+                            if b { (&c.true_expr, &c.false_expr) } else { (&c.false_expr, &c.true_expr) };
+                        let chosen = self.eval(chosen)?;
+                        let out = match self.eval(other) {
+                            Ok(o) if b => unify_pair(chosen, o).0,
+                            Ok(o) => unify_pair(o, chosen).1,
+                            Err(_) => chosen,
+                        };
+                        Ok(out.mark_if(marked))
                     }
                 }
             }

@@ -5,12 +5,14 @@
 //! | `host_file`    | a file with given content and mode; drift found by checksum |
 //! | `host_command` | a command run on create (and another on destroy), stdout captured |
 //! | `host_service` | a detached process with a readiness check, stopped on destroy |
+//! | `data "host_inventory"` | hosts declared once in a YAML inventory |
 //!
 //! Each resource has a `connection` block: `type = "local"` (the default) acts on this
 //! machine, `type = "ssh"` on a host reached with the OpenSSH client.
 
 mod command;
 mod file;
+mod inventory;
 mod schema;
 mod service;
 mod transport;
@@ -75,6 +77,13 @@ impl Provider for HostProvider {
             ("host_service", Some(p)) => service::create(p).await,
             ("host_service", None) => service::delete(req.prior).await,
             (other, _) => Err(unknown(other)),
+        }
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        match type_name {
+            "host_inventory" => inventory::read(config).await,
+            other => Err(ProviderError::new(format!("the host provider has no data source {other:?}"))),
         }
     }
 

@@ -107,6 +107,23 @@ pub fn schema() -> &'static ProviderSchema {
                 ],
             ),
         );
+        let mut inv =
+            ResourceSchema { description: "Hosts declared in a YAML inventory.", ..ResourceSchema::default() };
+        inv.attributes.insert("path".into(), attr(Type::String, Required, false, "The inventory file."));
+        inv.attributes.insert("cluster".into(), attr(Type::String, Optional, false, "Only hosts of this cluster."));
+        inv.attributes.insert("id".into(), attr(Type::String, Computed, false, "The inventory file."));
+        inv.attributes
+            .insert("names".into(), attr(Type::List(Box::new(Type::String)), Computed, false, "Host names, sorted."));
+        inv.attributes.insert(
+            "managers".into(),
+            attr(Type::List(Box::new(Type::String)), Computed, false, "Hosts with service = manager."),
+        );
+        inv.attributes.insert(
+            "workers".into(),
+            attr(Type::List(Box::new(Type::String)), Computed, false, "Hosts with service = worker."),
+        );
+        inv.attributes.insert("hosts".into(), attr(Type::Any, Computed, false, "Each host's fields by name."));
+        p.data_sources.insert("host_inventory".into(), inv);
         p
     })
 }

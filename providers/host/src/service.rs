@@ -59,8 +59,10 @@ pub async fn create(planned: &Value) -> Result<Value, ProviderError> {
     let command = get_str(planned, "command").ok_or_else(|| ProviderError::new("command is required"))?;
     let t = transport(planned)?;
     let log = get_str(planned, "log_file").unwrap_or_else(|| "/dev/null".into());
+    // Only setsid goes to the background, so $! is the service itself (its session and
+    // process group leader), and a failing `cd` fails the script instead of the service.
     let script = format!(
-        "{}setsid sh -c {} > {} 2>&1 < /dev/null & echo $!",
+        "{}{{ setsid sh -c {} > {} 2>&1 < /dev/null & echo $!; }}",
         prelude(get_str(planned, "working_dir").as_deref(), &get(planned, "environment")),
         quote(&format!("exec {command}")),
         quote(&log)

@@ -11,3 +11,5 @@ output "size" { value = local.size }
 output "label" { value = local.label }
 output "maybe_null" { value = local.maybe == null }
 output "convert" { value = local.convert }
+output "guarded" { value = local.maybe == null ? "none" : "${local.maybe}!" }
+output "guarded_index" { value = length([]) > 0 ? [][0] : "empty" }

@@ -220,3 +220,8 @@ pub(crate) mod args {
             .collect()
     }
 }
+
+/// Decodes YAML text as `yamldecode` does, for providers that read YAML files.
+pub fn yaml_decode(text: &str) -> Result<Value, String> {
+    yaml::parse(text).map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
+}
