@@ -89,8 +89,10 @@ impl Renderer<'_> {
             Value::Map(m) | Value::Object(m) => {
                 let is_map = matches!(v, Value::Map(_));
                 self.line(indent, sym, &format!("{prefix}{{"));
-                let width = m.keys().map(|k| key_text(k, is_map).len()).max().unwrap_or(0);
-                for (k, x) in m.iter() {
+                // Null attributes of a nested object say nothing on create or destroy.
+                let shown: Vec<(&String, &Value)> = m.iter().filter(|(_, x)| is_map || !x.is_null()).collect();
+                let width = shown.iter().map(|(k, _)| key_text(k, is_map).len()).max().unwrap_or(0);
+                for (k, x) in shown {
                     let key = format!("{:width$} = ", key_text(k, is_map));
                     self.value(indent + 4, sym, &key, x, "");
                 }

@@ -8,6 +8,7 @@
 //! so the expression evaluator implements them; they are not in this registry.
 
 mod collection;
+mod confformat;
 mod conversion;
 mod crypto;
 mod datetime;
@@ -104,6 +105,7 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut r = Registry::default();
         collection::register(&mut r);
+        confformat::register(&mut r);
         conversion::register(&mut r);
         crypto::register(&mut r);
         datetime::register(&mut r);
