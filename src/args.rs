@@ -48,6 +48,8 @@ pub enum Command {
     State(StateCommand),
     /// Print the dependency graph as Graphviz DOT.
     Graph(GraphArgs),
+    /// Evaluate expressions against the configuration and state, one per line of input.
+    Console(ConsoleArgs),
     /// Remove a lock left by a run that is gone.
     ForceUnlock(ForceUnlockArgs),
     /// Print the version.
@@ -196,6 +198,12 @@ pub struct GraphArgs {
     /// Graph of a saved plan (ignored: the configuration graph is shown).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -36,6 +36,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Show(a) => show(&wd, &a),
         Command::State(s) => state(&wd, s),
         Command::Graph(_) => graph(&wd),
+        Command::Console(a) => console(&wd, &a).await,
         Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id),
         Command::Version => {
             println!("meshform v{}", env!("CARGO_PKG_VERSION"));
@@ -663,6 +664,87 @@ fn parse_targets(list: &[String]) -> Res<Vec<Target>> {
             })
         })
         .collect()
+}
+
+/// Reads expressions from stdin and prints their values in the root module, as
+/// `terraform console` does. Errors are shown and the session goes on.
+async fn console(wd: &Workdir, a: &crate::args::ConsoleArgs) -> Res<Outcome> {
+    let (state, w) = Backend::local(&wd.dir).load()?;
+    print_diagnostics(&w, &wd.sources);
+    let flags = PlanFlags { vars: a.vars.clone(), parallelism: 10, ..PlanFlags::default() };
+    let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false)))?;
+    print_diagnostics(&warnings, &wd.sources);
+    let values = meshform_engine::plan::evaluate(ctx.clone(), &state).await?;
+    let root = meshform_engine::addrs::ModuleInstance::root();
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    let mut failed = false;
+    loop {
+        if stdin.is_terminal() {
+            print!("> ");
+            let _ = std::io::stdout().flush();
+        }
+        line.clear();
+        if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text == "exit" {
+            break;
+        }
+        let result = meshform_engine::config::parse_expression(&wd.sources, "<console>", text).and_then(|e| {
+            check_declared(&ctx.config, &e)?;
+            let s = meshform_engine::walk::scope(&ctx, &values, &ctx.config, &root, Default::default());
+            meshform_engine::walk::eval_expr(&e, &s)
+        });
+        match result {
+            Ok(v) => println!("{}", render::console_value(&v)),
+            Err(d) => {
+                failed = true;
+                print_diagnostics(&d.into(), &wd.sources);
+            }
+        }
+    }
+    if failed && !std::io::stdin().is_terminal() { Err(Diagnostics::new()) } else { Ok(Outcome::Ok) }
+}
+
+/// Refuses references to names the root module does not declare.
+fn check_declared(
+    config: &meshform_engine::config::Module,
+    e: &meshform_engine::config::Expr,
+) -> Result<(), Diagnostic> {
+    use meshform_engine::addrs::{ResourceAddr, ResourceMode};
+    for r in meshform_engine::eval::expr::references(&e.expr, e.file) {
+        let name = |i: usize| r.attrs.get(i).cloned().unwrap_or_default();
+        let declared = match r.root.as_str() {
+            "var" => config.variables.contains_key(&name(0)),
+            "local" => config.locals.contains_key(&name(0)),
+            "module" => config.module_calls.contains_key(&name(0)),
+            "path" | "terraform" | "meshform" => true,
+            "data" => config.resources.contains_key(&ResourceAddr {
+                mode: ResourceMode::Data,
+                type_name: name(0),
+                name: name(1),
+            }),
+            other => config.resources.contains_key(&ResourceAddr {
+                mode: ResourceMode::Managed,
+                type_name: other.to_string(),
+                name: name(0),
+            }),
+        };
+        if !declared {
+            return Err(Diagnostic::error("Reference to undeclared name")
+                .with_detail(format!(
+                    "The root module declares nothing that {} could refer to.",
+                    r.root.clone() + &r.attrs.iter().map(|a| format!(".{a}")).collect::<String>()
+                ))
+                .with_span(r.span));
+        }
+    }
+    Ok(())
 }
 
 fn graph(wd: &Workdir) -> Res<Outcome> {

@@ -310,6 +310,15 @@ pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
     out
 }
 
+/// A value as `console` shows it: like `output`, with unknown and sensitive values named.
+pub fn console_value(v: &Value) -> String {
+    match v {
+        Value::Unknown => "(known after apply)".to_string(),
+        Value::Sensitive(_) => "(sensitive value)".to_string(),
+        other => output_value(other),
+    }
+}
+
 /// A value as `output` shows it (HCL-like, multi-line for collections).
 pub fn output_value(v: &Value) -> String {
     let mut out = String::new();

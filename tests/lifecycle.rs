@@ -380,3 +380,23 @@ fn variables_from_env_and_var_files_with_precedence() {
     let undeclared = missing.run(&["plan", "-var", "nedded=1"]);
     assert!(undeclared.stderr.contains("did you mean -var needed=...?"), "{}", undeclared.stderr);
 }
+
+#[test]
+fn console_evaluates_against_configuration_and_state() {
+    let ws = Workspace::new();
+    ws.write(
+        "main.tf",
+        "variable \"n\" {\n  default = 2\n}\nlocals {\n  names = [for i in range(var.n) : \"w${i}\"]\n}\nresource \"terraform_data\" \"a\" {\n  input = local.names\n}\n",
+    );
+    let before = ws.run_with_stdin(&["console"], "local.names\nterraform_data.a.output\n");
+    before.ok();
+    assert!(before.stdout.contains("\"w1\""), "{}", before.stdout);
+    assert!(before.stdout.contains("(known after apply)"), "{}", before.stdout);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let after = ws.run_with_stdin(&["console"], "length(terraform_data.a.output)\nupper(local.names[0])\n");
+    after.ok();
+    assert_eq!(after.stdout, "2\n\"W0\"\n");
+    let bad = ws.run_with_stdin(&["console"], "var.missing\n");
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("var.missing"), "{}", bad.stderr);
+}

@@ -208,12 +208,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Refreshes `prior` and plans the configuration against it.
-pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Result<Plan, Diagnostics> {
-    let (refreshed, drifted) = if opts.refresh { refresh(&ctx, prior).await? } else { (prior.clone(), Vec::new()) };
-    if opts.mode == PlanMode::Destroy {
-        return Ok(destroy_plan(refreshed, prior, opts));
-    }
+/// Walks the configuration against a (refreshed) state, planning every instance.
+async fn run_walk(ctx: Arc<RunContext>, refreshed: State, opts: PlanOptions) -> Result<Arc<PlanWalk>, Diagnostics> {
     let in_scope = targeted_nodes(&ctx, &opts.targets);
     let walk = Arc::new(PlanWalk {
         values: RwLock::new(Values::default()),
@@ -233,9 +229,24 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         })
         .await
     };
-    if diags.has_errors() {
-        return Err(diags);
+    if diags.has_errors() { Err(diags) } else { Ok(walk) }
+}
+
+/// Every value of the configuration as a plan against `prior` sees it (no refresh), for
+/// evaluating expressions interactively.
+pub async fn evaluate(ctx: Arc<RunContext>, prior: &State) -> Result<Values, Diagnostics> {
+    let opts = PlanOptions { refresh: false, ..PlanOptions::default() };
+    let walk = run_walk(ctx, prior.clone(), opts).await?;
+    Ok(std::mem::take(&mut *walk::write(&walk.values)))
+}
+
+/// Refreshes `prior` and plans the configuration against it.
+pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    let (refreshed, drifted) = if opts.refresh { refresh(&ctx, prior).await? } else { (prior.clone(), Vec::new()) };
+    if opts.mode == PlanMode::Destroy {
+        return Ok(destroy_plan(refreshed, prior, opts));
     }
+    let walk = run_walk(ctx, refreshed, opts).await?;
     let mut changes = std::mem::take(&mut *lock(&walk.changes));
     if walk.opts.mode == PlanMode::RefreshOnly {
         changes.retain(|_, _| false);
