@@ -106,3 +106,17 @@ fn newer_state_format_is_refused() {
     assert!(r.stderr.contains("newer"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(ws.state_path()).expect("state"), text);
 }
+
+#[test]
+fn failed_preconditions_stop_the_plan_with_their_message() {
+    let ws = applied();
+    ws.write(
+        "checks.tf",
+        "variable \"n\" {\n  default = 3\n}\nresource \"terraform_data\" \"r\" {\n  input = var.n\n  lifecycle {\n    precondition {\n      condition     = var.n < 2\n      error_message = \"n must be below 2.\"\n    }\n  }\n}\noutput \"o\" {\n  value = var.n\n  precondition {\n    condition     = var.n > 5\n    error_message = \"n must be above 5.\"\n  }\n}\n",
+    );
+    let err = plan_fails(&ws, &[]);
+    assert!(err.contains("Resource precondition failed") && err.contains("n must be below 2."), "{err}");
+    assert!(err.contains("terraform_data.r"), "{err}");
+    assert!(err.contains("Module output value precondition failed") && err.contains("n must be above 5."), "{err}");
+    assert!(err.contains("checks.tf:8"), "{err}");
+}

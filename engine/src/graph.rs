@@ -211,12 +211,20 @@ impl Builder {
         for (n, o) in &m.outputs {
             let mut refs = expr_refs(&o.value);
             refs.extend(o.depends_on.iter().flat_map(expr_refs));
+            for c in &o.preconditions {
+                refs.extend(expr_refs(&c.condition));
+                refs.extend(expr_refs(&c.error_message));
+            }
             link(self, NodeKind::Output(n.clone()), refs);
         }
         for (addr, r) in &m.resources {
             let mut refs = body_references(&r.body);
             for e in r.count.iter().chain(&r.for_each).chain(&r.depends_on).chain(&r.lifecycle.replace_triggered_by) {
                 refs.extend(expr_refs(e));
+            }
+            for c in &r.lifecycle.preconditions {
+                refs.extend(expr_refs(&c.condition));
+                refs.extend(expr_refs(&c.error_message));
             }
             link(self, NodeKind::Resource(addr.clone()), refs);
         }

@@ -531,7 +531,13 @@ impl PlanWalk {
                     each_value: Some(exp.each_value(&key)),
                 };
                 let s = walk::scope(&self.ctx, &v, module, &abs.module, names);
-                walk::eval_body(&res.body, schema, &s)
+                walk::check_conditions(
+                    &res.lifecycle.preconditions,
+                    &s,
+                    "Resource precondition failed",
+                    "this precondition failed",
+                )
+                .and_then(|()| walk::eval_body(&res.body, schema, &s))
             };
             let config = match config {
                 Ok(c) => c,

@@ -556,6 +556,16 @@ fn eval_output(
     let Some(out) = module.outputs.get(name) else {
         return Ok(());
     };
+    if !out.preconditions.is_empty() {
+        let guard = read(values);
+        let s = scope(ctx, &guard, module, inst, InstanceNames::default());
+        check_conditions(
+            &out.preconditions,
+            &s,
+            "Module output value precondition failed",
+            "this precondition failed",
+        )?;
+    }
     let v = eval_in(ctx, values, module, inst, &out.value)?;
     if inst.is_root() && v.contains_sensitive() && !out.sensitive {
         return Err(Diagnostic::error("Output refers to sensitive values")
@@ -659,21 +669,32 @@ fn check_variable(var: &Variable, ty: &Type, value: Value, span: Span) -> Result
 }
 
 fn validate_variable(var: &Variable, s: &dyn Scope) -> Result<(), Diagnostics> {
-    for v in &var.validations {
+    check_conditions(&var.validations, s, "Invalid value for variable", "this validation failed")
+}
+
+/// Checks `validation` or `precondition` blocks: a false condition is an error with the
+/// block's message; an unknown one is checked later (at apply).
+pub fn check_conditions(
+    conds: &[crate::config::Validation],
+    s: &dyn Scope,
+    summary: &str,
+    label: &str,
+) -> Result<(), Diagnostics> {
+    for v in conds {
         let ok = eval_expr(&v.condition, s)?;
         match ok.unmark_deep().0 {
             Value::Bool(true) | Value::Unknown => {}
             Value::Bool(false) => {
                 let msg = eval_expr(&v.error_message, s)?;
-                let msg = msg.as_str().unwrap_or("The variable's value is not valid.").to_string();
-                return Err(Diagnostic::error("Invalid value for variable")
+                let msg = msg.as_str().unwrap_or("The condition is not met.").to_string();
+                return Err(Diagnostic::error(summary)
                     .with_detail(msg)
-                    .with_label("this validation failed")
+                    .with_label(label)
                     .with_span(v.condition.span())
                     .into());
             }
             _ => {
-                return Err(Diagnostic::error("Invalid validation condition")
+                return Err(Diagnostic::error("Invalid condition")
                     .with_detail("The condition must give true or false.")
                     .with_span(v.condition.span())
                     .into());

@@ -462,21 +462,24 @@ impl Lowerer<'_> {
         if let Some(e) = get("nullable") {
             v.nullable = self.static_bool(&e);
         }
-        for vb in body.blocks.iter().filter(|b| b.kind == "validation") {
-            let cond = vb.body.attribute("condition");
-            let msg = vb.body.attribute("error_message");
-            match (cond, msg) {
-                (Some(c), Some(m)) => {
-                    v.validations.push(Validation { condition: c.expr.clone(), error_message: m.expr.clone() })
-                }
+        v.validations = self.conditions(&body, "validation");
+        v
+    }
+
+    /// `validation`, `precondition` blocks: a condition and an error message each.
+    fn conditions(&mut self, body: &Body, kind: &str) -> Vec<Validation> {
+        let mut out = Vec::new();
+        for b in body.blocks.iter().filter(|b| b.kind == kind) {
+            match (b.body.attribute("condition"), b.body.attribute("error_message")) {
+                (Some(c), Some(m)) => out.push(Validation { condition: c.expr.clone(), error_message: m.expr.clone() }),
                 _ => self.error(
-                    "Incomplete validation block",
-                    "A validation block needs both \"condition\" and \"error_message\".".into(),
-                    vb.span,
+                    &format!("Incomplete {kind} block"),
+                    format!("A {kind} block needs both \"condition\" and \"error_message\"."),
+                    b.span,
                 ),
             }
         }
-        v
+        out
     }
 
     fn output(&mut self, name: &str, body: Body, span: Span) -> Output {
@@ -496,7 +499,8 @@ impl Lowerer<'_> {
         let description = body.attribute("description").and_then(|a| self.static_string(&a.expr));
         let sensitive = body.attribute("sensitive").is_some_and(|a| self.static_bool(&a.expr));
         let depends_on = body.attribute("depends_on").map(|a| self.expr_list(&a.expr)).unwrap_or_default();
-        Output { name: name.to_string(), span, value, description, sensitive, depends_on }
+        let preconditions = self.conditions(&body, "precondition");
+        Output { name: name.to_string(), span, value, description, sensitive, depends_on, preconditions }
     }
 
     fn resource(&mut self, addr: ResourceAddr, mut body: Body, span: Span) -> Resource {
@@ -573,6 +577,7 @@ impl Lowerer<'_> {
         if let Some(a) = body.attribute("replace_triggered_by") {
             lc.replace_triggered_by = self.expr_list(&a.expr);
         }
+        lc.preconditions = self.conditions(body, "precondition");
         lc
     }
 

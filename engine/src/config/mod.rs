@@ -111,6 +111,8 @@ pub struct Output {
     pub description: Option<String>,
     pub sensitive: bool,
     pub depends_on: Vec<Expr>,
+    /// `precondition` blocks, checked before the value is taken.
+    pub preconditions: Vec<Validation>,
 }
 
 /// `ignore_changes` of a `lifecycle` block.
@@ -128,6 +130,8 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub ignore_changes: IgnoreChanges,
     pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` blocks, checked for each instance before it is planned.
+    pub preconditions: Vec<Validation>,
 }
 
 /// A `resource` or `data` block.
