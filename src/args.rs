@@ -50,6 +50,9 @@ pub enum Command {
     Graph(GraphArgs),
     /// Evaluate expressions against the configuration and state, one per line of input.
     Console(ConsoleArgs),
+    /// Work on a cluster the state records (a module with host resources).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Remove a lock left by a run that is gone.
     ForceUnlock(ForceUnlockArgs),
     /// Print the version.
@@ -198,6 +201,65 @@ pub struct GraphArgs {
     /// Graph of a saved plan (ignored: the configuration graph is shown).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ClusterCommand {
+    /// The clusters the state records.
+    List,
+    /// A cluster's hosts and services, with the services' health.
+    Info { name: String },
+    /// Run a command on every host at once; output lines are prefixed with the host.
+    Run {
+        name: String,
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// A shell on one host, or one command there.
+    Ssh {
+        name: String,
+        host: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Copy HOST:REMOTE to a local file.
+    Get { name: String, remote: String, local: String },
+    /// Copy a local file to HOST:REMOTE.
+    Put { name: String, local: String, remote: String },
+    /// Copy a local file to the same path on every host.
+    Copy { name: String, local: String, remote: String },
+    /// Stop the cluster's services; hosts and files stay.
+    Stop {
+        name: String,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Start what the cluster's spec has and the state lacks (stopped services).
+    Start {
+        name: String,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Destroy everything of the cluster, after confirmation.
+    Kill {
+        name: String,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+}
+
+impl PlanFlags {
+    /// The flags a plain `meshform apply` has.
+    pub fn cli_defaults() -> PlanFlags {
+        PlanFlags {
+            refresh: true,
+            parallelism: 10,
+            input: true,
+            lock: true,
+            lock_timeout: "0s".into(),
+            ..PlanFlags::default()
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

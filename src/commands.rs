@@ -37,6 +37,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::State(s) => state(&wd, s),
         Command::Graph(_) => graph(&wd),
         Command::Console(a) => console(&wd, &a).await,
+        Command::Cluster(c) => cluster(&wd, c, style).await,
         Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id),
         Command::Version => {
             println!("meshform v{}", env!("CARGO_PKG_VERSION"));
@@ -664,6 +665,40 @@ fn parse_targets(list: &[String]) -> Res<Vec<Target>> {
             })
         })
         .collect()
+}
+
+/// Cluster commands: stop, start and kill are targeted applies; the rest act on the hosts
+/// the state records.
+async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -> Res<Outcome> {
+    use crate::args::ClusterCommand as C;
+    let (state, w) = Backend::local(&wd.dir).load()?;
+    print_diagnostics(&w, &wd.sources);
+    let targeted = |targets: Vec<String>, auto_approve: bool| ApplyArgs {
+        flags: PlanFlags { targets, ..PlanFlags::cli_defaults() },
+        auto_approve,
+        summary: false,
+        plan_file: None,
+    };
+    match cmd {
+        C::Stop { name, auto_approve } => {
+            let services = crate::cluster::service_targets(&state, &name)?;
+            if services.is_empty() {
+                println!("Cluster {name} has no running services recorded.");
+                return Ok(Outcome::Ok);
+            }
+            apply(wd, targeted(services, auto_approve), style, true).await
+        }
+        C::Start { name, auto_approve } => {
+            // A cluster whose every resource was stopped is no longer in state: its module still is.
+            let module = crate::cluster::target(&state, &name).unwrap_or_else(|_| format!("module.{name}"));
+            apply(wd, targeted(vec![module], auto_approve), style, false).await
+        }
+        C::Kill { name, auto_approve } => {
+            let module = crate::cluster::target(&state, &name)?;
+            apply(wd, targeted(vec![module], auto_approve), style, true).await
+        }
+        other => crate::cluster::run(other, &state).await,
+    }
 }
 
 /// Reads expressions from stdin and prints their values in the root module, as

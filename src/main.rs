@@ -6,6 +6,7 @@
 
 mod args;
 mod backend;
+mod cluster;
 mod commands;
 mod planfile;
 mod planjson;

@@ -200,3 +200,60 @@ fn an_unreachable_host_fails_alone_and_a_rerun_finishes_it() {
     assert_eq!(ws.addresses().len(), 2);
     assert_eq!(std::fs::read_to_string(data.join("h1.txt")).expect("h1"), "h1");
 }
+
+#[test]
+fn cluster_commands_over_ssh() {
+    let Some(hosts) = SshHosts::start(2) else { return };
+    let ws = Workspace::new();
+    let data = ws.path().join("data");
+    ws.write(
+        "main.tf",
+        &format!(
+            "module \"edge\" {{\n  source = \"./node\"\n  hosts  = {}\n  dir    = \"{}\"\n}}\n",
+            hosts.hosts_hcl(),
+            data.display()
+        ),
+    );
+    ws.write(
+        "node/main.tf",
+        &format!(
+            "variable \"hosts\" {{}}\nvariable \"dir\" {{}}\nresource \"host_file\" \"marker\" {{\n  for_each = var.hosts\n  path     = \"${{var.dir}}/${{each.key}}.txt\"\n  content  = each.key\n{}}}\n",
+            connection(&hosts)
+        ),
+    );
+    let _cleanup = common::DestroyOnDrop(&ws);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let list = ws.run(&["cluster", "list"]);
+    assert_eq!(list.stdout.trim(), "edge\t2 host(s)\t0 service(s)");
+    let run = ws.run(&["cluster", "run", "edge", "echo $SSH_CONNECTION | cut -d' ' -f3"]);
+    run.ok();
+    assert_eq!(run.stdout, "127.0.1.2: 127.0.1.2\n127.0.1.3: 127.0.1.3\n");
+    let payload: Vec<u8> = (0..=255u8).rev().cycle().take(50_000).collect();
+    std::fs::write(ws.path().join("p.bin"), &payload).expect("payload");
+    let remote = data.join("copied/p.bin");
+    ws.run(&[
+        "cluster",
+        "put",
+        "edge",
+        &ws.path().join("p.bin").display().to_string(),
+        &format!("127.0.1.3:{}", remote.display()),
+    ])
+    .ok();
+    ws.run(&[
+        "cluster",
+        "get",
+        "edge",
+        &format!("127.0.1.3:{}", remote.display()),
+        &ws.path().join("back.bin").display().to_string(),
+    ])
+    .ok();
+    assert_eq!(std::fs::read(ws.path().join("back.bin")).expect("back"), payload);
+    let ssh = ws.run(&["cluster", "ssh", "edge", "127.0.1.2", "cat", &data.join("h0.txt").display().to_string()]);
+    ssh.ok();
+    assert_eq!(ssh.stdout, "h0");
+    let unknown = ws.run(&["cluster", "ssh", "edge", "127.0.1.9"]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("No host \"127.0.1.9\""), "{}", unknown.stderr);
+    ws.run(&["cluster", "kill", "edge", "-auto-approve"]).ok();
+    assert!(!data.join("h0.txt").exists() && !data.join("h1.txt").exists());
+}

@@ -15,7 +15,7 @@ mod file;
 mod inventory;
 mod schema;
 mod service;
-mod transport;
+pub mod transport;
 
 use std::sync::Arc;
 

@@ -36,6 +36,8 @@ pub struct SshTarget {
 /// What a finished script printed.
 pub struct Output {
     pub stdout: String,
+    /// The same output as bytes, for file contents.
+    pub bytes: Vec<u8>,
 }
 
 fn attr_str(conn: &Value, name: &str) -> Option<String> {
@@ -86,6 +88,42 @@ impl Transport {
                 let user = t.user.as_ref().map(|u| format!("{u}@")).unwrap_or_default();
                 format!("{user}{}:{}", t.host, t.port)
             }
+        }
+    }
+
+    /// An interactive command: a login shell (or `command`) on the host, with the
+    /// terminal attached.
+    pub fn interactive(&self, command: Option<&str>) -> std::process::Command {
+        match self {
+            Transport::Local => {
+                let mut c = std::process::Command::new("sh");
+                if let Some(cmd) = command {
+                    c.arg("-c").arg(cmd);
+                }
+                c
+            }
+            Transport::Ssh(t) => {
+                let mut c = std::process::Command::new("ssh");
+                let mut opts = ssh_options(t);
+                if command.is_none() {
+                    // A terminal for an interactive login.
+                    opts.insert(0, "-t".into());
+                }
+                c.args(opts);
+                if let Some(cmd) = command {
+                    c.arg("--").arg(cmd);
+                }
+                c
+            }
+        }
+    }
+
+    /// The host's name as a cluster command takes it: the connection's host, or
+    /// `localhost` for this machine.
+    pub fn host_name(&self) -> String {
+        match self {
+            Transport::Local => "localhost".to_string(),
+            Transport::Ssh(t) => t.host.clone(),
         }
     }
 
@@ -141,7 +179,7 @@ impl Transport {
                 code: code.map(|c| format!("exit {c}")),
             });
         }
-        Ok(Output { stdout: String::from_utf8_lossy(&out.stdout).into_owned() })
+        Ok(Output { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), bytes: out.stdout })
     }
 }
 
