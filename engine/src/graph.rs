@@ -172,6 +172,15 @@ impl Builder {
         self.spans.insert(i, span);
     }
 
+    /// Resource nodes of a module and the modules inside it.
+    fn resource_nodes_under(&self, path: &ModulePath) -> Vec<NodeIndex> {
+        self.index
+            .iter()
+            .filter(|(n, _)| n.module.starts_with(path) && matches!(n.kind, NodeKind::Resource(_)))
+            .map(|(_, i)| *i)
+            .collect()
+    }
+
     fn add_module(&mut self, m: &Module, path: &ModulePath) {
         for (n, v) in &m.variables {
             self.declare(path, NodeKind::Variable(n.clone()), v.span);
@@ -218,6 +227,21 @@ impl Builder {
             link(self, NodeKind::Output(n.clone()), refs);
         }
         for (addr, r) in &m.resources {
+            // depends_on = [module.x] waits for everything in that module.
+            let waits: Vec<NodeIndex> = r
+                .depends_on
+                .iter()
+                .flat_map(expr_refs)
+                .filter_map(|rf| {
+                    (rf.root == "module" && rf.attrs.len() == 1 && m.module_calls.contains_key(&rf.attrs[0]))
+                        .then(|| child_path(path, &rf.attrs[0]))
+                })
+                .flat_map(|p| self.resource_nodes_under(&p))
+                .collect();
+            let me = self.node(path, NodeKind::Resource(addr.clone()));
+            for w in waits {
+                self.graph.update_edge(w, me, ());
+            }
             let mut refs = body_references(&r.body);
             for e in r.count.iter().chain(&r.for_each).chain(&r.depends_on).chain(&r.lifecycle.replace_triggered_by) {
                 refs.extend(expr_refs(e));

@@ -1,5 +1,6 @@
-# A small spec that runs on one machine with nothing but meshform: three cluster
-# "hosts" named from a pattern, each recorded with its role, and the roster as output.
+# A Spark standalone cluster on this one machine: a master on 127.0.1.1 and two workers
+# on 127.0.1.2-3 (hosts reached with type = "local", no SSH needed), Spark installed from
+# the pyspark package on first apply, and a job submitted whose result is an output.
 
 variable "workers" {
   type        = number
@@ -7,30 +8,29 @@ variable "workers" {
   description = "How many worker hosts besides the master."
 }
 
-locals {
-  workers = hostlist(format("worker[01-%02d]", var.workers))
-  hosts   = concat(["master"], local.workers)
+module "spark" {
+  source      = "../../modules/spark-standalone"
+  hosts       = hostlist("127.0.1.[1-${var.workers + 1}]")
+  install_dir = abspath("${path.root}/.spark")
+  work_dir    = abspath("${path.root}/.spark-work")
 }
 
-resource "terraform_data" "host" {
-  for_each = toset(local.hosts)
-  input = {
-    name = each.key
-    role = each.key == "master" ? "manager" : "worker"
-  }
+# Estimates pi on the cluster; runs again when the job changes.
+resource "host_command" "pi" {
+  command     = "${module.spark.spark_home}/bin/spark-submit --master ${module.spark.master_url} ${abspath("${path.root}/pi.py")} 20 2>/dev/null"
+  environment = { PYSPARK_PYTHON = abspath("${path.root}/.spark/bin/python"), SPARK_CONF_DIR = module.spark.conf_dir }
+  triggers    = filesha256("${path.root}/pi.py")
+  depends_on  = [module.spark]
 }
 
-resource "terraform_data" "cluster" {
-  input = {
-    master  = terraform_data.host["master"].output.name
-    workers = sort([for h in terraform_data.host : h.output.name if h.output.role == "worker"])
-  }
+output "pi" {
+  value = trimspace(host_command.pi.stdout)
 }
 
-output "roster" {
-  value = terraform_data.cluster.output
+output "web_ui" {
+  value = module.spark.web_ui_url
 }
 
-output "workers_pattern" {
-  value = hostlist_compact(local.workers)
+output "workers" {
+  value = hostlist_compact(module.spark.hosts.workers)
 }

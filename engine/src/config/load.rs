@@ -153,7 +153,11 @@ fn normalize(path: &Path) -> PathBuf {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() {
+                // Only a named directory cancels out; leading ".." accumulate.
+                let last_is_named = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_named {
+                    out.pop();
+                } else {
                     out.push("..");
                 }
             }
@@ -761,6 +765,13 @@ output "o" { value = 1 }
         let (_, d) = load_str(&[("a.tf", "resource \"x\" {\n"), ("b.tf", "variabel \"x\" {}\n")]);
         assert_eq!(d.0.len(), 2, "{d:?}");
         assert_eq!(d.0[1].help.as_deref(), Some("did you mean \"variable\"?"));
+    }
+
+    #[test]
+    fn parent_directories_accumulate() {
+        assert_eq!(normalize(Path::new("./../../modules/x")), PathBuf::from("../../modules/x"));
+        assert_eq!(normalize(Path::new("a/b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
     }
 
     #[test]

@@ -254,8 +254,12 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
+/// Whether a process exists and is not a zombie (a killed run whose parent has not
+/// reaped it holds nothing).
 fn process_alive(pid: u32) -> bool {
-    pid != 0 && Path::new(&format!("/proc/{pid}")).exists()
+    pid != 0
+        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
 }
 
 /// Temporary file in the same directory, fsync, rename over the target, fsync the directory.

@@ -80,11 +80,11 @@ pub async fn create(planned: &Value) -> Result<Value, ProviderError> {
     };
     let mode = get_str(planned, "mode").unwrap_or_else(|| DEFAULT_MODE.to_string());
     let dir = std::path::Path::new(&path).parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty());
-    let tmp = format!("{path}.meshform-tmp");
+    // The shell's pid makes the temporary name unique when hosts share a machine.
+    let tmp = format!("{}.meshform-tmp-$$", quote(&path));
     let mkdir = dir.map(|d| format!("mkdir -p {} && ", quote(&d))).unwrap_or_default();
     let script = format!(
         "{mkdir}cat > {tmp} && chmod {mode} {tmp} && mv -f {tmp} {path}",
-        tmp = quote(&tmp),
         mode = quote(&mode),
         path = quote(&path)
     );

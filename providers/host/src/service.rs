@@ -88,7 +88,10 @@ async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), Prov
         return Ok(());
     };
     let port = u16::try_from(port).map_err(|_| ProviderError::new(format!("ready_port {port} is not a TCP port")))?;
-    let host = t.address();
+    // The connection's host is where the service listens, even for local hosts on
+    // other loopback addresses.
+    let host =
+        get(planned, "connection").get_attr("host").and_then(Value::as_str).map_or_else(|| t.address(), str::to_string);
     let timeout = planned.get_attr("ready_timeout").and_then(Value::as_number).map_or(60.0, Number::to_f64);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.max(0.0));
     loop {
