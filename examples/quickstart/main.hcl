@@ -8,17 +8,27 @@ variable "workers" {
   description = "How many worker hosts besides the master."
 }
 
+variable "install_dir" {
+  type        = string
+  default     = null
+  description = "Where Spark gets installed (a venv); .spark next to this file when null."
+}
+
+locals {
+  install_dir = var.install_dir == null ? abspath("${path.root}/.spark") : var.install_dir
+}
+
 module "spark" {
   source      = "../../modules/spark-standalone"
   hosts       = hostlist("127.0.1.[1-${var.workers + 1}]")
-  install_dir = abspath("${path.root}/.spark")
+  install_dir = local.install_dir
   work_dir    = abspath("${path.root}/.spark-work")
 }
 
 # Estimates pi on the cluster; runs again when the job changes.
 resource "host_command" "pi" {
   command     = "${module.spark.spark_home}/bin/spark-submit --master ${module.spark.master_url} ${abspath("${path.root}/pi.py")} 20 2>/dev/null"
-  environment = { PYSPARK_PYTHON = abspath("${path.root}/.spark/bin/python"), SPARK_CONF_DIR = module.spark.conf_dir }
+  environment = { PYSPARK_PYTHON = "${local.install_dir}/bin/python", SPARK_CONF_DIR = module.spark.conf_dir }
   triggers    = filesha256("${path.root}/pi.py")
   depends_on  = [module.spark]
 }
