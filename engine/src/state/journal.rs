@@ -75,6 +75,11 @@ pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
     let lineage = header.get("lineage").and_then(J::as_str).unwrap_or_default();
     let base = header.get("base_serial").and_then(J::as_u64).unwrap_or(u64::MAX);
     let fresh = state.serial == 0 && state.resources.is_empty();
+    if lineage == state.lineage && base < state.serial {
+        // Left by a run killed after writing the state file but before removing the
+        // journal: its records are in the file already.
+        return Ok(0);
+    }
     if base != state.serial || (!fresh && lineage != state.lineage) {
         return Err(jerr(format!(
             "the journal was written on top of state serial {base} (lineage {lineage}), but the state is at serial {} (lineage {}); refusing to guess. Move the journal away to discard it.",

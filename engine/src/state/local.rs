@@ -110,9 +110,12 @@ impl LocalBackend {
     /// state file at once (the caller holds the lock).
     pub fn load_for_update(&self) -> Result<(State, LoadReport), StateError> {
         let (mut state, report) = self.load()?;
-        if self.journal_path().exists() {
+        let journal = self.journal_path();
+        if report.recovered > 0 {
             state.serial += 1;
             self.persist(&state)?;
+        } else if journal.exists() {
+            std::fs::remove_file(&journal).map_err(io_write(&journal))?;
         }
         Ok((state, report))
     }
@@ -354,15 +357,42 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_already_in_the_state_file_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("meshform.tfstate"));
+        let mut s = State::new();
+        s.serial = 4;
+        let j = b.journal(&s).unwrap();
+        j.record_set(&"terraform_data.a".parse().unwrap(), &inst("1")).unwrap();
+        drop(j);
+        // The run wrote serial 5 and was killed before removing its journal.
+        s.serial = 5;
+        let text = {
+            let mut v = Vec::new();
+            crate::state::file::write_text(&s, &mut v).unwrap();
+            v
+        };
+        std::fs::write(b.path(), text).unwrap();
+        let (loaded, report) = b.load_for_update().unwrap();
+        assert_eq!((loaded.serial, report.recovered), (5, 0));
+        assert!(!b.journal_path().exists());
+    }
+
+    #[test]
     fn journal_of_another_state_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let b = LocalBackend::new(dir.path().join("meshform.tfstate"));
         let mut s = State::new();
         s.serial = 5;
         b.persist(&s).unwrap();
-        let mut other = s.clone();
-        other.serial = 2;
+        // Another lineage, or a base newer than the file: never guessed at.
+        let mut other = State::new();
+        other.serial = 5;
         drop(b.journal(&other).unwrap());
+        assert!(matches!(b.load(), Err(StateError::Journal { .. })));
+        let mut ahead = s.clone();
+        ahead.serial = 9;
+        drop(b.journal(&ahead).unwrap());
         assert!(matches!(b.load(), Err(StateError::Journal { .. })));
     }
 

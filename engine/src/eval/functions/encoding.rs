@@ -12,7 +12,7 @@ use crate::eval::Value;
 pub(super) fn register(r: &mut Registry) {
     r.add("jsonencode", Arity::Exactly(1), |_, a| Ok(Value::String(json_text(&a[0]))));
     r.add("jsondecode", Arity::Exactly(1), jsondecode);
-    r.add("yamlencode", Arity::Exactly(1), |_, a| Ok(Value::String(yaml_text(&a[0]))));
+    r.add("yamlencode", Arity::Exactly(1), |_, a| Ok(Value::String(super::yaml_encode::encode(&a[0]))));
     r.add("yamldecode", Arity::Exactly(1), yamldecode);
     r.add("base64encode", Arity::Exactly(1), |_, a| Ok(Value::String(B64.encode(string(&a, 0)?))));
     r.add("base64decode", Arity::Exactly(1), base64decode);
@@ -149,93 +149,6 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-/// YAML as Terraform's `yamlencode` writes it: keys and strings double-quoted, block
-/// style, multi-line strings as literal blocks.
-pub fn yaml_text(v: &Value) -> String {
-    let mut out = String::new();
-    write_yaml_block(&mut out, v, 0);
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
-}
-
-fn yaml_scalar(v: &Value, indent: usize) -> Option<String> {
-    Some(match v {
-        Value::Null | Value::Unknown => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if s.contains('\n') => {
-            let chomp = if s.ends_with('\n') { "|" } else { "|-" };
-            let pad = " ".repeat(indent);
-            let body: Vec<String> = s
-                .trim_end_matches('\n')
-                .split('\n')
-                .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
-                .collect();
-            format!("{chomp}\n{}", body.join("\n"))
-        }
-        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
-        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if xs.is_empty() => "[]".into(),
-        Value::Map(m) | Value::Object(m) if m.is_empty() => "{}".into(),
-        Value::Sensitive(x) => return yaml_scalar(x, indent),
-        _ => return None,
-    })
-}
-
-fn write_yaml_block(out: &mut String, v: &Value, indent: usize) {
-    let pad = " ".repeat(indent);
-    match v.peel() {
-        Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if !xs.is_empty() => {
-            for x in xs {
-                out.push_str(&pad);
-                out.push_str("- ");
-                write_yaml_item(out, x, indent + 2);
-            }
-        }
-        Value::Map(m) | Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m.iter() {
-                out.push_str(&pad);
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
-                out.push(':');
-                match yaml_scalar(x, indent + 2) {
-                    Some(s) => {
-                        out.push(' ');
-                        out.push_str(&s);
-                        out.push('\n');
-                    }
-                    None => {
-                        out.push('\n');
-                        let child = if matches!(x.peel(), Value::List(_) | Value::Tuple(_) | Value::Set(_)) {
-                            indent
-                        } else {
-                            indent + 2
-                        };
-                        write_yaml_block(out, x, child);
-                    }
-                }
-            }
-        }
-        other => {
-            out.push_str(&pad);
-            out.push_str(&yaml_scalar(other, indent).unwrap_or_default());
-            out.push('\n');
-        }
-    }
-}
-
-/// A list item after "- ": scalars inline, maps with their first key on the dash line.
-fn write_yaml_item(out: &mut String, x: &Value, indent: usize) {
-    if let Some(s) = yaml_scalar(x, indent) {
-        out.push_str(&s);
-        out.push('\n');
-        return;
-    }
-    let mut nested = String::new();
-    write_yaml_block(&mut nested, x, indent);
-    out.push_str(nested.get(indent..).unwrap_or_default());
-}
-
 fn yamldecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let s = string(&a, 0)?;
     super::yaml::parse(&s)
@@ -264,7 +177,7 @@ mod tests {
         ]);
         // What Terraform 1.11 gives for the same value.
         assert_eq!(
-            yaml_text(&v),
+            super::super::yaml_encode::encode(&v),
             "\"a\":\n  \"c\": |-\n    multi\n    line\n\"b\":\n- 1\n- \"x\"\n\"d\": true\n\"e\": null\n"
         );
     }

@@ -19,6 +19,7 @@ mod ipnet;
 mod numeric;
 mod string;
 mod yaml;
+mod yaml_encode;
 
 use std::collections::HashMap;
 use std::path::Path;
