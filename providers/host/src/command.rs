@@ -25,23 +25,7 @@ fn planned_new(config: &Value) -> Value {
 }
 
 pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
-    let Some(prior) = prior else {
-        return PlannedChange { planned: planned_new(config), requires_replace: Vec::new() };
-    };
-    let changed: Vec<String> = RERUN_ON
-        .iter()
-        .filter(|a| {
-            let new = get(config, a);
-            !new.is_wholly_known() || new != get(prior, a)
-        })
-        .map(|a| a.to_string())
-        .collect();
-    if !changed.is_empty() {
-        return PlannedChange { planned: planned_new(config), requires_replace: changed };
-    }
-    let mut obj = prior.as_map().cloned().unwrap_or_default();
-    obj.insert("destroy_command".into(), get(config, "destroy_command"));
-    PlannedChange { planned: Value::Object(obj.into()), requires_replace: Vec::new() }
+    crate::plan_redo(prior, config, &RERUN_ON, &["destroy_command"], planned_new)
 }
 
 /// Runs a user's command in the resource's directory and environment on its host.

@@ -40,6 +40,37 @@ pub(crate) fn get_str(v: &Value, name: &str) -> Option<String> {
     v.get_attr(name).and_then(Value::as_str).map(str::to_string)
 }
 
+/// Plans a resource that is made once and redone from scratch when any `redo_on`
+/// attribute changes; otherwise only the `in_place` attributes take the new values.
+pub(crate) fn plan_redo(
+    prior: Option<&Value>,
+    config: &Value,
+    redo_on: &[&str],
+    in_place: &[&str],
+    fresh: fn(&Value) -> Value,
+) -> meshform_engine::provider::PlannedChange {
+    use meshform_engine::provider::PlannedChange;
+    let Some(prior) = prior else {
+        return PlannedChange { planned: fresh(config), requires_replace: Vec::new() };
+    };
+    let changed: Vec<String> = redo_on
+        .iter()
+        .filter(|a| {
+            let new = get(config, a);
+            !new.is_wholly_known() || new != get(prior, a)
+        })
+        .map(|a| a.to_string())
+        .collect();
+    if !changed.is_empty() {
+        return PlannedChange { planned: fresh(config), requires_replace: changed };
+    }
+    let mut obj = prior.as_map().cloned().unwrap_or_default();
+    for a in in_place {
+        obj.insert(a.to_string(), get(config, a));
+    }
+    PlannedChange { planned: Value::Object(obj.into()), requires_replace: Vec::new() }
+}
+
 /// The transport of a resource's `connection` block.
 pub(crate) fn transport(config: &Value) -> Result<transport::Transport, ProviderError> {
     transport::Transport::from_connection(&get(config, "connection"))

@@ -20,23 +20,7 @@ fn planned_new(config: &Value) -> Value {
 }
 
 pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
-    let Some(prior) = prior else {
-        return PlannedChange { planned: planned_new(config), requires_replace: Vec::new() };
-    };
-    let changed: Vec<String> = RESTART_ON
-        .iter()
-        .filter(|a| {
-            let new = get(config, a);
-            !new.is_wholly_known() || new != get(prior, a)
-        })
-        .map(|a| a.to_string())
-        .collect();
-    if !changed.is_empty() {
-        return PlannedChange { planned: planned_new(config), requires_replace: changed };
-    }
-    let mut obj = prior.as_map().cloned().unwrap_or_default();
-    obj.insert("ready_timeout".into(), get(config, "ready_timeout"));
-    PlannedChange { planned: Value::Object(obj.into()), requires_replace: Vec::new() }
+    crate::plan_redo(prior, config, &RESTART_ON, &["ready_timeout"], planned_new)
 }
 
 fn pid_of(v: &Value) -> Option<u32> {
