@@ -209,9 +209,25 @@ pub enum ClusterCommand {
     List,
     /// A cluster's hosts and services, with the services' health.
     Info { name: String },
+    /// Run a job on the cluster's Spark master with spark-submit; the driver's output
+    /// streams here and the job's exit code is meshform's.
+    Submit {
+        name: String,
+        /// A .py file, or a .jar (with -class).
+        job: String,
+        /// The main class of a .jar job.
+        #[arg(long)]
+        class: Option<String>,
+        /// Arguments for the job.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run a command on every host at once; output lines are prefixed with the host.
     Run {
         name: String,
+        /// Only on the master host(s).
+        #[arg(long)]
+        master_only: bool,
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
@@ -278,8 +294,11 @@ pub struct ForceUnlockArgs {
 /// Rewrites Terraform-style single-dash long flags to clap's double-dash form.
 /// `-var x=1` → `--var x=1`, `-out=p` → `--out=p`; short flags like `-h` stay.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     let mut passthrough = false;
+    // `cluster run|ssh|submit` end in a user's command line, which is passed on as it is
+    // once the positionals before it (name, host or job) are given.
+    let mut positionals_left: Option<usize> = None;
     for a in args {
         if passthrough {
             out.push(a);
@@ -287,6 +306,25 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         }
         if a == "--" {
             passthrough = true;
+            out.push(a);
+            continue;
+        }
+        let flag_value = out.last().is_some_and(|p| p == "--class");
+        if let Some(left) = positionals_left.as_mut()
+            && !a.starts_with('-')
+            && !flag_value
+        {
+            *left -= 1;
+            passthrough = *left == 0;
+            out.push(a);
+            continue;
+        }
+        if positionals_left.is_none() && out.len() >= 2 && out[out.len() - 1] == "cluster" {
+            positionals_left = match a.as_str() {
+                "run" => Some(1),
+                "ssh" | "submit" => Some(2),
+                _ => None,
+            };
             out.push(a);
             continue;
         }
@@ -306,6 +344,27 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_command_line_is_passed_on_untouched() {
+        let argv = |xs: &[&str]| normalize_args(xs.iter().map(|s| s.to_string()));
+        assert_eq!(
+            argv(&["meshform", "cluster", "run", "-master-only", "c", "ls", "-la"]),
+            ["meshform", "cluster", "run", "--master-only", "c", "ls", "-la"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "-class", "A", "c", "j.jar", "-n", "-iterations"]),
+            ["meshform", "cluster", "submit", "--class", "A", "c", "j.jar", "-n", "-iterations"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "c", "pi.py", "-iterations", "3"]),
+            ["meshform", "cluster", "submit", "c", "pi.py", "-iterations", "3"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "ssh", "c", "h", "ps", "-ef"]),
+            ["meshform", "cluster", "ssh", "c", "h", "ps", "-ef"]
+        );
+    }
 
     #[test]
     fn single_dash_flags_become_long_flags() {

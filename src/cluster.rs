@@ -22,8 +22,42 @@ struct Cluster {
     name: String,
     /// Host name → how to reach it.
     hosts: BTreeMap<String, Transport>,
-    /// `host_service` instances: address, host name, pid.
-    services: Vec<(ResourceInstanceAddr, String, Option<i64>)>,
+    services: Vec<Service>,
+}
+
+/// A `host_service` instance as recorded.
+struct Service {
+    addr: ResourceInstanceAddr,
+    host: String,
+    pid: Option<i64>,
+    /// Its `labels`: `role`, and for a Spark master `master_url`, `web_ui_url`,
+    /// `spark_home`, `conf_dir`, `work_dir`, `python`.
+    labels: BTreeMap<String, String>,
+}
+
+impl Service {
+    fn label(&self, k: &str) -> Option<&str> {
+        self.labels.get(k).map(String::as_str)
+    }
+}
+
+/// Roles whose host is a cluster's master (`cluster run -master-only`).
+fn is_master_role(role: &str) -> bool {
+    matches!(role, "master" | "manager" | "spark-master" | "namenode" | "resourcemanager")
+}
+
+impl Cluster {
+    fn masters(&self) -> Vec<&str> {
+        let mut m: Vec<&str> = self
+            .services
+            .iter()
+            .filter(|s| s.label("role").is_some_and(is_master_role))
+            .map(|s| s.host.as_str())
+            .collect();
+        m.sort();
+        m.dedup();
+        m
+    }
 }
 
 /// The cluster a state address belongs to: its root module instance.
@@ -39,16 +73,24 @@ fn clusters(state: &State) -> BTreeMap<String, Cluster> {
             continue;
         }
         let Some(name) = cluster_name(addr) else { continue };
-        let Ok(t) = Transport::from_connection(&inst.value.get_attr("connection").cloned().unwrap_or(Value::Null))
-        else {
+        let conn = inst.value.get_attr("connection").cloned().unwrap_or(Value::Null);
+        let Ok(t) = Transport::from_connection(&conn) else {
             continue;
         };
         let c =
             out.entry(name.clone()).or_insert_with(|| Cluster { name, hosts: BTreeMap::new(), services: Vec::new() });
-        let host = t.host_name();
+        // Local hosts are named by their connection's host too (127.0.1.2), so a cluster
+        // laid out on this machine reads like one spread over several.
+        let host = conn.get_attr("host").and_then(Value::as_str).map_or_else(|| t.host_name(), str::to_string);
         if addr.resource.type_name == "host_service" {
             let pid = inst.value.get_attr("pid").and_then(Value::as_number).and_then(Number::to_i64);
-            c.services.push((addr.clone(), host.clone(), pid));
+            let labels = inst
+                .value
+                .get_attr("labels")
+                .and_then(Value::as_map)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default();
+            c.services.push(Service { addr: addr.clone(), host: host.clone(), pid, labels });
         }
         c.hosts.entry(host).or_insert(t);
     }
@@ -102,7 +144,24 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         ClusterCommand::Info { name } => info(find(&all, &name)?).await,
-        ClusterCommand::Run { name, command } => run_everywhere(find(&all, &name)?, &command.join(" ")).await,
+        ClusterCommand::Run { name, master_only, command } => {
+            let c = find(&all, &name)?;
+            let hosts: Vec<&str> = if master_only {
+                let m = c.masters();
+                if m.is_empty() {
+                    return Err(Diagnostic::error(format!("Cluster {name:?} has no master host recorded"))
+                        .with_detail("A master is the host of a service labelled with role = \"spark-master\", \"namenode\", \"resourcemanager\" or \"master\".")
+                        .into());
+                }
+                m
+            } else {
+                c.hosts.keys().map(String::as_str).collect()
+            };
+            run_on(c, &hosts, &command.join(" ")).await
+        }
+        ClusterCommand::Submit { name, job, class, args } => {
+            submit(find(&all, &name)?, &job, class.as_deref(), &args).await
+        }
         ClusterCommand::Ssh { name, host: h, command } => {
             let c = find(&all, &name)?;
             let t = host(c, &h)?;
@@ -120,25 +179,44 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
         ClusterCommand::Get { name, remote, local } => {
             let c = find(&all, &name)?;
             let (h, path) = host_path(&remote)?;
-            let out = host(c, h)?.run(&format!("cat {}", quote(path)), None).await.map_err(provider_error)?;
-            std::fs::write(&local, &out.bytes).map_err(|e| Diagnostic::error(format!("cannot write {local}: {e}")))?;
-            println!("{remote} -> {local} ({} bytes)", out.bytes.len());
+            host(c, h)?.download(path, Path::new(&local)).await.map_err(provider_error)?;
+            println!("{remote} -> {local}");
             Ok(Outcome::Ok)
         }
         ClusterCommand::Put { name, local, remote } => {
             let c = find(&all, &name)?;
             let (h, path) = host_path(&remote)?;
-            put(host(c, h)?, &local, path).await?;
+            readable(&local)?;
+            host(c, h)?.upload(Path::new(&local), path).await.map_err(provider_error)?;
             println!("{local} -> {remote}");
             Ok(Outcome::Ok)
         }
         ClusterCommand::Copy { name, local, remote } => {
             let c = find(&all, &name)?;
+            readable(&local)?;
+            let mut set = tokio::task::JoinSet::new();
             for (h, t) in &c.hosts {
-                put(t, &local, &remote).await?;
+                let (h, t, local, remote) = (h.clone(), t.clone(), local.clone(), remote.clone());
+                set.spawn(async move { (h, t.upload(Path::new(&local), &remote).await) });
+            }
+            let mut failed = Vec::new();
+            let mut done = Vec::new();
+            while let Some(Ok((h, r))) = set.join_next().await {
+                match r {
+                    Ok(()) => done.push(h),
+                    Err(e) => failed.push(format!("{h}: {}", e.message)),
+                }
+            }
+            done.sort();
+            for h in done {
                 println!("{local} -> {h}:{remote}");
             }
-            Ok(Outcome::Ok)
+            if failed.is_empty() {
+                Ok(Outcome::Ok)
+            } else {
+                failed.sort();
+                Err(Diagnostic::error("the copy failed on some hosts").with_detail(failed.join("\n")).into())
+            }
         }
         ClusterCommand::Stop { .. } | ClusterCommand::Start { .. } | ClusterCommand::Kill { .. } => {
             Err(Diagnostic::error("internal error: handled by the caller").into())
@@ -146,25 +224,82 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
     }
 }
 
-async fn put(t: &Transport, local: &str, remote: &str) -> Res<()> {
-    let bytes = std::fs::read(local).map_err(|e| Diagnostic::error(format!("cannot read {local}: {e}")))?;
-    let dir = Path::new(remote).parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty());
-    let mkdir = dir.map(|d| format!("mkdir -p {} && ", quote(&d))).unwrap_or_default();
-    t.run(&format!("{mkdir}cat > {}", quote(remote)), Some(&bytes)).await.map_err(provider_error)?;
-    Ok(())
+fn readable(local: &str) -> Res<()> {
+    std::fs::File::open(local).map(|_| ()).map_err(|e| Diagnostic::error(format!("cannot read {local}: {e}")).into())
+}
+
+/// Copies the job to the master's work directory and runs spark-submit there, the driver's
+/// output streaming to this terminal.
+async fn submit(c: &Cluster, job: &str, class: Option<&str>, args: &[String]) -> Res<Outcome> {
+    let master = c.services.iter().find(|s| s.label("role") == Some("spark-master")).ok_or_else(|| {
+        Diagnostic::error(format!("Cluster {:?} has no Spark master recorded", c.name)).with_detail(
+            "cluster submit looks for a host_service labelled role = \"spark-master\", as the spark-standalone module makes.",
+        )
+    })?;
+    let need = |k: &str| {
+        master.label(k).ok_or_else(|| {
+            Diagnostic::error(format!("The Spark master {} has no {k:?} label", master.addr))
+                .with_detail("cluster submit needs master_url, spark_home and work_dir labels on the master service.")
+        })
+    };
+    let (url, home, work) = (need("master_url")?, need("spark_home")?, need("work_dir")?);
+    readable(job)?;
+    let is_jar = job.ends_with(".jar");
+    if is_jar && class.is_none() {
+        return Err(Diagnostic::error(format!("{job} is a .jar: name its main class with -class")).into());
+    }
+    let t = host(c, &master.host)?;
+    let file = Path::new(job).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "job".into());
+    let remote = format!("{work}/jobs/{file}");
+    t.upload(Path::new(job), &remote).await.map_err(provider_error)?;
+    let mut script = format!("cd {} && ", quote(work));
+    for (var, label) in [("SPARK_CONF_DIR", "conf_dir"), ("PYSPARK_PYTHON", "python"), ("JAVA_HOME", "java_home")] {
+        if let Some(v) = master.label(label) {
+            script.push_str(&format!("export {var}={} && ", quote(v)));
+        }
+    }
+    script.push_str(&format!("exec {}/bin/spark-submit --master {}", quote(home), quote(url)));
+    if let Some(class) = class {
+        script.push_str(&format!(" --class {}", quote(class)));
+    }
+    script.push_str(&format!(" {}", quote(&remote)));
+    for a in args {
+        script.push_str(&format!(" {}", quote(a)));
+    }
+    let status = t
+        .interactive(Some(&script))
+        .status()
+        .map_err(|e| Diagnostic::error(format!("cannot start spark-submit on {}: {e}", t.describe())))?;
+    match status.code() {
+        Some(0) => Ok(Outcome::Ok),
+        Some(code) => {
+            eprintln!("The job exited with code {code}.");
+            Ok(Outcome::Exit(u8::try_from(code).unwrap_or(1)))
+        }
+        None => Err(Diagnostic::error(format!("spark-submit on {} ended by a signal ({status})", master.host)).into()),
+    }
 }
 
 async fn info(c: &Cluster) -> Res<Outcome> {
     println!("cluster {}", c.name);
+    let masters = c.masters();
     println!("hosts:");
     for (h, t) in &c.hosts {
-        println!("  {h}\t{}", t.describe());
+        let role = if masters.contains(&h.as_str()) { "master" } else { "worker" };
+        println!("  {h}\t{role}\t{}", t.describe());
+    }
+    for s in &c.services {
+        for (label, what) in [("master_url", "master URL"), ("web_ui_url", "web UI")] {
+            if let Some(v) = s.label(label) {
+                println!("{what}: {v}");
+            }
+        }
     }
     if !c.services.is_empty() {
         println!("services:");
     }
-    for (addr, h, pid) in &c.services {
-        let health = match (pid, c.hosts.get(h)) {
+    for s in &c.services {
+        let health = match (s.pid, c.hosts.get(&s.host)) {
             (Some(pid), Some(t)) => {
                 match t.run(&format!("kill -0 {pid} 2>/dev/null && echo running || echo stopped"), None).await {
                     Ok(o) => o.stdout.trim().to_string(),
@@ -173,16 +308,18 @@ async fn info(c: &Cluster) -> Res<Outcome> {
             }
             _ => "unknown".to_string(),
         };
-        println!("  {addr}\ton {h}\tpid {}\t{health}", pid.map_or("-".into(), |p| p.to_string()));
+        let role = s.label("role").map(|r| format!("\t{r}")).unwrap_or_default();
+        println!("  {}{role}\ton {}\tpid {}\t{health}", s.addr, s.host, s.pid.map_or("-".into(), |p| p.to_string()));
     }
     Ok(Outcome::Ok)
 }
 
-/// Runs a command on every host at once; output lines are prefixed with the host.
-async fn run_everywhere(c: &Cluster, command: &str) -> Res<Outcome> {
+/// Runs a command on the given hosts at once; output lines are prefixed with the host.
+async fn run_on(c: &Cluster, hosts: &[&str], command: &str) -> Res<Outcome> {
     let mut set = tokio::task::JoinSet::new();
-    for (h, t) in &c.hosts {
-        let (h, t, command) = (h.clone(), t.clone(), command.to_string());
+    for h in hosts {
+        let t = host(c, h)?;
+        let (h, t, command) = (h.to_string(), t.clone(), command.to_string());
         set.spawn(async move {
             let r = t.run(&command, None).await;
             (h, r)
@@ -234,5 +371,5 @@ pub fn target(state: &State, name: &str) -> Res<String> {
 pub fn service_targets(state: &State, name: &str) -> Res<Vec<String>> {
     let all = clusters(state);
     let c = find(&all, name)?;
-    Ok(c.services.iter().map(|(a, _, _)| a.to_string()).collect())
+    Ok(c.services.iter().map(|s| s.addr.to_string()).collect())
 }

@@ -27,6 +27,8 @@ pub enum Outcome {
     Changes,
     /// `fmt -check` found files to format.
     FmtDiffers,
+    /// A job's own exit code, passed on.
+    Exit(u8),
 }
 
 /// Prints diagnostics to stderr (warnings included) with their source snippets.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
         Ok(Outcome::FmtDiffers) => ExitCode::from(3),
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Err(()) => ExitCode::from(1),
     }
 }

@@ -1,122 +1,13 @@
-//! The host provider over real SSH: one OpenSSH `sshd` per host, each on its own loopback
-//! address 127.0.1.N, with generated host and client keys in a temp dir. Skipped with a
-//! notice where `sshd` is not installed (`scripts/test` installs Debian's openssh-server).
+//! The host provider over real SSH (see `common::ssh` for the sshd harness). Skipped with
+//! a notice where `sshd` is not installed (`scripts/test` installs Debian's openssh-server).
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
 use common::Workspace;
-
-const SSHD: &str = "/usr/sbin/sshd";
-
-/// Running sshd processes; stopped when dropped.
-struct SshHosts {
-    dir: tempfile::TempDir,
-    hosts: Vec<(String, u16)>,
-    children: Vec<Child>,
-}
-
-impl Drop for SshHosts {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn keygen(path: &Path) {
-    let ok = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .status()
-        .expect("ssh-keygen");
-    assert!(ok.success());
-}
-
-impl SshHosts {
-    /// Starts `n` sshd, on 127.0.1.2 upwards, each accepting `client_key`.
-    fn start(n: usize) -> Option<SshHosts> {
-        if !Path::new(SSHD).exists() {
-            println!("sshd not found at {SSHD}: skipping SSH tests (scripts/test installs openssh-server)");
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        keygen(&dir.path().join("client_key"));
-        let _ = std::fs::create_dir_all("/run/sshd");
-        let mut hosts = SshHosts { dir, hosts: Vec::new(), children: Vec::new() };
-        for i in 0..n {
-            let addr = format!("127.0.1.{}", i + 2);
-            let port =
-                std::net::TcpListener::bind((addr.as_str(), 0)).and_then(|l| l.local_addr()).expect("free port").port();
-            let hdir = hosts.dir.path().join(format!("host{i}"));
-            std::fs::create_dir_all(&hdir).expect("mkdir");
-            keygen(&hdir.join("host_key"));
-            std::fs::copy(hosts.dir.path().join("client_key.pub"), hdir.join("authorized_keys"))
-                .expect("authorized_keys");
-            let config = format!(
-                "ListenAddress {addr}:{port}\nHostKey {hk}\nAuthorizedKeysFile {ak}\nPidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n",
-                hk = hdir.join("host_key").display(),
-                ak = hdir.join("authorized_keys").display(),
-                pid = hdir.join("sshd.pid").display(),
-            );
-            std::fs::write(hdir.join("sshd_config"), config).expect("config");
-            let child = Command::new(SSHD)
-                .arg("-D")
-                .arg("-e")
-                .arg("-f")
-                .arg(hdir.join("sshd_config"))
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(hdir.join("sshd.log")).expect("log"))
-                .spawn()
-                .expect("start sshd");
-            hosts.children.push(child);
-            hosts.hosts.push((addr, port));
-        }
-        for (addr, port) in &hosts.hosts {
-            let start = std::time::Instant::now();
-            while std::net::TcpStream::connect((addr.as_str(), *port)).is_err() {
-                assert!(start.elapsed().as_secs() < 10, "sshd on {addr}:{port} did not start");
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        }
-        Some(hosts)
-    }
-
-    fn key(&self) -> PathBuf {
-        self.dir.path().join("client_key")
-    }
-
-    fn known_hosts(&self) -> PathBuf {
-        self.dir.path().join("known_hosts")
-    }
-
-    /// Stops accepting the client key on host `i`.
-    fn revoke_key(&self, i: usize) {
-        std::fs::write(self.dir.path().join(format!("host{i}/authorized_keys")), "").expect("revoke");
-    }
-
-    fn allow_key(&self, i: usize) {
-        let key = std::fs::read(self.dir.path().join("client_key.pub")).expect("pub");
-        std::fs::write(self.dir.path().join(format!("host{i}/authorized_keys")), key).expect("allow");
-    }
-
-    /// `hosts = { h0 = { addr, port }, ... }` for specs.
-    fn hosts_hcl(&self) -> String {
-        let items: Vec<String> = self
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, (a, p))| format!("    h{i} = {{ addr = \"{a}\", port = {p} }}"))
-            .collect();
-        format!("{{\n{}\n  }}", items.join("\n"))
-    }
-}
+use common::ssh::SshHosts;
 
 fn connection(hosts: &SshHosts) -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let user = common::ssh::user();
     format!(
         "  connection {{\n    type             = \"ssh\"\n    host             = each.value.addr\n    port             = each.value.port\n    user             = \"{user}\"\n    private_key_file = \"{}\"\n    known_hosts_file = \"{}\"\n  }}\n",
         hosts.key().display(),

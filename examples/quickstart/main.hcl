@@ -28,7 +28,7 @@ module "spark" {
 # Estimates pi on the cluster; runs again when the job changes.
 resource "host_command" "pi" {
   command     = "${module.spark.spark_home}/bin/spark-submit --master ${module.spark.master_url} ${abspath("${path.root}/pi.py")} 20 2>/dev/null"
-  environment = { PYSPARK_PYTHON = "${local.install_dir}/bin/python", SPARK_CONF_DIR = module.spark.conf_dir }
+  environment = { PYSPARK_PYTHON = module.spark.python, SPARK_CONF_DIR = module.spark.conf_dir }
   triggers    = filesha256("${path.root}/pi.py")
   depends_on  = [module.spark]
 }

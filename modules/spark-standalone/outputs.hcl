@@ -4,18 +4,23 @@ output "master_url" {
 }
 
 output "web_ui_url" {
-  value       = "http://${local.master}:${var.master_webui_port}"
+  value       = local.web_ui_url
   description = "The master's web UI (its /json lists the workers)."
 }
 
 output "conf_dir" {
-  value       = local.conf_dir
-  description = "SPARK_CONF_DIR on every host (spark-defaults.conf is there)."
+  value       = local.conf_dir[local.master]
+  description = "SPARK_CONF_DIR on the master host (spark-defaults.conf and spark-env.sh are there)."
 }
 
 output "spark_home" {
   value       = local.spark_home
   description = "Spark's home on every host."
+}
+
+output "python" {
+  value       = local.python
+  description = "The Python that runs PySpark jobs on the hosts."
 }
 
 output "hosts" {
@@ -26,5 +31,6 @@ output "hosts" {
 }
 
 output "versions" {
-  value = { for h, c in host_command.install : h => trimspace(c.stdout) }
+  value       = { for h, c in host_command.install : h => trimspace(c.stdout) }
+  description = "The Spark version found on each host."
 }

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod spark;
+pub mod ssh;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

@@ -21,11 +21,12 @@ fn planned_new(config: &Value) -> Value {
         ("stdout", Value::Unknown),
         ("exit_code", Value::Unknown),
         ("connection", get(config, "connection")),
+        ("labels", get(config, "labels")),
     ])
 }
 
 pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
-    crate::plan_redo(prior, config, &RERUN_ON, &["destroy_command"], planned_new)
+    crate::plan_redo(prior, config, &RERUN_ON, &["destroy_command", "labels"], planned_new)
 }
 
 /// Runs a user's command in the resource's directory and environment on its host.
@@ -36,7 +37,7 @@ async fn run(command: &str, on: &Value) -> Result<String, ProviderError> {
 
 pub async fn create(prior: Option<&Value>, planned: &Value) -> Result<Value, ProviderError> {
     if prior.is_some() {
-        // Only destroy_command changed: nothing to run now.
+        // Only destroy_command or labels changed: nothing to run now.
         return Ok(planned.clone());
     }
     let command = get_str(planned, "command").ok_or_else(|| ProviderError::new("command is required"))?;

@@ -50,6 +50,7 @@ fn object(config: &Value, sha: Value) -> Value {
         ("mode", Value::String(mode)),
         ("sha256", sha),
         ("connection", get(config, "connection")),
+        ("labels", get(config, "labels")),
     ])
 }
 

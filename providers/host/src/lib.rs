@@ -105,6 +105,8 @@ impl Provider for HostProvider {
             ("host_file", None) => file::delete(req.prior).await,
             ("host_command", Some(p)) => command::create(req.prior, p).await,
             ("host_command", None) => command::delete(req.prior).await,
+            // An in-place update only changes what the running process does not see.
+            ("host_service", Some(p)) if req.prior.is_some() => Ok(p.clone()),
             ("host_service", Some(p)) => service::create(p).await,
             ("host_service", None) => service::delete(req.prior).await,
             (other, _) => Err(unknown(other)),

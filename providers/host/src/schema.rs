@@ -45,6 +45,10 @@ fn resource(description: &'static str, attrs: Vec<(&str, AttributeSchema)>) -> R
         s.attributes.insert(name.to_string(), a);
     }
     s.attributes.insert("id".into(), attr(Type::String, Presence::Computed, false, "Identifies the object."));
+    s.attributes.insert(
+        "labels".into(),
+        attr(env(), Presence::Optional, false, "Free-form labels (role, URLs) that cluster commands read."),
+    );
     s.blocks.insert("connection".into(), connection());
     s
 }
@@ -92,6 +96,15 @@ pub fn schema() -> &'static ProviderSchema {
                 "A long-running process, started detached and stopped on destroy.",
                 vec![
                     ("command", attr(Type::String, Required, true, "Run with sh -c, kept running.")),
+                    (
+                        "triggers",
+                        attr(
+                            Type::Any,
+                            Optional,
+                            true,
+                            "Any change here restarts it (say, its config files' checksums).",
+                        ),
+                    ),
                     ("working_dir", attr(Type::String, Optional, true, "Directory to run in.")),
                     ("environment", attr(env(), Optional, true, "Extra environment variables.")),
                     ("log_file", attr(Type::String, Optional, true, "Where its output goes (default: discarded).")),

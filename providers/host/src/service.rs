@@ -10,7 +10,8 @@ use meshform_engine::provider::{PlannedChange, ProviderError};
 use crate::transport::{Transport, prelude, quote};
 use crate::{get, get_str, transport};
 
-const RESTART_ON: [&str; 6] = ["command", "working_dir", "environment", "log_file", "ready_port", "connection"];
+const RESTART_ON: [&str; 7] =
+    ["command", "triggers", "working_dir", "environment", "log_file", "ready_port", "connection"];
 
 fn planned_new(config: &Value) -> Value {
     let mut obj = config.as_map().cloned().unwrap_or_default();
@@ -20,7 +21,7 @@ fn planned_new(config: &Value) -> Value {
 }
 
 pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
-    crate::plan_redo(prior, config, &RESTART_ON, &["ready_timeout"], planned_new)
+    crate::plan_redo(prior, config, &RESTART_ON, &["ready_timeout", "labels"], planned_new)
 }
 
 fn pid_of(v: &Value) -> Option<u32> {

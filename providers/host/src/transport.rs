@@ -181,10 +181,70 @@ impl Transport {
         }
         Ok(Output { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), bytes: out.stdout })
     }
+
+    /// Copies a local file to `remote` on the host (over SFTP for ssh hosts), making the
+    /// remote directory first.
+    pub async fn upload(&self, local: &std::path::Path, remote: &str) -> Result<(), ProviderError> {
+        if let Some(dir) =
+            std::path::Path::new(remote).parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty())
+        {
+            self.run(&format!("mkdir -p {}", quote(&dir)), None).await?;
+        }
+        match self {
+            Transport::Local => tokio::fs::copy(local, remote)
+                .await
+                .map(|_| ())
+                .map_err(|e| ProviderError::new(format!("cannot copy {} to {remote}: {e}", local.display()))),
+            Transport::Ssh(t) => {
+                self.sftp(t, &format!("put {} {}", sftp_quote(&local.display().to_string()), sftp_quote(remote))).await
+            }
+        }
+    }
+
+    /// Copies `remote` on the host to a local file (over SFTP for ssh hosts).
+    pub async fn download(&self, remote: &str, local: &std::path::Path) -> Result<(), ProviderError> {
+        match self {
+            Transport::Local => tokio::fs::copy(remote, local)
+                .await
+                .map(|_| ())
+                .map_err(|e| ProviderError::new(format!("cannot copy {remote} to {}: {e}", local.display()))),
+            Transport::Ssh(t) => {
+                self.sftp(t, &format!("get {} {}", sftp_quote(remote), sftp_quote(&local.display().to_string()))).await
+            }
+        }
+    }
+
+    async fn sftp(&self, t: &SshTarget, batch: &str) -> Result<(), ProviderError> {
+        let mut cmd = tokio::process::Command::new("sftp");
+        cmd.arg("-q").arg("-b").arg("-").args(common_options(t)).arg(&t.host);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+        let mut child =
+            cmd.spawn().map_err(|e| ProviderError::new(format!("cannot start sftp to {}: {e}", self.describe())))?;
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(format!("{batch}\n").as_bytes())
+                .await
+                .map_err(|e| ProviderError::new(format!("cannot talk to sftp for {}: {e}", self.describe())))?;
+        }
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(|e| ProviderError::new(format!("lost sftp to {}: {e}", self.describe())))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(ProviderError::new(format!(
+                "sftp to {} failed ({}):\n{}",
+                self.describe(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            )))
+        }
+    }
 }
 
-/// OpenSSH client options for a target, master connection shared per host.
-fn ssh_options(t: &SshTarget) -> Vec<String> {
+/// OpenSSH client options for a target, master connection shared per host, as `-o`
+/// options that both `ssh` and `sftp` take.
+fn common_options(t: &SshTarget) -> Vec<String> {
     let control_dir = std::env::temp_dir().join(format!("meshform-ssh-{}", whoami()));
     let _ = std::fs::create_dir_all(&control_dir);
     let mut o: Vec<String> = vec![
@@ -200,8 +260,8 @@ fn ssh_options(t: &SshTarget) -> Vec<String> {
         format!("ControlPath={}/%C", control_dir.display()),
         "-o".into(),
         "ControlPersist=10s".into(),
-        "-p".into(),
-        t.port.to_string(),
+        "-o".into(),
+        format!("Port={}", t.port),
     ];
     if let Some(f) = &t.config_file {
         o.extend(["-F".into(), f.clone()]);
@@ -213,10 +273,21 @@ fn ssh_options(t: &SshTarget) -> Vec<String> {
         o.extend(["-o".into(), format!("UserKnownHostsFile={k}")]);
     }
     if let Some(u) = &t.user {
-        o.extend(["-l".into(), u.clone()]);
+        o.extend(["-o".into(), format!("User={u}")]);
     }
+    o
+}
+
+/// `ssh` arguments up to the command.
+fn ssh_options(t: &SshTarget) -> Vec<String> {
+    let mut o = common_options(t);
     o.push(t.host.clone());
     o
+}
+
+/// A path as an sftp batch line takes it.
+fn sftp_quote(p: &str) -> String {
+    format!("\"{}\"", p.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn whoami() -> String {
