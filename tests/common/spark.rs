@@ -70,3 +70,36 @@ pub fn spark_processes(marker: &str) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// The pyspark release the spark-standalone module installs by default.
+fn module_pyspark_version() -> String {
+    let vars =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("modules/spark-standalone/variables.hcl"))
+            .expect("module variables");
+    let block = vars.split("variable \"pyspark_version\"").nth(1).expect("pyspark_version variable");
+    block
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("default")
+                .map(|r| r.trim().trim_start_matches('=').trim().trim_matches('"').to_string())
+        })
+        .expect("pyspark_version default")
+}
+
+/// pyspark installed in the shared venv (as the module would, under the same lock); the
+/// directory of the pyspark package, with Spark's and Hadoop's jars in `jars/`.
+pub fn ensure_pyspark() -> PathBuf {
+    let dir = install_dir();
+    let d = dir.display();
+    let script = format!(
+        "set -e; mkdir -p {d}; exec 9> {d}/.install.lock; flock 9; \
+         [ -x {d}/bin/python ] || python3 -m venv {d}; \
+         {d}/bin/python -c 'import pyspark' 2>/dev/null || {d}/bin/pip install -q pyspark=={v}; \
+         {d}/bin/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'",
+        v = module_pyspark_version()
+    );
+    let out = std::process::Command::new("sh").arg("-c").arg(&script).output().expect("sh");
+    assert!(out.status.success(), "installing pyspark failed: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}

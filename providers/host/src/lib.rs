@@ -6,6 +6,7 @@
 //! | `host_command` | a command run on create (and another on destroy), stdout captured |
 //! | `host_service` | a detached process with a readiness check, stopped on destroy |
 //! | `data "host_inventory"` | hosts declared once in a YAML inventory |
+//! | `data "host_probe"` | a read-only command run while planning (what a host has) |
 //!
 //! Each resource has a `connection` block: `type = "local"` (the default) acts on this
 //! machine, `type = "ssh"` on a host reached with the OpenSSH client.
@@ -13,6 +14,7 @@
 mod command;
 mod file;
 mod inventory;
+mod probe;
 mod schema;
 mod service;
 pub mod transport;
@@ -116,6 +118,7 @@ impl Provider for HostProvider {
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
         match type_name {
             "host_inventory" => inventory::read(config).await,
+            "host_probe" => probe::read(config).await,
             other => Err(ProviderError::new(format!("the host provider has no data source {other:?}"))),
         }
     }

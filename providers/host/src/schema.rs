@@ -137,6 +137,19 @@ pub fn schema() -> &'static ProviderSchema {
         );
         inv.attributes.insert("hosts".into(), attr(Type::Any, Computed, false, "Each host's fields by name."));
         p.data_sources.insert("host_inventory".into(), inv);
+        p.data_sources.insert(
+            "host_probe".into(),
+            resource(
+                "A read-only command run on the host while planning.",
+                vec![
+                    ("command", attr(Type::String, Required, false, "Run with sh -c; must not change the host.")),
+                    ("working_dir", attr(Type::String, Optional, false, "Directory to run in.")),
+                    ("environment", attr(env(), Optional, false, "Extra environment variables.")),
+                    ("stdout", attr(Type::String, Computed, false, "What the command printed.")),
+                    ("exit_code", attr(Type::Number, Computed, false, "Its exit code (non-zero is not an error).")),
+                ],
+            ),
+        );
         p
     })
 }
