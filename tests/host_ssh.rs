@@ -148,3 +148,65 @@ fn cluster_commands_over_ssh() {
     ws.run(&["cluster", "kill", "edge", "-auto-approve"]).ok();
     assert!(!data.join("h0.txt").exists() && !data.join("h1.txt").exists());
 }
+
+#[test]
+fn keys_and_passwords_stay_out_of_plans_and_logs() {
+    let Some(hosts) = SshHosts::start(1) else { return };
+    let ws = Workspace::new();
+    let key = std::fs::read_to_string(hosts.key()).expect("key");
+    let key_line = key.lines().nth(1).expect("key body").to_string();
+    let (addr, port) = &hosts.hosts[0];
+    let out = ws.path().join("secret.txt");
+    ws.write(
+        "main.tf",
+        &format!(
+            r#"variable "db_password" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "host_command" "store" {{
+  command     = "printf %s \"$DB_PASSWORD\" > {out}"
+  environment = {{ DB_PASSWORD = var.db_password }}
+  connection {{
+    type             = "ssh"
+    host             = "{addr}"
+    port             = {port}
+    user             = "{user}"
+    private_key      = file("{key}")
+    known_hosts_file = "{known}"
+  }}
+}}
+"#,
+            out = out.display(),
+            user = common::ssh::user(),
+            key = hosts.key().display(),
+            known = hosts.known_hosts().display()
+        ),
+    );
+    let password = "s3cr3t-Pa55word";
+    let var = format!("db_password={password}");
+    let plan = ws.run(&["plan", "-var", &var]);
+    plan.ok();
+    let apply = ws.run(&["apply", "-auto-approve", "-var", &var]);
+    apply.ok();
+    // The key given as text logged in, and the password reached the host.
+    assert_eq!(std::fs::read_to_string(&out).expect("written over ssh"), password);
+    for (what, text) in
+        [("plan", &plan.stdout), ("plan", &plan.stderr), ("apply", &apply.stdout), ("apply", &apply.stderr)]
+    {
+        assert!(!text.contains(password), "the password shows in the {what} output:\n{text}");
+        assert!(!text.contains(&key_line), "the private key shows in the {what} output:\n{text}");
+    }
+    assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
+    let show = ws.run(&["show"]);
+    assert!(!show.stdout.contains(password) && !show.stdout.contains(&key_line), "{}", show.stdout);
+    // The state holds them (destroy needs the connection), readable by its owner alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(ws.state_path()).expect("state").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "state file mode {mode:o}");
+    let state = ws.state();
+    let sensitive = state["resources"][0]["instances"][0]["sensitive_attributes"].to_string();
+    assert!(sensitive.contains("connection") && sensitive.contains("environment"), "{sensitive}");
+    ws.run(&["destroy", "-auto-approve", "-var", &var]).ok();
+}

@@ -21,6 +21,13 @@ fn connection() -> BlockSchema {
         attr(Type::String, Presence::Optional, false, "Key to log in with (else the agent or ~/.ssh)."),
     );
     body.attributes.insert(
+        "private_key".into(),
+        AttributeSchema {
+            sensitive: true,
+            ..attr(Type::String, Presence::Optional, false, "A private key's text (sensitive), instead of a file.")
+        },
+    );
+    body.attributes.insert(
         "known_hosts_file".into(),
         attr(Type::String, Presence::Optional, false, "known_hosts to check the host key against."),
     );

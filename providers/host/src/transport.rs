@@ -25,12 +25,24 @@ pub struct SshTarget {
     pub port: u16,
     pub user: Option<String>,
     pub private_key_file: Option<String>,
+    /// A key's text; written to a 0600 file for the ssh client, never shown.
+    pub private_key: Option<Secret>,
     pub known_hosts_file: Option<String>,
     /// OpenSSH's StrictHostKeyChecking: `yes`, `accept-new` (default) or `no`.
     pub host_key_checking: String,
     /// An ssh_config file to use instead of `~/.ssh/config`.
     pub config_file: Option<String>,
     pub timeout_seconds: u64,
+}
+
+/// A secret that `Debug` does not print.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sensitive)")
+    }
 }
 
 /// What a finished script printed.
@@ -66,6 +78,7 @@ impl Transport {
                     port,
                     user: attr_str(conn, "user"),
                     private_key_file: attr_str(conn, "private_key_file"),
+                    private_key: attr_str(conn, "private_key").map(Secret),
                     known_hosts_file: attr_str(conn, "known_hosts_file"),
                     host_key_checking: checking,
                     config_file: attr_str(conn, "ssh_config_file"),
@@ -247,6 +260,11 @@ impl Transport {
 fn common_options(t: &SshTarget) -> Vec<String> {
     let control_dir = std::env::temp_dir().join(format!("meshform-ssh-{}", whoami()));
     let _ = std::fs::create_dir_all(&control_dir);
+    // Control sockets and keys given as text live here: the owner's alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&control_dir, std::fs::Permissions::from_mode(0o700));
+    }
     let mut o: Vec<String> = vec![
         "-o".into(),
         "BatchMode=yes".into(),
@@ -266,8 +284,12 @@ fn common_options(t: &SshTarget) -> Vec<String> {
     if let Some(f) = &t.config_file {
         o.extend(["-F".into(), f.clone()]);
     }
-    if let Some(k) = &t.private_key_file {
-        o.extend(["-i".into(), k.clone(), "-o".into(), "IdentitiesOnly=yes".into()]);
+    let key_file = match &t.private_key {
+        Some(key) => key_file(&control_dir, key),
+        None => t.private_key_file.clone(),
+    };
+    if let Some(k) = key_file {
+        o.extend(["-i".into(), k, "-o".into(), "IdentitiesOnly=yes".into()]);
     }
     if let Some(k) = &t.known_hosts_file {
         o.extend(["-o".into(), format!("UserKnownHostsFile={k}")]);
@@ -276,6 +298,24 @@ fn common_options(t: &SshTarget) -> Vec<String> {
         o.extend(["-o".into(), format!("User={u}")]);
     }
     o
+}
+
+/// A key given as text, in a file only its owner can read (named by its checksum, so
+/// each key is written once); None when it cannot be written.
+fn key_file(dir: &std::path::Path, key: &Secret) -> Option<String> {
+    use sha2::Digest;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let digest: String = sha2::Sha256::digest(key.0.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("key-{digest}"));
+    if !path.exists() {
+        let tmp = dir.join(format!("key-{digest}.{}", std::process::id()));
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).ok()?;
+        let text = if key.0.ends_with('\n') { key.0.clone() } else { format!("{}\n", key.0) };
+        f.write_all(text.as_bytes()).ok()?;
+        std::fs::rename(&tmp, &path).ok()?;
+    }
+    Some(path.display().to_string())
 }
 
 /// `ssh` arguments up to the command.
