@@ -184,6 +184,7 @@ pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
     r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
     r.register(meshform_provider_host::NAME, meshform_provider_host::factory);
+    r.register(meshform_provider_template::NAME, meshform_provider_template::factory);
     r
 }
 
