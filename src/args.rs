@@ -55,6 +55,9 @@ pub enum Command {
     Cluster(ClusterCommand),
     /// Remove a lock left by a run that is gone.
     ForceUnlock(ForceUnlockArgs),
+    /// Workspaces: one state each, in the configured backend.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Print the version.
     Version,
 }
@@ -201,6 +204,24 @@ pub struct GraphArgs {
     /// Graph of a saved plan (ignored: the configuration graph is shown).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum WorkspaceCommand {
+    /// The workspaces, the current one marked with *.
+    List,
+    /// The current workspace.
+    Show,
+    /// Create a workspace (with an empty state) and switch to it.
+    New { name: String },
+    /// Switch to a workspace.
+    Select { name: String },
+    /// Delete a workspace's state; refused while it records resources, unless -force.
+    Delete {
+        name: String,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]

@@ -32,13 +32,14 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Plan(a) => plan(&wd, a, style).await,
         Command::Apply(a) => apply(&wd, a, style, false).await,
         Command::Destroy(a) => apply(&wd, a, style, true).await,
-        Command::Output(a) => output(&wd, &a),
-        Command::Show(a) => show(&wd, &a),
-        Command::State(s) => state(&wd, s),
+        Command::Output(a) => output(&wd, &a).await,
+        Command::Show(a) => show(&wd, &a).await,
+        Command::State(s) => state(&wd, s).await,
         Command::Graph(_) => graph(&wd),
         Command::Console(a) => console(&wd, &a).await,
         Command::Cluster(c) => cluster(&wd, c, style).await,
-        Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id),
+        Command::Workspace(w) => workspace(&wd, w).await,
+        Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id).await,
         Command::Version => {
             println!("meshform v{}", env!("CARGO_PKG_VERSION"));
             Ok(Outcome::Ok)
@@ -263,10 +264,10 @@ fn watch_interrupts() -> Arc<AtomicBool> {
 }
 
 async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
-    let backend = Backend::local(&wd.dir);
+    let backend = Backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
-    let _lock = if a.flags.lock { Some(backend.lock("plan", timeout)?) } else { None };
-    let (state, w) = if _lock.is_some() { backend.load_for_update()? } else { backend.load()? };
+    let lock = if a.flags.lock { Some(backend.lock("plan", timeout).await?) } else { None };
+    let (state, w) = if lock.is_some() { backend.load_for_update().await? } else { backend.load().await? };
     print_diagnostics(&w, &wd.sources);
     let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts())?;
     print_diagnostics(&warnings, &wd.sources);
@@ -280,6 +281,9 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
             out.display(),
             out.display()
         );
+    }
+    if let Some(l) = lock {
+        l.release().await;
     }
     Ok(if a.detailed_exitcode && p.has_changes() { Outcome::Changes } else { Outcome::Ok })
 }
@@ -302,11 +306,11 @@ fn confirm(destroy: bool) -> Res<bool> {
 }
 
 async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<Outcome> {
-    let backend = Backend::local(&wd.dir);
+    let backend = Backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
-    let _lock =
-        if a.flags.lock { Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout)?) } else { None };
-    let (state, w) = if _lock.is_some() { backend.load_for_update()? } else { backend.load()? };
+    let lock =
+        if a.flags.lock { Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout).await?) } else { None };
+    let (state, w) = if lock.is_some() { backend.load_for_update().await? } else { backend.load().await? };
     print_diagnostics(&w, &wd.sources);
     let interrupted = watch_interrupts();
     let (ctx, p, from_file) = match &a.plan_file {
@@ -339,13 +343,16 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
             }
         }
     }
-    let recorder = Arc::new(backend.recorder(&state)?);
+    let recorder = backend.recorder(&state).await?;
     let mode = p.mode;
     let outcome = meshform_engine::apply::apply(ctx, p, recorder, Arc::new(ProgressPrinter)).await;
     let mut new_state = outcome.state;
     new_state.serial = state.serial + 1;
     new_state.lineage = state.lineage.clone();
-    backend.persist(&new_state)?;
+    backend.persist(&new_state).await?;
+    if let Some(l) = lock {
+        l.release().await;
+    }
     let c = outcome.counts;
     if outcome.diagnostics.has_errors() {
         return Err(summarize_interruption(outcome.diagnostics, c));
@@ -436,9 +443,9 @@ fn print_outputs(state: &State) {
     }
 }
 
-fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
-    let backend = Backend::local(&wd.dir);
-    let (state, w) = backend.load()?;
+async fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
+    let backend = Backend::open(wd).await?;
+    let (state, w) = backend.load().await?;
     print_diagnostics(&w, &wd.sources);
     if let Some(name) = &a.name {
         let Some(o) = state.outputs.get(name) else {
@@ -493,7 +500,7 @@ fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
+async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
     if let Some(file) = &a.file {
         print!("{}", crate::planfile::show(file, a.json)?);
         if a.json {
@@ -501,8 +508,8 @@ fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
-    let backend = Backend::local(&wd.dir);
-    let (state, w) = backend.load()?;
+    let backend = Backend::open(wd).await?;
+    let (state, w) = backend.load().await?;
     print_diagnostics(&w, &wd.sources);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default());
@@ -577,11 +584,11 @@ fn state_json(state: &State) -> serde_json::Value {
     })
 }
 
-fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
-    let backend = Backend::local(&wd.dir);
+async fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
+    let backend = Backend::open(wd).await?;
     match cmd {
         StateCommand::List { filters } => {
-            let (state, w) = backend.load()?;
+            let (state, w) = backend.load().await?;
             print_diagnostics(&w, &wd.sources);
             let targets: Vec<Target> = filters.iter().filter_map(|f| f.parse().ok()).collect();
             for addr in state.resources.keys() {
@@ -592,7 +599,7 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         StateCommand::Show { address } => {
-            let (state, w) = backend.load()?;
+            let (state, w) = backend.load().await?;
             print_diagnostics(&w, &wd.sources);
             let addr: ResourceInstanceAddr = address.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
                 Diagnostic::error("Invalid address").with_detail(e.to_string())
@@ -604,8 +611,8 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         StateCommand::Rm { addresses } => {
-            let _lock = backend.lock("state rm", Duration::ZERO)?;
-            let (mut state, _) = backend.load_for_update()?;
+            let _lock = backend.lock("state rm", Duration::ZERO).await?;
+            let (mut state, _) = backend.load_for_update().await?;
             let targets = parse_targets(&addresses)?;
             let before = state.resources.len();
             let removed: Vec<ResourceInstanceAddr> =
@@ -620,13 +627,13 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
                 println!("Removed {a}");
             }
             state.serial += 1;
-            backend.persist(&state)?;
+            backend.persist(&state).await?;
             println!("Successfully removed {} resource instance(s).", before - state.resources.len());
             Ok(Outcome::Ok)
         }
         StateCommand::Mv { source, destination } => {
-            let _lock = backend.lock("state mv", Duration::ZERO)?;
-            let (mut state, _) = backend.load_for_update()?;
+            let _lock = backend.lock("state mv", Duration::ZERO).await?;
+            let (mut state, _) = backend.load_for_update().await?;
             let parse = |s: &str| -> Res<ResourceInstanceAddr> {
                 s.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
                     Diagnostic::error("Invalid address").with_detail(e.to_string()).into()
@@ -650,7 +657,7 @@ fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             }
             state.resources.insert(to.clone(), inst);
             state.serial += 1;
-            backend.persist(&state)?;
+            backend.persist(&state).await?;
             println!("Move \"{from}\" to \"{to}\"\nSuccessfully moved 1 object(s).");
             Ok(Outcome::Ok)
         }
@@ -671,7 +678,7 @@ fn parse_targets(list: &[String]) -> Res<Vec<Target>> {
 /// the state records.
 async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -> Res<Outcome> {
     use crate::args::ClusterCommand as C;
-    let (state, w) = Backend::local(&wd.dir).load()?;
+    let (state, w) = Backend::open(wd).await?.load().await?;
     print_diagnostics(&w, &wd.sources);
     let targeted = |targets: Vec<String>, auto_approve: bool| ApplyArgs {
         flags: PlanFlags { targets, ..PlanFlags::cli_defaults() },
@@ -704,7 +711,7 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
 /// Reads expressions from stdin and prints their values in the root module, as
 /// `terraform console` does. Errors are shown and the session goes on.
 async fn console(wd: &Workdir, a: &crate::args::ConsoleArgs) -> Res<Outcome> {
-    let (state, w) = Backend::local(&wd.dir).load()?;
+    let (state, w) = Backend::open(wd).await?.load().await?;
     print_diagnostics(&w, &wd.sources);
     let flags = PlanFlags { vars: a.vars.clone(), parallelism: 10, ..PlanFlags::default() };
     let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false)))?;
@@ -789,10 +796,86 @@ fn graph(wd: &Workdir) -> Res<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
-    Backend::local(&wd.dir).force_unlock(id)?;
+async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
+    Backend::open(wd).await?.force_unlock(id).await?;
     println!(
         "meshform state has been successfully unlocked!\n\nThe state has been unlocked, and meshform commands should now be able to obtain a new lock on the remote state."
     );
+    Ok(Outcome::Ok)
+}
+
+/// `workspace list|show|new|select|delete`: one state per workspace, in whatever backend
+/// the configuration names.
+async fn workspace(wd: &Workdir, cmd: crate::args::WorkspaceCommand) -> Res<Outcome> {
+    use crate::args::WorkspaceCommand as W;
+    let backend = Backend::open(wd).await?;
+    let check = |name: &str| -> Res<()> {
+        if crate::backend::valid_workspace_name(name) {
+            Ok(())
+        } else {
+            Err(Diagnostic::error(format!("Invalid workspace name {name:?}"))
+                .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
+                .into())
+        }
+    };
+    match cmd {
+        W::Show => println!("{}", backend.workspace),
+        W::List => {
+            for name in backend.workspaces().await? {
+                let mark = if name == backend.workspace { "*" } else { " " };
+                println!("{mark} {name}");
+            }
+        }
+        W::New { name } => {
+            check(&name)?;
+            if backend.workspaces().await?.contains(&name) {
+                return Err(Diagnostic::error(format!("Workspace {name:?} already exists")).into());
+            }
+            let other = backend.on_workspace(&name);
+            let lock = other.lock("workspace new", Duration::ZERO).await?;
+            other.create_workspace().await?;
+            lock.release().await;
+            crate::backend::select_workspace(&wd.dir, &name)?;
+            println!("Created and switched to workspace {name:?}!");
+        }
+        W::Select { name } => {
+            check(&name)?;
+            if !backend.workspaces().await?.contains(&name) {
+                return Err(Diagnostic::error(format!("Workspace {name:?} doesn't exist"))
+                    .with_help(format!("create it with: meshform workspace new {name}"))
+                    .into());
+            }
+            crate::backend::select_workspace(&wd.dir, &name)?;
+            println!("Switched to workspace {name:?}.");
+        }
+        W::Delete { name, force } => {
+            check(&name)?;
+            if name == "default" {
+                return Err(Diagnostic::error("The default workspace cannot be deleted").into());
+            }
+            if name == backend.workspace {
+                return Err(Diagnostic::error(format!("Workspace {name:?} is the current one"))
+                    .with_help("select another workspace first")
+                    .into());
+            }
+            if !backend.workspaces().await?.contains(&name) {
+                return Err(Diagnostic::error(format!("Workspace {name:?} doesn't exist")).into());
+            }
+            let other = backend.on_workspace(&name);
+            let lock = other.lock("workspace delete", Duration::ZERO).await?;
+            let (state, _) = other.load_for_update().await?;
+            if !state.resources.is_empty() && !force {
+                return Err(Diagnostic::error(format!("Workspace {name:?} is not empty"))
+                    .with_detail(format!(
+                        "Its state still records {} resource instance(s); deleting it would lose track of them. Destroy them first, or pass -force.",
+                        state.resources.len()
+                    ))
+                    .into());
+            }
+            other.delete_workspace().await?;
+            lock.release().await;
+            println!("Deleted workspace {name:?}!");
+        }
+    }
     Ok(Outcome::Ok)
 }

@@ -208,6 +208,6 @@ pub fn run_context(
         cwd: dir.to_path_buf(),
         parallelism,
         interrupted,
-        workspace: "default".to_string(),
+        workspace: crate::backend::current_workspace(dir),
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod pg;
 pub mod spark;
 pub mod ssh;
 

@@ -25,8 +25,7 @@ impl Journal {
     pub fn create(path: &Path, lineage: &str, base_serial: u64) -> Result<Journal, StateError> {
         let werr = |source| StateError::Write { path: path.display().to_string(), source };
         let mut file = open_private(path, true).map_err(werr)?;
-        let header = json!({"journal": 1, "lineage": lineage, "base_serial": base_serial});
-        file.write_all(format!("{header}\n").as_bytes()).map_err(werr)?;
+        file.write_all(format!("{}\n", header_record(lineage, base_serial)).as_bytes()).map_err(werr)?;
         Ok(Journal { path: path.to_path_buf(), file: Mutex::new(file) })
     }
 
@@ -39,13 +38,28 @@ impl Journal {
 
     /// Records a created or updated instance.
     pub fn record_set(&self, addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) -> Result<(), StateError> {
-        self.append(&json!({"op": "set", "addr": addr.to_string(), "provider": inst.provider, "instance": instance_json(addr, inst)}))
+        self.append(&set_record(addr, inst))
     }
 
     /// Records a deleted instance.
     pub fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), StateError> {
-        self.append(&json!({"op": "remove", "addr": addr.to_string()}))
+        self.append(&remove_record(addr))
     }
+}
+
+/// The first record of a journal: which state it is written on top of.
+pub fn header_record(lineage: &str, base_serial: u64) -> J {
+    json!({"journal": 1, "lineage": lineage, "base_serial": base_serial})
+}
+
+/// The record of a created or updated instance.
+pub fn set_record(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) -> J {
+    json!({"op": "set", "addr": addr.to_string(), "provider": inst.provider, "instance": instance_json(addr, inst)})
+}
+
+/// The record of a deleted instance.
+pub fn remove_record(addr: &ResourceInstanceAddr) -> J {
+    json!({"op": "remove", "addr": addr.to_string()})
 }
 
 /// Opens a file for writing with mode 0600.
@@ -64,9 +78,15 @@ pub fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
 /// Replays a journal onto `state` (which must be the state it was started from).
 /// Returns how many records were applied; a torn last line (a crash mid-write) is ignored.
 pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
-    let jerr = |message: String| StateError::Journal { path: path.display().to_string(), message };
     let text = std::fs::read_to_string(path)
         .map_err(|source| StateError::Read { path: path.display().to_string(), source })?;
+    replay_text(&text, &path.display().to_string(), state)
+}
+
+/// Replays a journal's text (one record a line, the header first); `origin` names it in
+/// errors.
+pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize, StateError> {
+    let jerr = |message: String| StateError::Journal { path: origin.to_string(), message };
     let mut lines = text.lines();
     let header: J = lines
         .next()

@@ -34,6 +34,40 @@ pub struct LockInfo {
     pub host: String,
 }
 
+impl LockInfo {
+    /// A new lock for `operation` by this process.
+    pub fn new(operation: &str) -> LockInfo {
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.to_string(),
+            who: format!("{}@{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()), hostname()),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            pid: std::process::id(),
+            host: hostname(),
+        }
+    }
+
+    /// Terraform's lock-info JSON shape (plus PID and Host); `path` is what is locked.
+    pub fn to_json(&self, path: &str) -> J {
+        json!({
+            "ID": self.id, "Operation": self.operation, "Who": self.who, "Version": env!("CARGO_PKG_VERSION"),
+            "Created": self.created, "Path": path, "PID": self.pid, "Host": self.host,
+        })
+    }
+
+    pub fn from_json(doc: &J) -> Option<LockInfo> {
+        let s = |k: &str| doc.get(k).and_then(J::as_str).map(str::to_string);
+        Some(LockInfo {
+            id: s("ID")?,
+            operation: s("Operation").unwrap_or_default(),
+            who: s("Who").unwrap_or_default(),
+            created: s("Created").unwrap_or_default(),
+            pid: doc.get("PID").and_then(J::as_u64).and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+            host: s("Host").unwrap_or_default(),
+        })
+    }
+}
+
 impl std::fmt::Display for LockInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -126,16 +160,7 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_read(&self.path)(e)),
         };
-        let corrupt = |message: String| StateError::Corrupt { path: self.path.display().to_string(), message };
-        match file::from_text(&text) {
-            Ok(s) => Ok(Some(s)),
-            Err(file::TextError::Content(m)) if m.starts_with("TOO_NEW:") => Err(StateError::TooNew {
-                path: self.path.display().to_string(),
-                found: m.trim_start_matches("TOO_NEW:").parse().unwrap_or(0),
-                supported: file::FORMAT_VERSION,
-            }),
-            Err(file::TextError::Syntax(m) | file::TextError::Content(m)) => Err(corrupt(m)),
-        }
+        parse(&text, &self.path.display().to_string()).map(Some)
     }
 
     /// Writes the state atomically, keeping the previous file as the backup, then removes
@@ -176,14 +201,7 @@ impl LocalBackend {
     /// holder process is gone (same host) is taken over.
     pub fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError> {
         let deadline = Instant::now() + timeout;
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            operation: operation.to_string(),
-            who: format!("{}@{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()), hostname()),
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            pid: std::process::id(),
-            host: hostname(),
-        };
+        let info = LockInfo::new(operation);
         let path = self.lock_path();
         let mut took_over = None;
         loop {
@@ -215,10 +233,7 @@ impl LocalBackend {
     fn try_create_lock(&self, path: &Path, info: &LockInfo) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        let doc = json!({
-            "ID": info.id, "Operation": info.operation, "Who": info.who, "Version": env!("CARGO_PKG_VERSION"),
-            "Created": info.created, "Path": self.path.display().to_string(), "PID": info.pid, "Host": info.host,
-        });
+        let doc = info.to_json(&self.path.display().to_string());
         f.write_all(doc.to_string().as_bytes())?;
         f.sync_all()
     }
@@ -282,6 +297,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         let _ = std::fs::remove_file(&tmp);
         io_write(path)(e)
     })
+}
+
+/// Parses a state document; `origin` (a path, a backend's key) names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<State, StateError> {
+    let corrupt = |message: String| StateError::Corrupt { path: origin.to_string(), message };
+    match file::from_text(text) {
+        Ok(s) => Ok(s),
+        Err(file::TextError::Content(m)) if m.starts_with("TOO_NEW:") => Err(StateError::TooNew {
+            path: origin.to_string(),
+            found: m.trim_start_matches("TOO_NEW:").parse().unwrap_or(0),
+            supported: file::FORMAT_VERSION,
+        }),
+        Err(file::TextError::Syntax(m) | file::TextError::Content(m)) => Err(corrupt(m)),
+    }
 }
 
 #[cfg(test)]

@@ -82,4 +82,6 @@ pub enum StateError {
     LockMismatch { given: String, held: String },
     #[error("no lock is held on {path}")]
     NotLocked { path: String },
+    #[error("{backend}: {message}")]
+    Backend { backend: String, message: String },
 }
