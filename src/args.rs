@@ -80,6 +80,15 @@ pub struct InitArgs {
     pub upgrade: bool,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub backend: bool,
+    /// Copy every workspace's state from the previous backend to the one configured now.
+    #[arg(long)]
+    pub migrate_state: bool,
+    /// Use the backend configured now, leaving the previous one's state where it is.
+    #[arg(long)]
+    pub reconfigure: bool,
+    /// Accepted for Terraform compatibility: -migrate-state never asks.
+    #[arg(long)]
+    pub force_copy: bool,
 }
 
 #[derive(Args, Debug, Clone)]

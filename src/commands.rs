@@ -26,7 +26,7 @@ type CmdResult = Result<Outcome, ()>;
 pub async fn run(command: Command, style: Style) -> CmdResult {
     let wd = Workdir::new(PathBuf::from("."));
     let result = match command {
-        Command::Init(_) => init(&wd),
+        Command::Init(a) => init(&wd, &a).await,
         Command::Validate(a) => validate(&wd, a.json),
         Command::Fmt(a) => fmt(&a),
         Command::Plan(a) => plan(&wd, a, style).await,
@@ -50,10 +50,14 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
 
 type Res<T> = Result<T, Diagnostics>;
 
-fn init(wd: &Workdir) -> Res<Outcome> {
+async fn init(wd: &Workdir, a: &crate::args::InitArgs) -> Res<Outcome> {
     let (config, warnings) = wd.load_config()?;
     print_diagnostics(&warnings, &wd.sources);
     Graph::build(&config)?;
+    if a.backend {
+        let backend = Backend::init(wd, a.migrate_state, a.reconfigure).await?;
+        println!("Backend: {}.", backend.describe());
+    }
     println!("\nmeshform has been successfully initialized!\n");
     println!("The configuration loads, and every provider it uses is built in. You may now run \"meshform plan\".");
     Ok(Outcome::Ok)

@@ -5,6 +5,7 @@
 //! the backend and the workspace.
 
 pub mod pg;
+pub mod s3;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -140,6 +141,111 @@ pub fn valid_workspace_name(name: &str) -> bool {
         && name != ".."
 }
 
+/// The backend a configuration names: its type and literal arguments.
+#[derive(Clone, Debug)]
+pub struct BackendConfig {
+    pub kind: String,
+    pub args: BTreeMap<String, Value>,
+    span: Option<meshform_engine::diag::Span>,
+}
+
+impl PartialEq for BackendConfig {
+    fn eq(&self, other: &BackendConfig) -> bool {
+        self.to_json() == other.to_json()
+    }
+}
+
+/// Where the backend of the last run is remembered (0600: it may hold credentials).
+const BACKEND_RECORD: &str = ".meshform/backend.json";
+
+impl BackendConfig {
+    fn to_json(&self) -> serde_json::Value {
+        let args: serde_json::Map<String, serde_json::Value> =
+            self.args.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        serde_json::json!({"type": self.kind, "config": args})
+    }
+
+    /// What the root module's backend block says (local when there is none).
+    fn of(wd: &Workdir) -> Result<BackendConfig, Diagnostics> {
+        let block = match wd.load_config() {
+            Ok((config, _)) => config.backend.clone(),
+            Err(d) if d.0.iter().any(|x| x.summary == "No configuration files") => None,
+            Err(d) => return Err(d),
+        };
+        let Some(block) = block else {
+            return Ok(BackendConfig { kind: "local".into(), args: BTreeMap::new(), span: None });
+        };
+        let args = backend_arguments(&block, &wd.dir)?;
+        validate_arguments(&block)?;
+        Ok(BackendConfig { kind: block.kind.clone(), args, span: Some(block.span) })
+    }
+
+    fn recorded(dir: &Path) -> Option<BackendConfig> {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(BACKEND_RECORD)).ok()?).ok()?;
+        let kind = doc.get("type")?.as_str()?.to_string();
+        let args = doc.get("config")?.as_object()?.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect();
+        Some(BackendConfig { kind, args, span: None })
+    }
+
+    fn record(&self, dir: &Path) -> Result<(), Diagnostics> {
+        let path = dir.join(BACKEND_RECORD);
+        let fail = |e: std::io::Error| Diagnostic::error(format!("cannot write {}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        let mut f = meshform_engine::state::journal::open_private(&path, true).map_err(fail)?;
+        use std::io::Write;
+        f.write_all(format!("{:#}\n", self.to_json()).as_bytes()).map_err(fail)?;
+        Ok(())
+    }
+}
+
+fn validate_arguments(block: &BackendBlock) -> Result<(), Diagnostics> {
+    let known: &[&str] = match block.kind.as_str() {
+        "local" => &["path", "workspace_dir"],
+        "pg" => &["conn_str", "schema_name", "skip_schema_creation", "skip_table_creation", "skip_index_creation"],
+        "s3" => &[
+            "bucket",
+            "key",
+            "region",
+            "endpoint",
+            "endpoints",
+            "profile",
+            "access_key",
+            "secret_key",
+            "workspace_key_prefix",
+            "lock_ttl",
+            "use_lockfile",
+            "use_path_style",
+            "encrypt",
+            "skip_credentials_validation",
+            "skip_region_validation",
+            "skip_requesting_account_id",
+            "skip_metadata_api_check",
+            "skip_s3_checksum",
+        ],
+        _ => return Ok(()),
+    };
+    match block.body.attributes.iter().find(|a| !known.contains(&a.name.as_str())) {
+        Some(a) => Err(Diagnostic::error("Unsupported backend argument")
+            .with_detail(format!(
+                "The {} backend has no argument {:?}; it takes {}.",
+                block.kind,
+                a.name,
+                known.join(", ")
+            ))
+            .with_span(a.name_span)
+            .into()),
+        None => Ok(()),
+    }
+}
+
+fn short_hash(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// The backend block's arguments: literal values only, as Terraform requires.
 fn backend_arguments(b: &BackendBlock, dir: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
     struct Literal<'a>(&'a Path);
@@ -192,45 +298,186 @@ impl Backend {
     /// The backend the working directory's configuration names, on the current workspace.
     /// A directory without configuration files uses the local backend.
     pub async fn open(wd: &Workdir) -> Result<Backend, Diagnostics> {
+        Backend::open_checked(wd, false).await
+    }
+
+    /// Like [`Backend::open`]; `force_check` re-runs the checks a backend makes once
+    /// (an S3 store's conditional writes), as `init` does.
+    pub async fn open_checked(wd: &Workdir, force_check: bool) -> Result<Backend, Diagnostics> {
         let workspace = current_workspace(&wd.dir);
         if !valid_workspace_name(&workspace) {
             return Err(Diagnostic::error(format!("Invalid workspace name {workspace:?}"))
                 .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
                 .into());
         }
-        let block = match wd.load_config() {
-            Ok((config, _)) => config.backend.clone(),
-            Err(d) if d.0.iter().any(|x| x.summary == "No configuration files") => None,
-            Err(d) => return Err(d),
+        let config = BackendConfig::of(wd)?;
+        match BackendConfig::recorded(&wd.dir) {
+            Some(old) if old != config => {
+                return Err(Diagnostic::error("Backend configuration changed")
+                    .with_detail(format!(
+                        "The state was last kept in the {} backend and the configuration now names the {} backend{}. Using the new one as it is could lose track of everything the old one records.",
+                        old.kind,
+                        config.kind,
+                        if old.kind == config.kind { " with other settings" } else { "" }
+                    ))
+                    .with_help("run `meshform init -migrate-state` to copy the state over, or `meshform init -reconfigure` to use the new backend as it is")
+                    .into());
+            }
+            Some(_) => {}
+            None => config.record(&wd.dir)?,
+        }
+        Backend::build(wd, &config, &workspace, force_check).await
+    }
+
+    /// `init`: checks the backend, and when its configuration changed since the last run,
+    /// copies every workspace's state over (`migrate`) or just takes the new one
+    /// (`reconfigure`).
+    pub async fn init(wd: &Workdir, migrate: bool, reconfigure: bool) -> Result<Backend, Diagnostics> {
+        let workspace = current_workspace(&wd.dir);
+        let config = BackendConfig::of(wd)?;
+        let old = BackendConfig::recorded(&wd.dir).filter(|old| *old != config);
+        let new = Backend::build(wd, &config, &workspace, true).await?;
+        if let Some(old) = old {
+            if migrate {
+                let from = Backend::build(wd, &old, &workspace, false).await?;
+                from.migrate_to(&new).await?;
+            } else if !reconfigure {
+                let was = Backend::build(wd, &old, "default", false).await?;
+                let mut any = false;
+                for w in was.workspaces().await? {
+                    let (st, _) = was.on_workspace(&w).load().await?;
+                    any |= !st.resources.is_empty();
+                }
+                if any {
+                    return Err(Diagnostic::error("Backend configuration changed")
+                        .with_detail(format!(
+                            "The {} backend still records resources; the configuration now names the {} backend.",
+                            old.kind, config.kind
+                        ))
+                        .with_help("pass -migrate-state to copy the state over, or -reconfigure to leave it behind")
+                        .into());
+                }
+            }
+        }
+        config.record(&wd.dir)?;
+        Ok(new)
+    }
+
+    /// Copies every workspace's state to `to`, each under both locks; refuses to overwrite
+    /// a workspace that already records resources there.
+    async fn migrate_to(&self, to: &Backend) -> Result<(), Diagnostics> {
+        for w in self.workspaces().await? {
+            let (src, dst) = (self.on_workspace(&w), to.on_workspace(&w));
+            let l1 = src.lock("migrate-state", Duration::from_secs(10)).await?;
+            let l2 = dst.lock("migrate-state", Duration::from_secs(10)).await?;
+            let (state, _) = src.load_for_update().await?;
+            let (there, _) = dst.load_for_update().await?;
+            if !there.resources.is_empty() && there.lineage != state.lineage {
+                return Err(Diagnostic::error(format!("Workspace {w:?} already has state in the new backend"))
+                    .with_detail(format!(
+                        "{} records {} resource instance(s) of another lineage; meshform will not overwrite it.",
+                        dst.describe(),
+                        there.resources.len()
+                    ))
+                    .into());
+            }
+            if w != "default" {
+                dst.create_workspace().await?;
+            }
+            dst.persist(&state).await?;
+            println!("Copied workspace {w:?} ({} resource instance(s)) to {}.", state.resources.len(), dst.describe());
+            l2.release().await;
+            l1.release().await;
+        }
+        Ok(())
+    }
+
+    async fn build(
+        wd: &Workdir,
+        config: &BackendConfig,
+        workspace: &str,
+        force_check: bool,
+    ) -> Result<Backend, Diagnostics> {
+        let workspace = workspace.to_string();
+        let args = &config.args;
+        let span_err = |d: Diagnostic| match config.span {
+            Some(sp) => d.with_span(sp),
+            None => d,
         };
-        let Some(block) = block else { return Ok(Backend::local_in(&wd.dir, &workspace)) };
-        let args = backend_arguments(&block, &wd.dir)?;
-        match block.kind.as_str() {
+        match config.kind.as_str() {
             "local" => {
                 let mut b = Backend::local_in(&wd.dir, &workspace);
-                if let (Some(path), "default") = (arg_str(&args, "path"), workspace.as_str()) {
+                if let (Some(path), "default") = (arg_str(args, "path"), workspace.as_str()) {
                     b.kind = Kind::Local { dir: wd.dir.clone(), local: LocalBackend::new(wd.dir.join(path)) };
                 }
                 Ok(b)
             }
             "pg" => {
-                let conn_str =
-                    arg_str(&args, "conn_str").or_else(|| std::env::var("PG_CONN_STR").ok()).ok_or_else(|| {
+                let conn_str = arg_str(args, "conn_str")
+                    .or_else(|| std::env::var("PG_CONN_STR").ok())
+                    .ok_or_else(|| {
                         Diagnostic::error("The pg backend needs a connection string")
                             .with_detail("Set conn_str in the backend block, or PG_CONN_STR in the environment.")
-                            .with_span(block.span)
-                    })?;
-                let schema = arg_str(&args, "schema_name")
+                    })
+                    .map_err(span_err)?;
+                let schema = arg_str(args, "schema_name")
                     .or_else(|| std::env::var("PG_SCHEMA_NAME").ok())
                     .unwrap_or_else(|| "meshform_remote_state".into());
                 let skip = args.get("skip_schema_creation").and_then(Value::as_bool).unwrap_or(false);
                 let store = pg::PgStore::open(&conn_str, &schema, !skip).await.map_err(diags)?;
                 Ok(Backend { kind: Kind::Remote(Arc::new(store)), workspace })
             }
-            other => Err(Diagnostic::error("Unsupported backend type")
-                .with_detail(format!("There is no backend {other:?}; meshform has \"local\" and \"pg\"."))
-                .with_span(block.span)
-                .into()),
+            "s3" => {
+                let need = |k: &str| {
+                    arg_str(args, k).ok_or_else(|| {
+                        Diagnostic::error(format!("The s3 backend needs {k}"))
+                            .with_detail("Set bucket and key in the backend block.")
+                    })
+                };
+                let endpoint = arg_str(args, "endpoint").or_else(|| {
+                    args.get("endpoints").and_then(|e| e.get_attr("s3")).and_then(Value::as_str).map(str::to_string)
+                });
+                let settings = s3::S3Settings {
+                    bucket: need("bucket").map_err(span_err)?,
+                    key: need("key").map_err(span_err)?,
+                    region: arg_str(args, "region"),
+                    endpoint: endpoint.or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok()),
+                    profile: arg_str(args, "profile"),
+                    access_key: arg_str(args, "access_key"),
+                    secret_key: arg_str(args, "secret_key"),
+                    workspace_key_prefix: arg_str(args, "workspace_key_prefix").unwrap_or_else(|| "env:".into()),
+                    lock_ttl: args
+                        .get("lock_ttl")
+                        .and_then(Value::as_number)
+                        .and_then(meshform_engine::eval::Number::to_i64)
+                        .map_or(30, |t| t.max(3) as u64),
+                };
+                let marker = wd.dir.join(format!(
+                    ".meshform/s3-conditional-writes-{}",
+                    short_hash(&format!("{:?}|{}", settings.endpoint, settings.bucket))
+                ));
+                let store = s3::S3Store::open(settings).await.map_err(diags)?;
+                if force_check || !marker.exists() {
+                    if !store.honours_conditional_writes().await.map_err(diags)? {
+                        return Err(Diagnostic::error("The S3 store does not honour conditional writes")
+                            .with_detail(format!(
+                                "{} accepted a second If-None-Match: * write of the same object, so two runs could both take the state lock. meshform will not keep state there.",
+                                store.describe()
+                            ))
+                            .into());
+                    }
+                    if let Some(parent) = marker.parent() {
+                        let _ = std::fs::create_dir_all(parent);
+                    }
+                    let _ = std::fs::write(&marker, "checked\n");
+                }
+                Ok(Backend { kind: Kind::Remote(Arc::new(s3::SharedS3(Arc::new(store)))), workspace })
+            }
+            other => Err(span_err(
+                Diagnostic::error("Unsupported backend type")
+                    .with_detail(format!("There is no backend {other:?}; meshform has \"local\", \"pg\" and \"s3\".")),
+            )
+            .into()),
         }
     }
 

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod pg;
 pub mod spark;
 pub mod ssh;
@@ -58,6 +59,8 @@ impl Workspace {
             .args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            // Never ask a cloud metadata service for credentials: only loopback traffic.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
