@@ -22,6 +22,16 @@ use crate::walk::{self, InstanceNames, NodeFuture, RunContext, Values};
 
 /// Receives each finished instance as soon as it finishes (the state journal).
 pub trait StateRecorder: Send + Sync {
+    /// Records, before a provider is asked to create `addr`, that it is about to be, under
+    /// `intent`, with what it is asked to make.
+    fn record_intent(
+        &self,
+        addr: &ResourceInstanceAddr,
+        intent: &crate::state::journal::Intent,
+    ) -> Result<(), Diagnostic> {
+        let _ = (addr, intent);
+        Ok(())
+    }
     fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic>;
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic>;
 }
@@ -268,12 +278,27 @@ impl ApplyWalk {
             .plan(PlanRequest { type_name: &addr.resource.type_name, prior: prior.as_ref(), config: &plain_config })
             .await
             .map_err(|e| provider_error("Provider failed to plan", e, &addr))?;
+        let intent = uuid::Uuid::new_v4().to_string();
+        if prior.is_none() {
+            self.recorder.record_intent(
+                &addr,
+                &crate::state::journal::Intent {
+                    addr: addr.clone(),
+                    id: intent.clone(),
+                    provider: change.provider.clone(),
+                    planned: planned.planned.clone(),
+                    dependencies: change.dependencies.clone(),
+                    create_before_destroy: change.create_before_destroy,
+                },
+            )?;
+        }
         let new = provider
             .apply(ApplyRequest {
                 type_name: &addr.resource.type_name,
                 prior: prior.as_ref(),
                 planned: Some(&planned.planned),
                 config: &plain_config,
+                intent: &intent,
             })
             .await
             .map_err(|e| provider_error("Provider failed to apply", e, &addr))?;
@@ -400,6 +425,7 @@ impl ApplyWalk {
                     prior: Some(&prior),
                     planned: None,
                     config: &Value::Null,
+                    intent: "",
                 })
                 .await
                 .map_err(|e| provider_error("Provider failed to delete", e, addr))?;

@@ -97,12 +97,24 @@ pub struct ApplyRequest<'a> {
     /// `None` to delete.
     pub planned: Option<&'a Value>,
     pub config: &'a Value,
+    /// The id under which this call's intent is journaled before it is made. A provider
+    /// that can find what a call made by this id (a tag, a marker on the host) implements
+    /// [`Provider::adopt`], so work of a killed apply is adopted instead of done twice.
+    pub intent: &'a str,
 }
 
 /// What every provider implements. Calls run on the engine's tokio runtime.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     fn schema(&self) -> &ProviderSchema;
+
+    /// Finds what a create made under `intent` (by an apply that was killed before it
+    /// could record the result): the object as apply would have returned it, or `None` when
+    /// nothing was made. `planned` is what the create was asked to make.
+    async fn adopt(&self, type_name: &str, intent: &str, planned: &Value) -> Result<Option<Value>, ProviderError> {
+        let _ = (type_name, intent, planned);
+        Ok(None)
+    }
 
     /// Takes the evaluated `provider` block (null when there is none).
     async fn configure(&self, config: &Value) -> Result<(), ProviderError> {

@@ -497,17 +497,17 @@ impl Backend {
         }
     }
 
-    async fn load_remote(&self, store: &dyn Store) -> Result<(State, usize), StateError> {
+    async fn load_remote(&self, store: &dyn Store) -> Result<(State, journal::Replayed), StateError> {
         let origin = self.describe();
         let mut state = match store.read(&self.workspace).await? {
             Some(text) => meshform_engine::state::local::parse(&text, &origin)?,
             None => State::default(),
         };
-        let recovered = match store.journal_read(&self.workspace).await? {
+        let replayed = match store.journal_read(&self.workspace).await? {
             Some(text) => journal::replay_text(&text, &format!("the journal of {origin}"), &mut state)?,
-            None => 0,
+            None => journal::Replayed::default(),
         };
-        Ok((state, recovered))
+        Ok((state, replayed))
     }
 
     /// The recorded state (fresh when there is none), for reading.
@@ -518,29 +518,68 @@ impl Backend {
                 Ok((state, recovered_warning(report.recovered)))
             }
             Kind::Remote(store) => {
-                let (state, n) = self.load_remote(store.as_ref()).await.map_err(diags)?;
-                Ok((state, recovered_warning(n)))
+                let (state, r) = self.load_remote(store.as_ref()).await.map_err(diags)?;
+                Ok((state, recovered_warning(r.applied)))
             }
         }
     }
 
     /// The recorded state for a command that will write it (call with the lock held):
-    /// a journal left by an interrupted apply is folded into the state first.
+    /// a journal left by an interrupted apply is folded into the state first, and the
+    /// creates it started without recording a result are adopted where their provider
+    /// finds what they made.
     pub async fn load_for_update(&self) -> Result<(State, Diagnostics), Diagnostics> {
-        match &self.kind {
+        let (mut state, applied, pending) = match &self.kind {
             Kind::Local { local, .. } => {
                 let (state, report) = local.load_for_update().map_err(diags)?;
-                Ok((state, recovered_warning(report.recovered)))
+                (state, report.recovered, report.pending)
             }
             Kind::Remote(store) => {
-                let (mut state, n) = self.load_remote(store.as_ref()).await.map_err(diags)?;
-                if n > 0 {
-                    state.serial += 1;
-                    self.persist(&state).await?;
+                let (state, r) = self.load_remote(store.as_ref()).await.map_err(diags)?;
+                (state, r.applied, r.pending)
+            }
+        };
+        let mut warnings = recovered_warning(applied);
+        let remote = matches!(self.kind, Kind::Remote(_));
+        if pending.is_empty() {
+            if remote && applied > 0 {
+                state.serial += 1;
+                self.persist(&state).await?;
+            }
+            return Ok((state, warnings));
+        }
+        let registry = crate::workdir::registry();
+        let mut adopted = Vec::new();
+        for intent in pending {
+            let type_name = &intent.addr.resource.type_name;
+            let local_name = type_name.split('_').next().unwrap_or_default();
+            let Some(provider) = registry.factory(local_name).map(|f| f()) else { continue };
+            match provider.adopt(type_name, &intent.id, &intent.planned).await {
+                Ok(Some(value)) => {
+                    adopted.push(intent.addr.to_string());
+                    state.resources.insert(intent.addr.clone(), intent.instance(value));
                 }
-                Ok((state, recovered_warning(n)))
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(Diagnostic::error("Failed to reconcile an interrupted apply")
+                        .with_detail(format!(
+                            "{} was being created when an apply stopped; looking for it failed: {}",
+                            intent.addr, e.message
+                        ))
+                        .with_help("run again once the host or service is reachable; nothing was written")
+                        .into());
+                }
             }
         }
+        if !adopted.is_empty() {
+            warnings.push(Diagnostic::warning("Adopted the work of an interrupted apply").with_detail(format!(
+                "These were made by an apply that stopped before recording them, and are in the state now: {}.",
+                adopted.join(", ")
+            )));
+        }
+        state.serial += 1;
+        self.persist(&state).await?;
+        Ok((state, warnings))
     }
 
     pub async fn lock(&self, operation: &str, timeout: Duration) -> Result<Lock, Diagnostics> {
@@ -639,6 +678,10 @@ pub struct JournalRecorder {
 }
 
 impl StateRecorder for JournalRecorder {
+    fn record_intent(&self, _: &ResourceInstanceAddr, intent: &journal::Intent) -> Result<(), Diagnostic> {
+        self.journal.record_intent(intent).map_err(state_diagnostic)
+    }
+
     fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic> {
         self.journal.record_set(addr, instance).map_err(state_diagnostic)
     }
@@ -706,6 +749,10 @@ impl RemoteRecorder {
 }
 
 impl StateRecorder for RemoteRecorder {
+    fn record_intent(&self, _: &ResourceInstanceAddr, intent: &journal::Intent) -> Result<(), Diagnostic> {
+        self.append(journal::intent_record(intent).to_string())
+    }
+
     fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic> {
         self.append(journal::set_record(addr, instance).to_string())
     }

@@ -45,6 +45,51 @@ impl Journal {
     pub fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), StateError> {
         self.append(&remove_record(addr))
     }
+
+    /// Records a create about to be made.
+    pub fn record_intent(&self, intent: &Intent) -> Result<(), StateError> {
+        self.append(&intent_record(intent))
+    }
+}
+
+/// A create about to be asked of a provider, journaled first so a killed apply's work
+/// can be found again (see [`crate::provider::Provider::adopt`]).
+#[derive(Clone, Debug)]
+pub struct Intent {
+    pub addr: ResourceInstanceAddr,
+    pub id: String,
+    pub provider: String,
+    /// What the provider is asked to make.
+    pub planned: crate::eval::Value,
+    pub dependencies: Vec<crate::addrs::AbsResource>,
+    pub create_before_destroy: bool,
+}
+
+impl Intent {
+    /// The instance the intent's object is recorded as, once found.
+    pub fn instance(&self, value: crate::eval::Value) -> ResourceInstanceState {
+        ResourceInstanceState {
+            provider: self.provider.clone(),
+            value,
+            dependencies: self.dependencies.clone(),
+            create_before_destroy: self.create_before_destroy,
+        }
+    }
+}
+
+/// The record of an intent.
+pub fn intent_record(intent: &Intent) -> J {
+    let inst = intent.instance(intent.planned.clone());
+    json!({"op": "intent", "addr": intent.addr.to_string(), "intent": intent.id, "provider": intent.provider, "instance": instance_json(&intent.addr, &inst)})
+}
+
+/// What replaying a journal found.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// Finished operations applied to the state.
+    pub applied: usize,
+    /// Creates that were started but whose result was never recorded.
+    pub pending: Vec<Intent>,
 }
 
 /// The first record of a journal: which state it is written on top of.
@@ -77,7 +122,7 @@ pub fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
 
 /// Replays a journal onto `state` (which must be the state it was started from).
 /// Returns how many records were applied; a torn last line (a crash mid-write) is ignored.
-pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
+pub fn replay(path: &Path, state: &mut State) -> Result<Replayed, StateError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| StateError::Read { path: path.display().to_string(), source })?;
     replay_text(&text, &path.display().to_string(), state)
@@ -85,7 +130,7 @@ pub fn replay(path: &Path, state: &mut State) -> Result<usize, StateError> {
 
 /// Replays a journal's text (one record a line, the header first); `origin` names it in
 /// errors.
-pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize, StateError> {
+pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<Replayed, StateError> {
     let jerr = |message: String| StateError::Journal { path: origin.to_string(), message };
     let mut lines = text.lines();
     let header: J = lines
@@ -98,7 +143,7 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize,
     if lineage == state.lineage && base < state.serial {
         // Left by a run killed after writing the state file but before removing the
         // journal: its records are in the file already.
-        return Ok(0);
+        return Ok(Replayed::default());
     }
     if base != state.serial || (!fresh && lineage != state.lineage) {
         return Err(jerr(format!(
@@ -110,6 +155,7 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize,
         state.lineage = lineage.to_string();
     }
     let mut applied = 0;
+    let mut pending: Vec<Intent> = Vec::new();
     for line in lines {
         let Ok(record) = serde_json::from_str::<J>(line) else {
             break; // a torn final write
@@ -119,7 +165,27 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize,
             .and_then(J::as_str)
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| jerr(format!("record without a valid address: {line}")))?;
-        match record.get("op").and_then(J::as_str) {
+        let op = record.get("op").and_then(J::as_str);
+        if op != Some("intent") {
+            pending.retain(|i| i.addr != addr);
+        }
+        match op {
+            Some("intent") => {
+                let provider = record.get("provider").and_then(J::as_str).unwrap_or("terraform");
+                let inst =
+                    instance_from_json(&addr, provider, record.get("instance").unwrap_or(&J::Null)).map_err(jerr)?;
+                let id = record.get("intent").and_then(J::as_str).unwrap_or_default().to_string();
+                pending.retain(|i| i.addr != addr);
+                pending.push(Intent {
+                    addr,
+                    id,
+                    provider: inst.provider,
+                    planned: inst.value,
+                    dependencies: inst.dependencies,
+                    create_before_destroy: inst.create_before_destroy,
+                });
+                continue;
+            }
             Some("set") => {
                 let provider = record.get("provider").and_then(J::as_str).unwrap_or("terraform");
                 let inst =
@@ -133,5 +199,5 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<usize,
         }
         applied += 1;
     }
-    Ok(applied)
+    Ok(Replayed { applied, pending })
 }

@@ -21,6 +21,9 @@ pub struct LocalBackend {
 pub struct LoadReport {
     /// Journal records of an interrupted apply replayed onto the state.
     pub recovered: usize,
+    /// Creates the interrupted apply started without recording their result; the caller
+    /// reconciles them (adopt or forget) and then persists.
+    pub pending: Vec<journal::Intent>,
 }
 
 /// Who holds a lock.
@@ -135,7 +138,9 @@ impl LocalBackend {
         let mut report = LoadReport::default();
         let journal = self.journal_path();
         if journal.exists() {
-            report.recovered = journal::replay(&journal, &mut state)?;
+            let r = journal::replay(&journal, &mut state)?;
+            report.recovered = r.applied;
+            report.pending = r.pending;
         }
         Ok((state, report))
     }
@@ -145,7 +150,9 @@ impl LocalBackend {
     pub fn load_for_update(&self) -> Result<(State, LoadReport), StateError> {
         let (mut state, report) = self.load()?;
         let journal = self.journal_path();
-        if report.recovered > 0 {
+        if !report.pending.is_empty() {
+            // Folded in once the caller has reconciled the pending creates.
+        } else if report.recovered > 0 {
             state.serial += 1;
             self.persist(&state)?;
         } else if journal.exists() {

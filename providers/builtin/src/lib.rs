@@ -139,8 +139,13 @@ mod tests {
             let cfg = config("a".into(), Value::Null);
             let plan = p.plan(PlanRequest { type_name: "terraform_data", prior: None, config: &cfg }).await.unwrap();
             assert!(get(&plan.planned, "output").is_unknown());
-            let req =
-                ApplyRequest { type_name: "terraform_data", prior: None, planned: Some(&plan.planned), config: &cfg };
+            let req = ApplyRequest {
+                type_name: "terraform_data",
+                prior: None,
+                planned: Some(&plan.planned),
+                config: &cfg,
+                intent: "test",
+            };
             let new = p.apply(req).await.unwrap();
             assert_eq!(get(&new, "output"), Value::from("a"));
             assert!(get(&new, "id").as_str().is_some_and(|s| s.len() == 36));

@@ -105,13 +105,22 @@ impl Provider for HostProvider {
         match (req.type_name, req.planned) {
             ("host_file", Some(p)) => file::create(p).await,
             ("host_file", None) => file::delete(req.prior).await,
-            ("host_command", Some(p)) => command::create(req.prior, p).await,
+            ("host_command", Some(p)) => command::create(req.prior, p, req.intent).await,
             ("host_command", None) => command::delete(req.prior).await,
             // An in-place update only changes what the running process does not see.
             ("host_service", Some(p)) if req.prior.is_some() => Ok(p.clone()),
-            ("host_service", Some(p)) => service::create(p).await,
+            ("host_service", Some(p)) => service::create(p, req.intent).await,
             ("host_service", None) => service::delete(req.prior).await,
             (other, _) => Err(unknown(other)),
+        }
+    }
+
+    async fn adopt(&self, type_name: &str, intent: &str, planned: &Value) -> Result<Option<Value>, ProviderError> {
+        match type_name {
+            "host_command" => command::adopt(planned, intent).await,
+            "host_service" => service::adopt(planned, intent).await,
+            // Writing a file again is harmless: the next apply simply writes it.
+            _ => Ok(None),
         }
     }
 

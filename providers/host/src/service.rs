@@ -40,14 +40,41 @@ async fn alive(t: &Transport, pid: u32) -> Result<bool, ProviderError> {
     Ok(out.stdout.trim() == "alive")
 }
 
-pub async fn create(planned: &Value) -> Result<Value, ProviderError> {
+fn started(planned: &Value, pid: u32) -> Value {
+    let mut obj = planned.as_map().cloned().unwrap_or_default();
+    obj.insert("id".into(), Value::String(pid.to_string()));
+    obj.insert("pid".into(), Value::Number(Number::from_i64(i64::from(pid))));
+    Value::Object(obj.into())
+}
+
+/// A service started under `intent` by an apply that was killed before recording it:
+/// adopted while it runs (and once it is ready).
+pub async fn adopt(planned: &Value, intent: &str) -> Result<Option<Value>, ProviderError> {
+    let t = transport(planned)?;
+    let script = format!("cat {}/{}.service 2>/dev/null || true", crate::command::INTENTS, quote(intent));
+    let Ok(pid) = t.run(&script, None).await?.stdout.trim().parse::<u32>() else { return Ok(None) };
+    if !alive(&t, pid).await? {
+        return Ok(None);
+    }
+    wait_ready(&t, planned, pid).await?;
+    Ok(Some(started(planned, pid)))
+}
+
+pub async fn create(planned: &Value, intent: &str) -> Result<Value, ProviderError> {
     let command = get_str(planned, "command").ok_or_else(|| ProviderError::new("command is required"))?;
     let t = transport(planned)?;
     let log = get_str(planned, "log_file").unwrap_or_else(|| "/dev/null".into());
+    // The pid is left under the intent's id, so a killed apply's service is adopted, not
+    // started twice.
+    let keep = if intent.is_empty() {
+        String::new()
+    } else {
+        format!("d={}; mkdir -p \"$d\"; echo $! > \"$d\"/{}.service; ", crate::command::INTENTS, quote(intent))
+    };
     // Only setsid goes to the background, so $! is the service itself (its session and
     // process group leader), and a failing `cd` fails the script instead of the service.
     let script = format!(
-        "{}{{ setsid sh -c {} > {} 2>&1 < /dev/null & echo $!; }}",
+        "{}{{ setsid sh -c {} > {} 2>&1 < /dev/null & {keep}echo $!; }}",
         prelude(get_str(planned, "working_dir").as_deref(), &get(planned, "environment")),
         quote(&format!("exec {command}")),
         quote(&log)
