@@ -213,6 +213,12 @@ pub struct GraphArgs {
     /// Graph of a saved plan (ignored: the configuration graph is shown).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+    /// dot (Graphviz source, the default), or svg or png rendered with Graphviz's `dot`.
+    #[arg(long, default_value = "dot")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug, Clone)]

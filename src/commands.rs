@@ -35,7 +35,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Output(a) => output(&wd, &a).await,
         Command::Show(a) => show(&wd, &a).await,
         Command::State(s) => state(&wd, s).await,
-        Command::Graph(_) => graph(&wd),
+        Command::Graph(a) => graph(&wd, &a),
         Command::Console(a) => console(&wd, &a).await,
         Command::Cluster(c) => cluster(&wd, c, style).await,
         Command::Workspace(w) => workspace(&wd, w).await,
@@ -277,14 +277,22 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     print_diagnostics(&warnings, &wd.sources);
     let opts = plan_options(&a.flags, a.destroy)?;
     let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
-    print!("{}", render::plan(&p, &style, a.summary));
+    if crate::events::enabled() {
+        crate::events::plan(&p, Some("plan"));
+    } else {
+        print!("{}", render::plan(&p, &style, a.summary));
+    }
     if let Some(out) = &a.out {
         crate::planfile::save(out, wd, &ctx, &p, &a.flags, a.destroy)?;
-        println!(
-            "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    meshform apply {}",
-            out.display(),
-            out.display()
-        );
+        if crate::events::enabled() {
+            crate::events::log(&format!("Saved the plan to: {}", out.display()));
+        } else {
+            println!(
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    meshform apply {}",
+                out.display(),
+                out.display()
+            );
+        }
     }
     if let Some(l) = lock {
         l.release().await;
@@ -330,8 +338,18 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
             (ctx, p, false)
         }
     };
+    let json = crate::events::enabled();
+    if json && !from_file && !a.auto_approve {
+        return Err(Diagnostic::error("Plan approval is needed")
+            .with_detail("-json output cannot ask for approval: give -auto-approve, or apply a saved plan.")
+            .into());
+    }
     if !from_file {
-        print!("{}", render::plan(&p, &style, a.summary));
+        if json {
+            crate::events::plan(&p, None);
+        } else {
+            print!("{}", render::plan(&p, &style, a.summary));
+        }
         if !p.has_changes() {
             return finish_without_changes(&state, &p, &style);
         }
@@ -363,7 +381,14 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     }
     print_diagnostics(&outcome.diagnostics, &wd.sources);
     let verb = if mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
-    if mode == PlanMode::Destroy {
+    if json {
+        crate::events::summary(
+            if mode == PlanMode::Destroy { "destroy" } else { "apply" },
+            c.added,
+            c.changed,
+            c.destroyed,
+        );
+    } else if mode == PlanMode::Destroy {
         println!("\n{} Resources: {} destroyed.", style.bold(&format!("{verb} complete!")), c.destroyed);
     } else {
         println!(
@@ -401,6 +426,35 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
     fn event(&self, event: meshform_engine::apply::ApplyEvent) {
         use meshform_engine::apply::ApplyEvent;
         use meshform_engine::plan::Action;
+        if crate::events::enabled() {
+            let word = |a: Action| match a {
+                Action::Delete => "delete",
+                Action::Update => "update",
+                Action::Read => "read",
+                Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
+                _ => "create",
+            };
+            match event {
+                ApplyEvent::Started { addr, action } => crate::events::emit(
+                    "info",
+                    &format!("{addr}: {}...", word(action)),
+                    "apply_start",
+                    serde_json::json!({"hook": {"resource": {"addr": addr.to_string()}, "action": word(action)}}),
+                ),
+                ApplyEvent::Finished { addr, action, elapsed, id } => crate::events::emit(
+                    "info",
+                    &format!("{addr}: {} complete", word(action)),
+                    "apply_complete",
+                    serde_json::json!({"hook": {
+                        "resource": {"addr": addr.to_string()},
+                        "action": word(action),
+                        "id_value": id,
+                        "elapsed_seconds": elapsed.as_secs_f64(),
+                    }}),
+                ),
+            }
+            return;
+        }
         match event {
             ApplyEvent::Started { addr, action } => {
                 let verb = match action {
@@ -428,12 +482,37 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
 /// Nothing to change: say so as Terraform does and show the recorded outputs.
 fn finish_without_changes(state: &State, p: &Plan, style: &Style) -> Res<Outcome> {
     let verb = if p.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    if crate::events::enabled() {
+        crate::events::summary(if p.mode == PlanMode::Destroy { "destroy" } else { "apply" }, 0, 0, 0);
+        print_outputs(state);
+        return Ok(Outcome::Ok);
+    }
     println!("\n{} Resources: 0 added, 0 changed, 0 destroyed.", style.bold(&format!("{verb} complete!")));
     print_outputs(state);
     Ok(Outcome::Ok)
 }
 
 fn print_outputs(state: &State) {
+    if crate::events::enabled() {
+        let outputs: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(name, o)| {
+                let mut doc = serde_json::json!({"sensitive": o.sensitive});
+                if !o.sensitive {
+                    doc["value"] = o.value.clone().unmark_deep().0.to_json();
+                }
+                (name.clone(), doc)
+            })
+            .collect();
+        crate::events::emit(
+            "info",
+            &format!("Outputs: {}", outputs.len()),
+            "outputs",
+            serde_json::json!({"outputs": outputs}),
+        );
+        return;
+    }
     if state.outputs.is_empty() {
         return;
     }
@@ -793,11 +872,50 @@ fn check_declared(
     Ok(())
 }
 
-fn graph(wd: &Workdir) -> Res<Outcome> {
+fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outcome> {
     let (config, _) = wd.load_config()?;
-    let g = Graph::build(&config)?;
-    print!("{}", g.to_dot());
+    let dot = Graph::build(&config)?.to_dot();
+    let bytes = match a.format.as_str() {
+        "dot" => dot.into_bytes(),
+        "svg" | "png" => render_with_graphviz(&dot, &a.format)?,
+        other => {
+            return Err(Diagnostic::error(format!("Unknown graph format {other:?}"))
+                .with_detail("-format is dot, svg or png.")
+                .into());
+        }
+    };
+    match &a.out {
+        Some(path) => std::fs::write(path, &bytes)
+            .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", path.display())))?,
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .map_err(|e| Diagnostic::error(format!("cannot write the graph: {e}")))?,
+    }
     Ok(Outcome::Ok)
+}
+
+/// DOT rendered by Graphviz's `dot` as svg or png.
+fn render_with_graphviz(dot: &str, format: &str) -> Res<Vec<u8>> {
+    let mut child = std::process::Command::new("dot")
+        .arg(format!("-T{format}"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Diagnostic::error(format!("Cannot render {format}: Graphviz's dot is not available ({e})"))
+                .with_help("install Graphviz (apt-get install graphviz), or use -format=dot and render it elsewhere")
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(dot.as_bytes()).map_err(|e| Diagnostic::error(format!("cannot feed dot: {e}")))?;
+    }
+    let out = child.wait_with_output().map_err(|e| Diagnostic::error(format!("dot failed: {e}")))?;
+    if !out.status.success() {
+        return Err(Diagnostic::error("Graphviz's dot failed")
+            .with_detail(String::from_utf8_lossy(&out.stderr).trim().to_string())
+            .into());
+    }
+    Ok(out.stdout)
 }
 
 async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {

@@ -8,6 +8,7 @@ mod args;
 mod backend;
 mod cluster;
 mod commands;
+mod events;
 mod planfile;
 mod planjson;
 mod render;
@@ -33,15 +34,26 @@ pub enum Outcome {
 
 /// Prints diagnostics to stderr (warnings included) with their source snippets.
 pub fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap) {
+    if events::enabled() {
+        for d in &diags.0 {
+            events::diagnostic(d, sources);
+        }
+        return;
+    }
     for d in &diags.0 {
         eprintln!("{:?}", to_report(d, sources));
     }
 }
 
 fn main() -> ExitCode {
-    let argv = args::normalize_args(std::env::args());
+    let argv = events::take_json_flag(args::normalize_args(std::env::args()));
     let cli = match args::Cli::try_parse_from(argv) {
         Ok(c) => c,
+        Err(e) if events::enabled() && e.use_stderr() => {
+            let d = meshform_engine::diag::Diagnostic::error("Invalid command line").with_detail(e.to_string());
+            events::diagnostic(&d, &SourceMap::new());
+            return ExitCode::from(1);
+        }
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
