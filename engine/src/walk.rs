@@ -306,6 +306,16 @@ pub fn eval_body(body: &Body, schema: &ResourceSchema, scope: &dyn Scope) -> Res
     let mut obj = BTreeMap::new();
     let names: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
     for a in &body.attributes {
+        if let Some(bs) = schema.blocks.get(&a.name).filter(|b| b.nesting == BlockNesting::Single) {
+            // A single nested block may be given whole, as an object: `connection = local.conn`.
+            match eval_expr(&a.expr, scope).and_then(|v| block_from_object(v, &a.name, &bs.body, a.expr.span())) {
+                Ok(v) => {
+                    obj.insert(a.name.clone(), v);
+                }
+                Err(d) => diags.push(d),
+            }
+            continue;
+        }
         match schema.attributes.get(&a.name) {
             None => {
                 let mut d = Diagnostic::error("Unsupported argument")
@@ -358,6 +368,41 @@ fn convert_attr(v: Value, ty: &Type, sensitive: bool) -> Result<Value, types::Co
     Ok(types::convert(v, ty)?.mark_if(sensitive))
 }
 
+/// An object given for a single nested block, checked and converted as the block's body
+/// would be.
+fn block_from_object(v: Value, name: &str, schema: &ResourceSchema, span: Span) -> Result<Value, Diagnostic> {
+    let v = v.unmark_deep();
+    let fields = match &v.0 {
+        Value::Null => return Ok(Value::Null),
+        Value::Object(m) | Value::Map(m) => m.clone(),
+        other => {
+            return Err(Diagnostic::error("Incorrect attribute value type")
+                .with_detail(format!(
+                    "\"{name}\" takes an object with the block's arguments, not {}.",
+                    other.type_name()
+                ))
+                .with_span(span));
+        }
+    };
+    if let Some(k) = fields.keys().find(|k| !schema.attributes.contains_key(k.as_str())) {
+        return Err(Diagnostic::error("Unsupported argument")
+            .with_detail(format!("\"{name}\" has no argument \"{k}\"."))
+            .with_span(span));
+    }
+    let mut out = BTreeMap::new();
+    for (attr, s) in &schema.attributes {
+        let given = fields.get(attr).cloned().unwrap_or(Value::Null);
+        let converted = convert_attr(given, &s.ty, s.sensitive).map_err(|e| {
+            Diagnostic::error("Incorrect attribute value type")
+                .with_detail(format!("Inappropriate value for \"{name}.{attr}\": {e}."))
+                .with_span(span)
+        })?;
+        out.insert(attr.clone(), converted);
+    }
+    // Sensitivity of the whole object carries over.
+    Ok(Value::Object(out.into()).mark_if(v.1))
+}
+
 fn eval_blocks(
     body: &Body,
     schema: &ResourceSchema,
@@ -393,6 +438,16 @@ fn eval_blocks(
     }
     for (name, bs) in &schema.blocks {
         let items = found.remove(name.as_str()).unwrap_or_default();
+        if obj.contains_key(name) {
+            if !items.is_empty() {
+                diags.push(
+                    Diagnostic::error("Duplicate block")
+                        .with_detail(format!("\"{name}\" is given both as an argument and as a block."))
+                        .with_span(body.span),
+                );
+            }
+            continue;
+        }
         let v = match bs.nesting {
             BlockNesting::Single => items.into_iter().next().unwrap_or(Value::Null),
             BlockNesting::List => Value::List(items),

@@ -3,6 +3,19 @@
 # Hadoop is installed. Hosts without Hadoop get their configuration only.
 
 locals {
+  # How each host is reached: the shared settings, its address, and its own SSH port.
+  connection = {
+    for h in local.all_hosts : h => {
+      type             = var.connection.type
+      host             = h
+      port             = lookup(var.connection.ports, h, var.connection.port)
+      user             = var.connection.user
+      private_key_file = var.connection.private_key_file
+      known_hosts_file = var.connection.known_hosts_file
+      ssh_config_file  = var.connection.ssh_config_file
+    }
+  }
+
   namenode        = coalesce(var.namenode, var.hosts[0])
   resourcemanager = coalesce(var.resourcemanager, local.namenode)
   historyserver   = coalesce(var.historyserver, local.resourcemanager)
@@ -34,15 +47,15 @@ locals {
   hdfs_site = {
     for h in local.all_hosts : h => merge(
       {
-        "dfs.replication"                = tostring(local.replication)
-        "dfs.namenode.rpc-address"       = "${local.namenode}:${local.p.namenode_rpc}"
-        "dfs.namenode.http-address"      = "${local.namenode}:${local.p.namenode_http}"
-        "dfs.namenode.name.dir"          = "file://${local.host_dir[h]}/dfs/name"
-        "dfs.datanode.data.dir"          = "file://${local.host_dir[h]}/dfs/data"
-        "dfs.datanode.address"           = "${h}:${local.p.datanode}"
-        "dfs.datanode.http.address"      = "${h}:${local.p.datanode_http}"
-        "dfs.datanode.ipc.address"       = "${h}:${local.p.datanode_ipc}"
-        "dfs.datanode.hostname"          = h
+        "dfs.replication"                                      = tostring(local.replication)
+        "dfs.namenode.rpc-address"                             = "${local.namenode}:${local.p.namenode_rpc}"
+        "dfs.namenode.http-address"                            = "${local.namenode}:${local.p.namenode_http}"
+        "dfs.namenode.name.dir"                                = "file://${local.host_dir[h]}/dfs/name"
+        "dfs.datanode.data.dir"                                = "file://${local.host_dir[h]}/dfs/data"
+        "dfs.datanode.address"                                 = "${h}:${local.p.datanode}"
+        "dfs.datanode.http.address"                            = "${h}:${local.p.datanode_http}"
+        "dfs.datanode.ipc.address"                             = "${h}:${local.p.datanode_ipc}"
+        "dfs.datanode.hostname"                                = h
         "dfs.namenode.datanode.registration.ip-hostname-check" = "false"
       },
       var.hdfs_site,
@@ -51,15 +64,15 @@ locals {
   yarn_site = {
     for h in local.all_hosts : h => merge(
       {
-        "yarn.resourcemanager.hostname"      = local.resourcemanager
-        "yarn.resourcemanager.address"       = "${local.resourcemanager}:${local.p.resourcemanager}"
+        "yarn.resourcemanager.hostname"       = local.resourcemanager
+        "yarn.resourcemanager.address"        = "${local.resourcemanager}:${local.p.resourcemanager}"
         "yarn.resourcemanager.webapp.address" = "${local.resourcemanager}:${local.p.resourcemanager_http}"
-        "yarn.nodemanager.hostname"          = h
-        "yarn.nodemanager.address"           = "${h}:${local.p.nodemanager}"
-        "yarn.nodemanager.webapp.address"    = "${h}:${local.p.nodemanager_http}"
-        "yarn.nodemanager.aux-services"      = "mapreduce_shuffle"
-        "yarn.nodemanager.local-dirs"        = "${local.host_dir[h]}/yarn/local"
-        "yarn.nodemanager.log-dirs"          = "${local.host_dir[h]}/yarn/logs"
+        "yarn.nodemanager.hostname"           = h
+        "yarn.nodemanager.address"            = "${h}:${local.p.nodemanager}"
+        "yarn.nodemanager.webapp.address"     = "${h}:${local.p.nodemanager_http}"
+        "yarn.nodemanager.aux-services"       = "mapreduce_shuffle"
+        "yarn.nodemanager.local-dirs"         = "${local.host_dir[h]}/yarn/local"
+        "yarn.nodemanager.log-dirs"           = "${local.host_dir[h]}/yarn/logs"
       },
       var.yarn_site,
     )
@@ -132,47 +145,23 @@ locals {
 
 # Whether Hadoop is installed on each host, asked while planning.
 data "host_probe" "hadoop" {
-  for_each = local.all_hosts
-  command  = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo yes; else echo no; fi"
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  for_each   = local.all_hosts
+  command    = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo yes; else echo no; fi"
+  connection = local.connection[each.key]
 }
 
 resource "host_file" "site" {
-  for_each = local.files
-  path     = each.value.path
-  content  = each.value.content
-  connection {
-    type             = var.connection.type
-    host             = each.value.host
-    port             = lookup(var.connection.ports, each.value.host, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  for_each   = local.files
+  path       = each.value.path
+  content    = each.value.content
+  connection = local.connection[each.value.host]
 }
 
 resource "host_file" "workers" {
-  for_each = toset(distinct([local.namenode, local.resourcemanager]))
-  path     = "${local.conf_dir[each.key]}/workers"
-  content  = join("", [for w in local.workers : "${w}\n"])
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  for_each   = toset(distinct([local.namenode, local.resourcemanager]))
+  path       = "${local.conf_dir[each.key]}/workers"
+  content    = join("", [for w in local.workers : "${w}\n"])
+  connection = local.connection[each.key]
 }
 
 # Formats the namenode's metadata directory once (never over an existing one).
@@ -181,15 +170,7 @@ resource "host_command" "format" {
   command     = "if [ ! -f ${local.host_dir[each.key]}/dfs/name/current/VERSION ]; then ${var.hadoop_home}/bin/hdfs namenode -format -nonInteractive -force; fi"
   environment = local.environment[each.key]
   depends_on  = [host_file.site]
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  connection  = local.connection[each.key]
 }
 
 resource "host_service" "daemon" {
@@ -205,13 +186,5 @@ resource "host_service" "daemon" {
     { role = each.value.role },
     lookup(local.web_ui, each.value.role, null) == null ? {} : { web_ui_url = local.web_ui[each.value.role] },
   )
-  connection {
-    type             = var.connection.type
-    host             = each.value.host
-    port             = lookup(var.connection.ports, each.value.host, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  connection = local.connection[each.value.host]
 }

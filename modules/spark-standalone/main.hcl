@@ -4,6 +4,19 @@
 # started as services.
 
 locals {
+  # How each host is reached: the shared settings, its address, and its own SSH port.
+  connection = {
+    for h in var.hosts : h => {
+      type             = var.connection.type
+      host             = h
+      port             = lookup(var.connection.ports, h, var.connection.port)
+      user             = var.connection.user
+      private_key_file = var.connection.private_key_file
+      known_hosts_file = var.connection.known_hosts_file
+      ssh_config_file  = var.connection.ssh_config_file
+    }
+  }
+
   master     = coalesce(var.master, var.hosts[0])
   workers    = [for h in var.hosts : h if h != local.master]
   worker_num = { for i, w in local.workers : w => i }
@@ -18,7 +31,7 @@ locals {
   java_home_text = var.java_home == null ? "" : var.java_home
   tarball_url    = var.tarball_url == null ? "" : var.tarball_url
   tarball_sha512 = var.tarball_sha512 == null ? "" : lower(var.tarball_sha512)
-  python = var.install == "pyspark" ? "${var.install_dir}/bin/python" : "python3"
+  python         = var.install == "pyspark" ? "${var.install_dir}/bin/python" : "python3"
 
   # Each host's own directory: hosts may share a machine or a file system.
   host_dir = { for h in var.hosts : h => "${var.work_dir}/${h}" }
@@ -120,60 +133,28 @@ resource "host_command" "install" {
       error_message = "install = \"none\" needs spark_home: where Spark already is on the hosts."
     }
   }
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  connection = local.connection[each.key]
 }
 
 resource "host_file" "env" {
-  for_each = local.all_hosts
-  path     = "${local.conf_dir[each.key]}/spark-env.sh"
-  mode     = "0755"
-  content  = "# spark-env.sh for ${each.key} (${each.key == local.master ? "master" : "worker"}), rendered by meshform\n${join("", [for k, v in local.spark_env[each.key] : "export ${k}=\"${replace(replace(v, "\\", "\\\\"), "\"", "\\\"")}\"\n"])}"
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  for_each   = local.all_hosts
+  path       = "${local.conf_dir[each.key]}/spark-env.sh"
+  mode       = "0755"
+  content    = "# spark-env.sh for ${each.key} (${each.key == local.master ? "master" : "worker"}), rendered by meshform\n${join("", [for k, v in local.spark_env[each.key] : "export ${k}=\"${replace(replace(v, "\\", "\\\\"), "\"", "\\\"")}\"\n"])}"
+  connection = local.connection[each.key]
 }
 
 resource "host_file" "defaults" {
-  for_each = local.all_hosts
-  path     = "${local.conf_dir[each.key]}/spark-defaults.conf"
-  content  = local.defaults
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  for_each   = local.all_hosts
+  path       = "${local.conf_dir[each.key]}/spark-defaults.conf"
+  content    = local.defaults
+  connection = local.connection[each.key]
 }
 
 resource "host_file" "workers" {
-  path    = "${local.conf_dir[local.master]}/workers"
-  content = join("", [for w in local.workers : "${w}\n"])
-  connection {
-    type             = var.connection.type
-    host             = local.master
-    port             = lookup(var.connection.ports, local.master, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  path       = "${local.conf_dir[local.master]}/workers"
+  content    = join("", [for w in local.workers : "${w}\n"])
+  connection = local.connection[local.master]
 }
 
 resource "host_service" "master" {
@@ -196,15 +177,7 @@ resource "host_service" "master" {
     },
     var.java_home == null ? {} : { java_home = var.java_home },
   )
-  connection {
-    type             = var.connection.type
-    host             = local.master
-    port             = lookup(var.connection.ports, local.master, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  connection = local.connection[local.master]
 }
 
 resource "host_service" "worker" {
@@ -219,13 +192,5 @@ resource "host_service" "worker" {
     role       = "spark-worker"
     web_ui_url = "http://${each.key}:${var.worker_webui_port_base + each.value}"
   }
-  connection {
-    type             = var.connection.type
-    host             = each.key
-    port             = lookup(var.connection.ports, each.key, var.connection.port)
-    user             = var.connection.user
-    private_key_file = var.connection.private_key_file
-    known_hosts_file = var.connection.known_hosts_file
-    ssh_config_file  = var.connection.ssh_config_file
-  }
+  connection = local.connection[each.key]
 }

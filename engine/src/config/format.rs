@@ -10,6 +10,9 @@ struct LineShape {
     leading_closers: usize,
     /// Opening brackets after all other code.
     trailing_openers: usize,
+    /// All opening and closing brackets of the line's code.
+    openers: usize,
+    closers: usize,
     /// Byte offset of the attribute `=`, when the line is `name = value`.
     assign_at: Option<usize>,
     /// The heredoc marker this line starts, if any.
@@ -31,7 +34,8 @@ pub fn format_source(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out: Vec<(usize, String, Option<usize>)> = Vec::new(); // (indent, content, assign column)
     let mut verbatim: Vec<bool> = Vec::new();
-    let mut depth: usize = 0;
+    // Open brackets per indentation level.
+    let mut levels: Vec<usize> = Vec::new();
     let mut in_block_comment = false;
     let mut heredoc: Option<String> = None;
     for raw in &lines {
@@ -56,9 +60,29 @@ pub fn format_source(text: &str) -> String {
             in_block_comment = true;
         }
         let shape = scan(trimmed);
-        let indent = depth.saturating_sub(shape.leading_closers);
+        // As Terraform's formatter: a line that leaves brackets open indents what follows
+        // by one level however many it opened; closing them gives that level back. A line
+        // that closes more than it opens is indented as what it closes into.
+        let net = shape.openers as isize - shape.closers as isize;
+        let before = levels.len();
+        if net < 0 {
+            let mut closing = net.unsigned_abs();
+            while closing > 0 {
+                let Some(top) = levels.last_mut() else { break };
+                if *top <= closing {
+                    closing -= *top;
+                    levels.pop();
+                } else {
+                    *top -= closing;
+                    closing = 0;
+                }
+            }
+        }
+        let indent = if net < 0 { levels.len() } else { before };
+        if net > 0 {
+            levels.push(net.unsigned_abs());
+        }
         let (content, assign) = normalize(trimmed, &shape);
-        depth = (depth + shape.trailing_openers).saturating_sub(shape.leading_closers);
         heredoc = shape.heredoc.clone();
         let assign = assign.filter(|_| shape.trailing_openers == 0 && !shape.comment_only);
         out.push((indent, content, assign));
@@ -219,11 +243,13 @@ fn scan(line: &str) -> LineShape {
                 trailing = 0;
             }
             b'{' | b'[' | b'(' => {
+                shape.openers += 1;
                 nesting += 1;
                 seen_code = true;
                 trailing += 1;
             }
             b'}' | b']' | b')' => {
+                shape.closers += 1;
                 nesting -= 1;
                 if !seen_code {
                     shape.leading_closers += 1;
@@ -269,6 +295,15 @@ fn scan(line: &str) -> LineShape {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn several_brackets_opened_on_one_line_indent_once_as_terraform_does() {
+        let src = "variable \"c\" {\ntype = object({\na = optional(string)\n})\n}\nlocals {\nx = { for h in var.h : h => merge({\n\"k\" = h\n}, var.extra)\n}\n}\n";
+        let want = "variable \"c\" {\n  type = object({\n    a = optional(string)\n  })\n}\nlocals {\n  x = { for h in var.h : h => merge({\n    \"k\" = h\n  }, var.extra) }\n}\n";
+        let got = format_source(src);
+        assert!(got.starts_with(&want[..want.find("locals").unwrap_or(0)]), "{got}");
+        assert!(got.contains("\n    \"k\" = h\n"), "{got}");
+    }
+
     use super::*;
 
     #[test]
