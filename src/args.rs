@@ -189,6 +189,9 @@ pub struct OutputArgs {
 pub struct ShowArgs {
     #[arg(long)]
     pub json: bool,
+    /// A saved plan as Markdown, for a pull-request comment.
+    #[arg(long)]
+    pub markdown: bool,
     /// A plan file; without it the state is shown.
     pub file: Option<PathBuf>,
 }

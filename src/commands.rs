@@ -584,8 +584,13 @@ async fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
 }
 
 async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
+    if a.markdown && a.file.is_none() {
+        return Err(Diagnostic::error("-markdown shows a saved plan")
+            .with_help("save one with `meshform plan -out=plan.bin`, then `meshform show -markdown plan.bin`")
+            .into());
+    }
     if let Some(file) = &a.file {
-        print!("{}", crate::planfile::show(file, a.json)?);
+        print!("{}", crate::planfile::show(file, a.json, a.markdown)?);
         if a.json {
             println!();
         }

@@ -11,6 +11,7 @@ mod commands;
 mod events;
 mod planfile;
 mod planjson;
+mod planmd;
 mod render;
 mod workdir;
 

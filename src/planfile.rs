@@ -143,9 +143,15 @@ fn variables_json(p: &Plan) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// What `show FILE` prints: the rendered plan, or with `json` the plan JSON document.
-pub fn show(path: &Path, json: bool) -> Result<String, Diagnostics> {
+pub fn show(path: &Path, json: bool, markdown: bool) -> Result<String, Diagnostics> {
     let saved = load(path)?;
-    Ok(if json { serde_json::to_string(&saved.plan_json).unwrap_or_default() } else { saved.rendered })
+    Ok(if markdown {
+        crate::planmd::render(&saved.plan_json)
+    } else if json {
+        serde_json::to_string(&saved.plan_json).unwrap_or_default()
+    } else {
+        saved.rendered
+    })
 }
 
 /// Reads a plan file as JSON.
