@@ -180,3 +180,37 @@ fn an_unreachable_server_is_a_clear_error_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Variables not allowed") && r.stderr.contains("main.tf:6"), "{}", r.stderr);
 }
+
+#[test]
+fn force_unlock_breaks_a_hung_run_s_lock() {
+    let Some(pg) = Postgres::start() else { return };
+    let (hung, other) = (Workspace::new(), Workspace::new());
+    let spec = format!("{}resource \"host_command\" \"hang\" {{\n  command = \"sleep 6\"\n}}\n", backend(&pg));
+    hung.write("main.tf", &spec);
+    other.write("main.tf", &format!("{}resource \"terraform_data\" \"x\" {{}}\n", backend(&pg)));
+    let child = Command::new(env!("CARGO_BIN_EXE_meshform"))
+        .args(["apply", "-auto-approve"])
+        .current_dir(hung.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meshform");
+    let start = Instant::now();
+    while pg.psql("SELECT count(*) FROM meshform_remote_state.locks").as_deref() != Some("1") {
+        assert!(start.elapsed().as_secs() < 20, "the first run never took the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let blocked = other.run(&["plan"]);
+    assert_eq!(blocked.code, 1);
+    let id = pg.psql("SELECT info::json->>'ID' FROM meshform_remote_state.locks").expect("lock row");
+    assert!(blocked.stderr.contains(&id) && blocked.stderr.contains("force-unlock"), "{}", blocked.stderr);
+    let wrong = other.run(&["force-unlock", "not-the-id"]);
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.stderr.contains("does not match"), "{}", wrong.stderr);
+    other.run(&["force-unlock", &id]).ok();
+    other.run(&["apply", "-auto-approve"]).ok();
+    // The hung run lost its session: it stops with an error instead of writing over.
+    let out = child.wait_with_output().expect("hung run");
+    assert!(!out.status.success());
+    assert_eq!(other.addresses(), ["terraform_data.x"]);
+}

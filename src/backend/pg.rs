@@ -18,6 +18,9 @@ pub struct PgStore {
     /// host:port/db, for messages (the connection string may hold a password).
     target: String,
     client: Client,
+    /// The ID of the lock this run holds, if it took one: every write checks that the
+    /// lock is still its own, so a run whose lock was broken cannot write over another's.
+    held: std::sync::Mutex<Option<String>>,
 }
 
 /// Where a connection string points, without its password.
@@ -73,8 +76,13 @@ impl PgStore {
             });
         }
         let client = Self::connect(conn_str, &describe).await?;
-        let store =
-            PgStore { conn_str: conn_str.to_string(), schema: schema.to_string(), target: target(conn_str), client };
+        let store = PgStore {
+            conn_str: conn_str.to_string(),
+            schema: schema.to_string(),
+            target: target(conn_str),
+            client,
+            held: std::sync::Mutex::new(None),
+        };
         if create_schema {
             store.create_schema().await?;
         }
@@ -141,7 +149,9 @@ impl HeldLock for PgLock {
 #[async_trait::async_trait]
 impl Store for PgStore {
     async fn reopen(&self) -> Result<std::sync::Arc<dyn Store>, StateError> {
-        Ok(std::sync::Arc::new(PgStore::open(&self.conn_str, &self.schema, false).await?))
+        let other = PgStore::open(&self.conn_str, &self.schema, false).await?;
+        *other.held.lock().unwrap_or_else(|e| e.into_inner()) = self.held_id();
+        Ok(std::sync::Arc::new(other))
     }
 
     fn describe(&self) -> String {
@@ -164,6 +174,16 @@ impl Store for PgStore {
         // else runs on this connection inside the transaction.
         self.client.batch_execute("BEGIN").await.map_err(|e| self.err(error_text(&e)))?;
         let done = async {
+            if let Some(id) = self.held_id() {
+                let row = self
+                    .client
+                    .query_opt(&format!("SELECT info FROM {s}.locks WHERE workspace = $1 FOR UPDATE"), &[&workspace])
+                    .await?;
+                let still_ours = row.is_some_and(|r| r.get::<_, String>(0).contains(&format!("\"ID\":\"{id}\"")));
+                if !still_ours {
+                    return Ok(false);
+                }
+            }
             self.client
                 .execute(
                     &format!(
@@ -174,14 +194,20 @@ impl Store for PgStore {
                 )
                 .await?;
             self.client.execute(&format!("DELETE FROM {s}.journal WHERE workspace = $1"), &[&workspace]).await?;
-            self.client.batch_execute("COMMIT").await
+            self.client.batch_execute("COMMIT").await.map(|_| true)
         }
         .await;
-        if let Err(e) = done {
-            let _ = self.client.batch_execute("ROLLBACK").await;
-            return Err(self.err(error_text(&e)));
+        match done {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(self.lost_lock())
+            }
+            Err(e) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(self.err(error_text(&e)))
+            }
         }
-        Ok(())
     }
 
     async fn lock(&self, workspace: &str, info: &LockInfo, timeout: Duration) -> Result<Box<dyn HeldLock>, StateError> {
@@ -208,10 +234,17 @@ impl Store for PgStore {
                     )
                     .await
                     .map_err(|e| self.err(error_text(&e)))?;
+                *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.id.clone());
                 return Ok(Box::new(PgLock { client, schema: self.schema.clone(), workspace: workspace.into(), key }));
             }
             if Instant::now() >= deadline {
-                let holder = self.holder(workspace).await?;
+                // The holder writes its row just after taking the lock: give it a moment.
+                let mut holder = self.holder(workspace).await?;
+                let asked = Instant::now();
+                while holder.is_none() && asked.elapsed() < Duration::from_secs(2) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    holder = self.holder(workspace).await?;
+                }
                 return Err(match holder {
                     Some((h, _)) => StateError::Locked { holder: h.to_string(), id: h.id },
                     None => StateError::Locked {
@@ -256,14 +289,31 @@ impl Store for PgStore {
     }
 
     async fn journal_append(&self, workspace: &str, record: &str) -> Result<(), StateError> {
-        self.client
+        let s = &self.schema;
+        let Some(id) = self.held_id() else {
+            return self
+                .client
+                .execute(
+                    &format!("INSERT INTO {s}.journal (workspace, record) VALUES ($1, $2)"),
+                    &[&workspace, &record],
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| self.err(error_text(&e)));
+        };
+        // Written only while the lock is still this run's.
+        let pattern = format!("%\"ID\":\"{id}\"%");
+        let n = self
+            .client
             .execute(
-                &format!("INSERT INTO {}.journal (workspace, record) VALUES ($1, $2)", self.schema),
-                &[&workspace, &record],
+                &format!(
+                    "INSERT INTO {s}.journal (workspace, record) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM {s}.locks WHERE workspace = $1 AND info LIKE $3)"
+                ),
+                &[&workspace, &record, &pattern],
             )
             .await
-            .map(|_| ())
-            .map_err(|e| self.err(error_text(&e)))
+            .map_err(|e| self.err(error_text(&e)))?;
+        if n == 1 { Ok(()) } else { Err(self.lost_lock()) }
     }
 
     async fn journal_read(&self, workspace: &str) -> Result<Option<String>, StateError> {
@@ -304,6 +354,16 @@ impl Store for PgStore {
 }
 
 impl PgStore {
+    fn held_id(&self) -> Option<String> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn lost_lock(&self) -> StateError {
+        self.err(
+            "this run's state lock was broken (force-unlock) and may be held by another run now; nothing more was written",
+        )
+    }
+
     /// Who holds a workspace's lock (and their session's pid), if anyone does.
     async fn holder(&self, workspace: &str) -> Result<Option<(LockInfo, i32)>, StateError> {
         let row = self

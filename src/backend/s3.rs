@@ -39,6 +39,9 @@ pub struct S3Store {
     client: Client,
     /// Next journal record number of the apply in progress.
     journal_seq: AtomicU64,
+    /// The ID of the lock this run holds, if it took one: writes check that the lock object
+    /// still names it, so a run whose lock was broken or taken over stops writing.
+    held: std::sync::Mutex<Option<String>>,
 }
 
 fn now_secs() -> u64 {
@@ -98,7 +101,12 @@ impl S3Store {
         if let Some(ep) = &settings.endpoint {
             conf = conf.endpoint_url(ep).force_path_style(true);
         }
-        let store = S3Store { settings, client: Client::from_conf(conf.build()), journal_seq: AtomicU64::new(0) };
+        let store = S3Store {
+            settings,
+            client: Client::from_conf(conf.build()),
+            journal_seq: AtomicU64::new(0),
+            held: std::sync::Mutex::new(None),
+        };
         store.check_bucket().await?;
         Ok(store)
     }
@@ -275,6 +283,7 @@ impl Store for SharedS3 {
     async fn reopen(&self) -> Result<Arc<dyn Store>, StateError> {
         let store = S3Store::open(self.0.settings.clone()).await?;
         store.journal_seq.store(self.0.journal_seq.load(Ordering::SeqCst), Ordering::SeqCst);
+        *store.held.lock().unwrap_or_else(|e| e.into_inner()) = self.0.held_id();
         Ok(Arc::new(SharedS3(Arc::new(store))))
     }
 
@@ -287,6 +296,7 @@ impl Store for SharedS3 {
     }
 
     async fn write(&self, workspace: &str, text: &str, _serial: u64) -> Result<(), StateError> {
+        self.0.check_held(workspace).await?;
         // The state first, then the journal it holds: a crash between the two leaves a
         // journal that the next load recognises as already folded in.
         self.0.put(&self.0.state_key(workspace), text).await?;
@@ -322,6 +332,7 @@ impl Store for SharedS3 {
                 }
             }
             if let Some(etag) = etag {
+                *s.held.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.id.clone());
                 let etag = Arc::new(Mutex::new(etag));
                 let renewer =
                     tokio::spawn(renew(self.0.clone(), key.clone(), info.clone(), workspace.to_string(), etag.clone()));
@@ -365,6 +376,7 @@ impl Store for SharedS3 {
     }
 
     async fn journal_append(&self, workspace: &str, record: &str) -> Result<(), StateError> {
+        self.0.check_held(workspace).await?;
         let n = self.0.journal_seq.fetch_add(1, Ordering::SeqCst);
         self.0.put(&format!("{}{n:010}", self.0.journal_prefix(workspace)), record).await
     }
@@ -410,6 +422,26 @@ impl Store for SharedS3 {
 }
 
 impl S3Store {
+    fn held_id(&self) -> Option<String> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Fails when this run took a lock that the lock object no longer names.
+    async fn check_held(&self, workspace: &str) -> Result<(), StateError> {
+        let Some(id) = self.held_id() else { return Ok(()) };
+        let current = self.get(&self.lock_key(workspace)).await?.and_then(|(text, _)| {
+            let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+            LockInfo::from_json(&doc).map(|l| l.id)
+        });
+        if current.as_deref() == Some(id.as_str()) {
+            Ok(())
+        } else {
+            Err(self.err(
+                "this run's state lock was broken (force-unlock) or taken over after it expired; nothing more was written",
+            ))
+        }
+    }
+
     pub fn describe(&self) -> String {
         let at = self.settings.endpoint.as_ref().map(|e| format!(" at {e}")).unwrap_or_default();
         format!("S3 bucket {:?}{at}, key {:?}", self.settings.bucket, self.settings.key)
