@@ -10,7 +10,7 @@ use handlebars::{
 };
 use meshform_engine::eval::Value;
 use meshform_engine::eval::expr::to_string;
-use meshform_engine::eval::functions::{self, FunctionContext};
+use meshform_engine::eval::functions::{self, FunctionContext, xml_escape};
 
 /// Adds every helper of this module to `hb`.
 pub fn register(hb: &mut Handlebars<'_>) {
@@ -134,22 +134,6 @@ fn join(args: &[Value]) -> Result<String, String> {
     };
     let texts = (0..items.len()).map(|i| scalar(items, i, &format!("element {i}"))).collect::<Result<Vec<_>, _>>()?;
     Ok(texts.join(&separator))
-}
-
-/// The five XML entities, escaped as `hadoop_config_xml` escapes them.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

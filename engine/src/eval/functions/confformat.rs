@@ -23,7 +23,8 @@ fn properties(a: &[Value]) -> Result<Vec<(String, String)>, FunctionError> {
         .collect()
 }
 
-fn xml_escape(s: &str) -> String {
+/// The five XML entities escaped, as Hadoop's `*-site.xml` files need them.
+pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

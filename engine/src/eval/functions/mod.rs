@@ -9,6 +9,7 @@
 
 mod collection;
 mod confformat;
+pub use confformat::xml_escape;
 mod conversion;
 mod crypto;
 mod datetime;
