@@ -129,7 +129,7 @@ pub fn save(
         parallelism: flags.parallelism,
         changes: changes_of(p),
         rendered: crate::render::plan(p, &crate::render::Style { color: false }, false),
-        plan_json: crate::planjson::plan_json(p, &variables_json(p)),
+        plan_json: crate::planjson::plan_json(p, &ctx.config, &variables_json(p)),
     };
     let text =
         serde_json::to_string_pretty(&saved).map_err(|e| Diagnostic::error(format!("Cannot encode the plan: {e}")))?;

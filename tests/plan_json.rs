@@ -1,122 +1,374 @@
-//! `show -json PLANFILE` against Terraform's: the same `terraform_data` specs planned by
-//! `terraform` and by meshform (create, update in place, replace through
-//! `triggers_replace`, delete, an output that changes), then both plans' JSON compared: the
-//! same top-level keys (but for the documented exception), the same resource changes with
-//! the same actions, keys and reasons, the same output changes, the same addresses in
-//! planned_values and prior_state. meshform's also validates against
-//! `schema/plan.schema.json`. The comparison with terraform is skipped with a notice where
-//! it is absent; the schema check runs anyway.
+//! `show -json PLANFILE` against `schema/plan.schema.json` and against Terraform's plan
+//! JSON. Each scenario applies a "before" spec of `terraform_data` resources, then saves a
+//! plan of the "after" spec: create, update in place, replace through
+//! `triggers_replace`, delete by removing the resource, and one mixing them with `count`
+//! and variables. meshform's document must validate against the schema and carry the
+//! expected actions; where `terraform` is installed the same scenario is run with it in
+//! another directory and the two documents must have the same top-level keys (but for
+//! [`KEY_EXCEPTIONS`]), the same resource changes with the same actions, reasons,
+//! `change` keys and unknown attributes, the same output changes and the same relevant
+//! attributes. Without `terraform` the comparison is skipped with a notice.
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
 use common::Workspace;
+use serde_json::{Value as J, json};
 
-const BEFORE: &str = "variable \"tag\" {\n  default = \"v1\"\n}\nresource \"terraform_data\" \"updated\" {\n  input = \"one\"\n}\nresource \"terraform_data\" \"replaced\" {\n  triggers_replace = \"x\"\n}\nresource \"terraform_data\" \"deleted\" {\n  input = 1\n}\nresource \"terraform_data\" \"many\" {\n  count = 2\n  input = count.index\n}\noutput \"o\" {\n  value = terraform_data.updated.output\n}\noutput \"kept\" {\n  value = var.tag\n}\n";
-const AFTER: &str = "variable \"tag\" {\n  default = \"v1\"\n}\nresource \"terraform_data\" \"updated\" {\n  input = \"two\"\n}\nresource \"terraform_data\" \"replaced\" {\n  triggers_replace = \"y\"\n}\nresource \"terraform_data\" \"created\" {\n  input = { a = 1, b = [true] }\n}\nresource \"terraform_data\" \"many\" {\n  count = 1\n  input = count.index\n}\noutput \"o\" {\n  value = terraform_data.updated.output\n}\noutput \"kept\" {\n  value = var.tag\n}\n";
+/// Top-level keys only one side has, on purpose.
+const KEY_EXCEPTIONS: [&str; 2] = [
+    // Terraform's version; meshform is not Terraform and does not claim to be one.
+    "terraform_version",
+    // meshform's version, in its place.
+    "meshform_version",
+];
 
-/// Keys only one side has, on purpose: meshform names its own version.
-const EXCEPTIONS: [&str; 2] = ["terraform_version", "meshform_version"];
+struct Scenario {
+    before: &'static str,
+    after: &'static str,
+    /// Address → actions meshform must plan, whether or not terraform is here.
+    expect: &'static [(&'static str, &'static [&'static str])],
+}
 
-fn meshform_plan_json() -> serde_json::Value {
+const CREATE: Scenario = Scenario {
+    before: r#"variable "tag" {
+  default = "v1"
+}
+
+resource "terraform_data" "base" {
+  input = "base"
+}
+"#,
+    after: r#"variable "tag" {
+  default = "v1"
+}
+
+resource "terraform_data" "base" {
+  input = "base"
+}
+
+resource "terraform_data" "new" {
+  input = { tag = var.tag, n = [1, 2] }
+}
+
+output "new_id" {
+  value = terraform_data.new.id
+}
+"#,
+    expect: &[("terraform_data.base", &["no-op"]), ("terraform_data.new", &["create"])],
+};
+
+const UPDATE: Scenario = Scenario {
+    before: r#"resource "terraform_data" "a" {
+  input = "one"
+}
+
+output "a" {
+  value = terraform_data.a.output
+}
+"#,
+    after: r#"resource "terraform_data" "a" {
+  input = "two"
+}
+
+output "a" {
+  value = terraform_data.a.output
+}
+"#,
+    expect: &[("terraform_data.a", &["update"])],
+};
+
+const REPLACE: Scenario = Scenario {
+    before: r#"resource "terraform_data" "a" {
+  input            = "x"
+  triggers_replace = "1"
+}
+
+output "id" {
+  value = terraform_data.a.id
+}
+"#,
+    after: r#"resource "terraform_data" "a" {
+  input            = "x"
+  triggers_replace = "2"
+}
+
+output "id" {
+  value = terraform_data.a.id
+}
+"#,
+    expect: &[("terraform_data.a", &["delete", "create"])],
+};
+
+const DELETE: Scenario = Scenario {
+    before: r#"resource "terraform_data" "a" {
+  input = "a"
+}
+
+resource "terraform_data" "b" {
+  input = "b"
+}
+
+output "b" {
+  value = terraform_data.b.output
+}
+"#,
+    after: r#"resource "terraform_data" "a" {
+  input = "a"
+}
+"#,
+    expect: &[("terraform_data.a", &["no-op"]), ("terraform_data.b", &["delete"])],
+};
+
+const MIXED: Scenario = Scenario {
+    before: r#"variable "tag" {
+  default = "v1"
+}
+
+resource "terraform_data" "updated" {
+  input = "one"
+}
+
+resource "terraform_data" "replaced" {
+  triggers_replace = "x"
+}
+
+resource "terraform_data" "deleted" {
+  input = 1
+}
+
+resource "terraform_data" "many" {
+  count = 2
+  input = count.index
+}
+
+output "o" {
+  value = terraform_data.updated.output
+}
+
+output "kept" {
+  value = var.tag
+}
+"#,
+    after: r#"variable "tag" {
+  default = "v1"
+}
+
+resource "terraform_data" "updated" {
+  input = "two"
+}
+
+resource "terraform_data" "replaced" {
+  triggers_replace = "y"
+}
+
+resource "terraform_data" "created" {
+  input = { a = 1, b = [true], c = terraform_data.many[0].output }
+}
+
+resource "terraform_data" "many" {
+  count = 1
+  input = count.index
+}
+
+output "o" {
+  value = terraform_data.updated.output
+}
+
+output "kept" {
+  value = var.tag
+}
+"#,
+    expect: &[
+        ("terraform_data.created", &["create"]),
+        ("terraform_data.deleted", &["delete"]),
+        ("terraform_data.many[0]", &["no-op"]),
+        ("terraform_data.many[1]", &["delete"]),
+        ("terraform_data.replaced", &["delete", "create"]),
+        ("terraform_data.updated", &["update"]),
+    ],
+};
+
+fn meshform_plan(s: &Scenario) -> J {
     let ws = Workspace::new();
-    ws.write("main.tf", BEFORE);
-    ws.run(&["apply", "-auto-approve"]).ok();
-    ws.write("main.tf", AFTER);
-    ws.run(&["plan", "-out=p.bin"]).ok();
+    ws.write("main.tf", s.before);
+    ws.run(&["apply", "-auto-approve", "-input=false"]).ok();
+    ws.write("main.tf", s.after);
+    ws.run(&["plan", "-input=false", "-out=p.bin"]).ok();
     let show = ws.run(&["show", "-json", "p.bin"]);
     show.ok();
     serde_json::from_str(&show.stdout).expect("plan JSON")
 }
 
-fn terraform_plan_json() -> Option<serde_json::Value> {
-    let tf = |dir: &Path, args: &[&str]| {
-        let out = Command::new("terraform").args(args).current_dir(dir).env("TF_IN_AUTOMATION", "1").output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("main.tf"), BEFORE).expect("write");
-    tf(dir.path(), &["init", "-input=false"])?;
-    tf(dir.path(), &["apply", "-auto-approve", "-input=false"])?;
-    std::fs::write(dir.path().join("main.tf"), AFTER).expect("write");
-    tf(dir.path(), &["plan", "-out=p.bin", "-input=false"])?;
-    serde_json::from_str(&tf(dir.path(), &["show", "-json", "p.bin"])?).ok()
+fn terraform(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run terraform");
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+fn terraform_plan(s: &Scenario) -> J {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), s.before).expect("write");
+    terraform(dir.path(), &["init", "-input=false", "-no-color"]);
+    terraform(dir.path(), &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    std::fs::write(dir.path().join("main.tf"), s.after).expect("write");
+    terraform(dir.path(), &["plan", "-input=false", "-no-color", "-out=p.bin"]);
+    serde_json::from_str(&terraform(dir.path(), &["show", "-json", "p.bin"])).expect("terraform plan JSON")
+}
+
+fn terraform_present() -> bool {
+    Command::new("terraform").arg("version").output().is_ok_and(|o| o.status.success())
+}
+
+fn schema_errors(doc: &J) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/plan.schema.json")).expect("schema");
+    let schema: J = serde_json::from_str(&text).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid draft 2020-12 schema");
+    validator.iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect()
+}
+
+fn keys(v: &J) -> BTreeSet<String> {
     v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
-fn changes(v: &serde_json::Value) -> BTreeSet<(String, String, String)> {
-    v["resource_changes"]
+/// Address → the resource change.
+fn changes(doc: &J) -> BTreeMap<String, J> {
+    doc["resource_changes"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|r| {
-            (
-                r["address"].as_str().unwrap_or_default().to_string(),
-                r["change"]["actions"].to_string(),
-                r["action_reason"].as_str().unwrap_or("-").to_string(),
-            )
-        })
+        .map(|r| (r["address"].as_str().unwrap_or_default().to_string(), r.clone()))
         .collect()
 }
 
-fn addresses(module: &serde_json::Value) -> BTreeSet<String> {
-    module["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["address"].as_str().map(str::to_string))
-        .collect()
+fn output_actions(doc: &J) -> BTreeMap<String, J> {
+    doc["output_changes"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v["actions"].clone())).collect()
+}
+
+fn as_set(v: &J) -> BTreeSet<String> {
+    v.as_array().into_iter().flatten().map(J::to_string).collect()
+}
+
+/// Differences between Terraform's document and meshform's, one line each.
+fn differences(theirs: &J, mine: &J) -> Vec<String> {
+    let mut out = Vec::new();
+    let (t, m) = (keys(theirs), keys(mine));
+    for k in t.difference(&m).filter(|k| !KEY_EXCEPTIONS.contains(&k.as_str())) {
+        out.push(format!("top-level key {k}: Terraform has it, meshform lacks it"));
+    }
+    for k in m.difference(&t).filter(|k| !KEY_EXCEPTIONS.contains(&k.as_str())) {
+        out.push(format!("top-level key {k}: meshform has it, Terraform does not"));
+    }
+    let (tc, mc) = (changes(theirs), changes(mine));
+    if tc.keys().ne(mc.keys()) {
+        out.push(format!("resource_changes addresses: {:?} vs {:?}", tc.keys(), mc.keys()));
+    }
+    for (addr, tr) in &tc {
+        let Some(mr) = mc.get(addr) else { continue };
+        for field in ["actions", "after_unknown", "replace_paths"] {
+            if tr["change"][field] != mr["change"][field] {
+                out.push(format!("{addr} change.{field}: {} vs {}", tr["change"][field], mr["change"][field]));
+            }
+        }
+        if tr["action_reason"] != mr["action_reason"] {
+            out.push(format!("{addr} action_reason: {} vs {}", tr["action_reason"], mr["action_reason"]));
+        }
+        if keys(&tr["change"]) != keys(&mr["change"]) {
+            out.push(format!("{addr} change keys: {:?} vs {:?}", keys(&tr["change"]), keys(&mr["change"])));
+        }
+    }
+    if output_actions(theirs) != output_actions(mine) {
+        out.push(format!("output_changes actions: {:?} vs {:?}", output_actions(theirs), output_actions(mine)));
+    }
+    for (name, to) in theirs["output_changes"].as_object().into_iter().flatten() {
+        let mo = &mine["output_changes"][name];
+        if keys(to) != keys(mo) || to["after_unknown"] != mo["after_unknown"] {
+            out.push(format!("output {name}: {to} vs {mo}"));
+        }
+    }
+    // Terraform's order is its own; the set is what counts.
+    if as_set(&theirs["relevant_attributes"]) != as_set(&mine["relevant_attributes"]) {
+        out.push(format!("relevant_attributes: {} vs {}", theirs["relevant_attributes"], mine["relevant_attributes"]));
+    }
+    let config = |d: &J| d["configuration"]["root_module"].clone();
+    if config(theirs) != config(mine) {
+        out.push(format!("configuration.root_module:\n  {}\n  {}", config(theirs), config(mine)));
+    }
+    out
+}
+
+fn check(name: &str, s: &Scenario) {
+    let mine = meshform_plan(s);
+    let errors = schema_errors(&mine);
+    assert!(errors.is_empty(), "{name}: meshform's plan JSON does not match the schema: {errors:#?}\n{mine:#}");
+    let got: BTreeMap<String, J> =
+        changes(&mine).into_iter().map(|(a, c)| (a, c["change"]["actions"].clone())).collect();
+    let want: BTreeMap<String, J> = s.expect.iter().map(|(a, acts)| (a.to_string(), json!(acts))).collect();
+    assert_eq!(got, want, "{name}: planned actions");
+    if !terraform_present() {
+        println!("terraform not found: skipping the comparison of {name} with Terraform's plan JSON");
+        return;
+    }
+    let theirs = terraform_plan(s);
+    let diffs = differences(&theirs, &mine);
+    assert!(
+        diffs.is_empty(),
+        "{name}: meshform's plan JSON differs from Terraform's (Terraform first):\n{}",
+        diffs.join("\n")
+    );
 }
 
 #[test]
-fn show_json_matches_terraform_and_the_schema() {
-    let mine = meshform_plan_json();
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/plan.schema.json")).expect("schema");
-    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-    let errors: Vec<String> = validator.iter_errors(&mine).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "meshform's plan JSON does not match its schema: {errors:#?}");
-    let got = changes(&mine);
-    assert!(
-        got.contains(&(
-            "terraform_data.replaced".into(),
-            "[\"delete\",\"create\"]".into(),
-            "replace_because_cannot_update".into()
-        )),
-        "{got:?}"
-    );
+fn plan_json_create_matches_schema_and_terraform() {
+    check("create", &CREATE);
+}
 
-    if Command::new("terraform").arg("version").output().is_err() {
-        println!("terraform not found: skipping the comparison with Terraform's plan JSON");
-        return;
-    }
-    let Some(theirs) = terraform_plan_json() else { panic!("terraform could not plan the spec") };
-    let only = |a: &serde_json::Value, b: &serde_json::Value| -> Vec<String> {
-        keys(a).difference(&keys(b)).filter(|k| !EXCEPTIONS.contains(&k.as_str())).cloned().collect()
-    };
-    assert!(only(&theirs, &mine).is_empty(), "keys Terraform has and meshform lacks: {:?}", only(&theirs, &mine));
-    assert!(only(&mine, &theirs).is_empty(), "keys meshform has and Terraform lacks: {:?}", only(&mine, &theirs));
-    assert_eq!(changes(&mine), changes(&theirs), "resource changes, actions and reasons");
-    let (m0, t0) = (&mine["resource_changes"][0], &theirs["resource_changes"][0]);
-    assert_eq!(keys(&m0["change"]), keys(&t0["change"]), "change keys");
-    for (name, t) in theirs["output_changes"].as_object().into_iter().flatten() {
-        let m = &mine["output_changes"][name];
-        assert_eq!(m["actions"], t["actions"], "output {name}");
-        assert_eq!(keys(m), keys(t), "output {name} keys");
-    }
-    assert_eq!(keys(&mine["output_changes"]), keys(&theirs["output_changes"]));
-    assert_eq!(addresses(&mine["planned_values"]["root_module"]), addresses(&theirs["planned_values"]["root_module"]));
-    assert_eq!(
-        addresses(&mine["prior_state"]["values"]["root_module"]),
-        addresses(&theirs["prior_state"]["values"]["root_module"])
-    );
-    assert_eq!(addresses(&mine["configuration"]["root_module"]), addresses(&theirs["configuration"]["root_module"]));
-    assert_eq!(mine["variables"]["tag"]["value"], theirs["variables"]["tag"]["value"]);
+#[test]
+fn plan_json_update_matches_schema_and_terraform() {
+    check("update", &UPDATE);
+}
+
+#[test]
+fn plan_json_replace_matches_schema_and_terraform() {
+    check("replace", &REPLACE);
+}
+
+#[test]
+fn plan_json_delete_matches_schema_and_terraform() {
+    check("delete", &DELETE);
+}
+
+#[test]
+fn plan_json_mixed_matches_schema_and_terraform() {
+    check("mixed", &MIXED);
+}
+
+#[test]
+fn plan_json_schema_rejects_what_meshform_never_writes() {
+    let mut doc = meshform_plan(&UPDATE);
+    assert!(schema_errors(&doc).is_empty());
+    let mut bad = doc.clone();
+    bad["resource_changes"][0]["change"]["actions"] = json!(["update", "create"]);
+    assert!(!schema_errors(&bad).is_empty(), "an impossible action list passes");
+    let mut bad = doc.clone();
+    bad["surprise"] = json!(1);
+    assert!(!schema_errors(&bad).is_empty(), "an undocumented top-level key passes");
+    doc.as_object_mut().map(|o| o.remove("planned_values"));
+    assert!(!schema_errors(&doc).is_empty(), "a document without planned_values passes");
 }

@@ -24,8 +24,43 @@ use crate::diag::{Diagnostic, FileId, Span};
 pub struct Reference {
     pub root: String,
     pub attrs: Vec<String>,
+    /// The static steps after the root as written, literal indexes included, up to the
+    /// first dynamic one (`terraform_data.c[0].id` → `c`, `[0]`, `id`): how plan JSON and
+    /// other reports name what a reference points at.
+    pub path: Vec<Step>,
     /// Span of the whole traversal.
     pub span: Span,
+}
+
+/// One static step of a reference.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Attr(String),
+    Index(u64),
+    Key(String),
+}
+
+impl Reference {
+    /// The reference as text, steps included: `terraform_data.c[0].id`.
+    pub fn display(&self) -> String {
+        display_steps(&self.root, &self.path)
+    }
+}
+
+/// `root` followed by `steps` as Terraform prints a traversal.
+pub fn display_steps(root: &str, steps: &[Step]) -> String {
+    let mut s = root.to_string();
+    for step in steps {
+        match step {
+            Step::Attr(a) => {
+                s.push('.');
+                s.push_str(a);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+            Step::Key(k) => s.push_str(&format!("[{}]", serde_json::Value::from(k.as_str()))),
+        }
+    }
+    s
 }
 
 /// What a scope made of a reference: the value and how many of `attrs` it used up.
@@ -237,7 +272,8 @@ impl Evaluator<'_> {
         if let Some(v) = self.local(root) {
             return self.get_attrs(v, attrs, span);
         }
-        let r = Reference { root: root.to_string(), attrs: attrs.to_vec(), span };
+        let path = attrs.iter().cloned().map(Step::Attr).collect();
+        let r = Reference { root: root.to_string(), attrs: attrs.to_vec(), path, span };
         let resolved = self.scope.resolve(&r)?;
         let rest = attrs.get(resolved.consumed..).unwrap_or(&[]);
         self.get_attrs(resolved.value, rest, span)
@@ -1045,7 +1081,12 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
         Expression::Variable(v) => {
             let name = v.value().as_str();
             if !bound.iter().any(|b| b == name) {
-                out.push(Reference { root: name.to_string(), attrs: Vec::new(), span: span(v.span()) });
+                out.push(Reference {
+                    root: name.to_string(),
+                    attrs: Vec::new(),
+                    path: Vec::new(),
+                    span: span(v.span()),
+                });
             }
         }
         Expression::Traversal(t) => {
@@ -1066,7 +1107,8 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
                     {
                         s.end = r.end;
                     }
-                    out.push(Reference { root: name.to_string(), attrs, span: s });
+                    let path = static_steps(&t.operators);
+                    out.push(Reference { root: name.to_string(), attrs, path, span: s });
                 }
             } else {
                 collect_refs(&t.expr, file, bound, out);
@@ -1120,6 +1162,20 @@ fn collect_refs(e: &Expression, file: FileId, bound: &mut Vec<String>, out: &mut
         }
         Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
     }
+}
+
+/// The leading attribute names and literal indexes of a traversal.
+fn static_steps(operators: &[hcl_edit::Decorated<TraversalOperator>]) -> Vec<Step> {
+    operators
+        .iter()
+        .map_while(|op| match op.value() {
+            TraversalOperator::GetAttr(a) => Some(Step::Attr(a.as_str().to_string())),
+            TraversalOperator::LegacyIndex(i) => Some(Step::Index(*i.value())),
+            TraversalOperator::Index(Expression::Number(n)) => n.value().as_u64().map(Step::Index),
+            TraversalOperator::Index(Expression::String(k)) => Some(Step::Key(k.value().to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn template_refs(t: &Template, file: FileId, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
@@ -1254,6 +1310,13 @@ mod tests {
     fn heredocs_keep_lines_and_dedent() {
         assert_eq!(ev("<<EOT\nhello\n  world\nEOT"), Value::from("hello\n  world\n"));
         assert_eq!(ev("<<-EOT\n    hello\n      world\n    EOT"), Value::from("hello\n  world\n"));
+    }
+
+    #[test]
+    fn references_keep_literal_indexes_in_their_path() {
+        let expr = hcl_edit::parser::parse_expr(r#"terraform_data.c[0].id == module.m["k"].out[var.i].x"#).unwrap();
+        let shown: Vec<String> = references(&expr, FileId(0)).iter().map(Reference::display).collect();
+        assert_eq!(shown, ["terraform_data.c[0].id", "module.m[\"k\"].out", "var.i"]);
     }
 
     #[test]

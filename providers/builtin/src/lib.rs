@@ -77,8 +77,10 @@ impl Provider for BuiltinProvider {
         check_type(req.type_name)?;
         let input = get(req.config, "input");
         let triggers = get(req.config, "triggers_replace");
+        // A new object's output is the input after apply; a null input is known already.
+        let new_output = if input.is_null() { input.clone() } else { Value::Unknown };
         let fresh = PlannedChange {
-            planned: object(Value::Unknown, input.clone(), Value::Unknown, triggers.clone()),
+            planned: object(Value::Unknown, input.clone(), new_output, triggers.clone()),
             requires_replace: Vec::new(),
         };
         let Some(prior) = req.prior else {
@@ -149,6 +151,22 @@ mod tests {
             let new = p.apply(req).await.unwrap();
             assert_eq!(get(&new, "output"), Value::from("a"));
             assert!(get(&new, "id").as_str().is_some_and(|s| s.len() == 36));
+        });
+    }
+
+    #[test]
+    fn a_new_object_without_input_has_a_known_null_output() {
+        run(async {
+            let p = BuiltinProvider;
+            let cfg = config(Value::Null, Value::from("t"));
+            let plan = p.plan(PlanRequest { type_name: "terraform_data", prior: None, config: &cfg }).await.unwrap();
+            assert_eq!(get(&plan.planned, "output"), Value::Null);
+            assert!(get(&plan.planned, "id").is_unknown());
+            let prior = object("i".into(), Value::Null, Value::Null, Value::from("s"));
+            let plan =
+                p.plan(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &cfg }).await.unwrap();
+            assert_eq!(plan.requires_replace, vec!["triggers_replace".to_string()]);
+            assert_eq!(get(&plan.planned, "output"), Value::Null);
         });
     }
 

@@ -1,0 +1,431 @@
+//! The parts of plan JSON that come from the configuration rather than from values:
+//! `configuration` (every module's resources, outputs, variables and module calls, each
+//! expression given as the references it makes or, when it makes none, its constant value)
+//! and `relevant_attributes` (the resource attributes the planned changes read, followed
+//! through locals, variables, module outputs and other resources' arguments).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use hcl_edit::expr::{Expression, FuncCall};
+use hcl_edit::visit::Visit;
+use serde_json::{Map, Value as J, json};
+
+use meshform_engine::addrs::{ResourceAddr, ResourceMode};
+use meshform_engine::config::{Body, Expr, Module};
+use meshform_engine::diag::Diagnostic;
+use meshform_engine::eval::expr::{Reference, Resolved, Scope, Step, display_steps, references};
+use meshform_engine::graph::module_at;
+use meshform_engine::plan::{Action, Plan};
+use meshform_engine::provider::implied_provider;
+
+use super::insert_nonempty;
+
+/// Roots that name something other than a resource.
+const NOT_RESOURCES: [&str; 7] = ["var", "local", "module", "count", "each", "path", "terraform"];
+
+/// The whole module tree as Terraform's `configuration` object.
+pub fn configuration(root: &Module) -> J {
+    let mut providers = Map::new();
+    provider_config(root, &[], &mut providers);
+    let mut o = Map::new();
+    insert_nonempty(&mut o, "provider_config", J::Object(providers));
+    o.insert("root_module".into(), module_json(root, &[]));
+    J::Object(o)
+}
+
+/// `module.a.module.b` for the path `["a", "b"]`; empty at the root.
+fn module_address(path: &[String]) -> String {
+    path.iter().map(|n| format!("module.{n}")).collect::<Vec<_>>().join(".")
+}
+
+/// The key resources use for their provider: its local name, prefixed by the module
+/// address (`module.a:terraform`) outside the root module, as Terraform writes it.
+fn provider_key(path: &[String], name: &str) -> String {
+    if path.is_empty() { name.to_string() } else { format!("{}:{name}", module_address(path)) }
+}
+
+fn provider_config(m: &Module, path: &[String], out: &mut Map<String, J>) {
+    for r in m.resources.values() {
+        let name = r.provider.as_ref().map_or(implied_provider(&r.addr.type_name), |p| p.name.as_str());
+        let mut entry = json!({"name": name, "full_name": super::provider_name(name)});
+        if !path.is_empty() {
+            entry["module_address"] = json!(module_address(path));
+        }
+        out.entry(provider_key(path, name)).or_insert(entry);
+    }
+    for (name, call) in &m.module_calls {
+        provider_config(&call.module, &child(path, name), out);
+    }
+}
+
+fn child(path: &[String], name: &str) -> Vec<String> {
+    let mut p = path.to_vec();
+    p.push(name.to_string());
+    p
+}
+
+fn module_json(m: &Module, path: &[String]) -> J {
+    let mut o = Map::new();
+    let outputs: Map<String, J> = m
+        .outputs
+        .iter()
+        .map(|(name, out)| {
+            let mut d = Map::new();
+            if out.sensitive {
+                d.insert("sensitive".into(), json!(true));
+            }
+            d.insert("expression".into(), expression(&out.value, &m.dir));
+            if let Some(desc) = &out.description {
+                d.insert("description".into(), json!(desc));
+            }
+            insert_nonempty(&mut d, "depends_on", depends_on(&out.depends_on));
+            (name.clone(), J::Object(d))
+        })
+        .collect();
+    insert_nonempty(&mut o, "outputs", J::Object(outputs));
+    let mut resources: Vec<(String, J)> = m
+        .resources
+        .values()
+        .map(|r| {
+            let name = r.provider.as_ref().map_or(implied_provider(&r.addr.type_name), |p| p.name.as_str());
+            let mut d = Map::new();
+            d.insert("address".into(), json!(r.addr.to_string()));
+            d.insert("mode".into(), json!(if r.addr.mode == ResourceMode::Data { "data" } else { "managed" }));
+            d.insert("type".into(), json!(r.addr.type_name));
+            d.insert("name".into(), json!(r.addr.name));
+            d.insert("provider_config_key".into(), json!(provider_key(path, name)));
+            d.insert("expressions".into(), body_expressions(&r.body, &m.dir));
+            d.insert("schema_version".into(), json!(0));
+            if let Some(c) = &r.count {
+                d.insert("count_expression".into(), expression(c, &m.dir));
+            }
+            if let Some(f) = &r.for_each {
+                d.insert("for_each_expression".into(), expression(f, &m.dir));
+            }
+            insert_nonempty(&mut d, "depends_on", depends_on(&r.depends_on));
+            (r.addr.to_string(), J::Object(d))
+        })
+        .collect();
+    resources.sort_by(|a, b| a.0.cmp(&b.0));
+    insert_nonempty(&mut o, "resources", J::Array(resources.into_iter().map(|(_, r)| r).collect()));
+    let calls: Map<String, J> = m
+        .module_calls
+        .iter()
+        .map(|(name, call)| {
+            let mut d = Map::new();
+            d.insert("source".into(), json!(call.source));
+            let inputs: Map<String, J> =
+                call.inputs.iter().map(|(k, a)| (k.clone(), expression(&a.expr, &m.dir))).collect();
+            insert_nonempty(&mut d, "expressions", J::Object(inputs));
+            if let Some(c) = &call.count {
+                d.insert("count_expression".into(), expression(c, &m.dir));
+            }
+            if let Some(f) = &call.for_each {
+                d.insert("for_each_expression".into(), expression(f, &m.dir));
+            }
+            d.insert("module".into(), module_json(&call.module, &child(path, name)));
+            insert_nonempty(&mut d, "depends_on", depends_on(&call.depends_on));
+            (name.clone(), J::Object(d))
+        })
+        .collect();
+    insert_nonempty(&mut o, "module_calls", J::Object(calls));
+    let variables: Map<String, J> = m
+        .variables
+        .iter()
+        .map(|(name, v)| {
+            let mut d = Map::new();
+            if let Some(default) = v.default.as_ref().and_then(|e| constant(e, &m.dir)) {
+                d.insert("default".into(), default);
+            }
+            if let Some(desc) = &v.description {
+                d.insert("description".into(), json!(desc));
+            }
+            if v.sensitive {
+                d.insert("sensitive".into(), json!(true));
+            }
+            (name.clone(), J::Object(d))
+        })
+        .collect();
+    insert_nonempty(&mut o, "variables", J::Object(variables));
+    J::Object(o)
+}
+
+/// A body's arguments by name; nested blocks by type, each a list of bodies.
+fn body_expressions(body: &Body, dir: &Path) -> J {
+    let mut o: Map<String, J> = body.attributes.iter().map(|a| (a.name.clone(), expression(&a.expr, dir))).collect();
+    for b in &body.blocks {
+        let list = o.entry(b.kind.clone()).or_insert_with(|| J::Array(Vec::new()));
+        if let J::Array(xs) = list {
+            xs.push(body_expressions(&b.body, dir));
+        }
+    }
+    J::Object(o)
+}
+
+fn depends_on(list: &[Expr]) -> J {
+    J::Array(
+        list.iter().flat_map(|e| references(&e.expr, e.file)).map(|r| json!(display_steps(&r.root, &r.path))).collect(),
+    )
+}
+
+/// `{"references": [...]}` when the expression refers to anything, else
+/// `{"constant_value": v}` when it is a constant Terraform would evaluate without a
+/// context (no function calls, nothing sensitive), else `{}`.
+fn expression(e: &Expr, dir: &Path) -> J {
+    let refs = references(&e.expr, e.file);
+    if refs.is_empty() {
+        return constant(e, dir).map_or_else(|| json!({}), |v| json!({"constant_value": v}));
+    }
+    let mut shown: Vec<String> = Vec::new();
+    for r in &refs {
+        for s in reference_names(r) {
+            if shown.last() != Some(&s) {
+                shown.push(s);
+            }
+        }
+    }
+    json!({"references": shown})
+}
+
+/// What Terraform lists for one reference: the reference as written, then the object it
+/// belongs to (`terraform_data.c[0].id` → that, `terraform_data.c[0]`, `terraform_data.c`).
+fn reference_names(r: &Reference) -> Vec<String> {
+    let mut names = vec![r.display()];
+    let owner_len = match r.root.as_str() {
+        "data" => 2,
+        "module" => 1,
+        root if NOT_RESOURCES.contains(&root) => return names,
+        _ => 1,
+    };
+    if r.path.len() < owner_len {
+        return names;
+    }
+    let keyed = matches!(r.path.get(owner_len), Some(Step::Index(_) | Step::Key(_)));
+    if keyed {
+        names.push(display_steps(&r.root, &r.path[..=owner_len]));
+    }
+    names.push(display_steps(&r.root, &r.path[..owner_len]));
+    names.dedup();
+    names
+}
+
+/// Resolves no name: constants only.
+struct NoNames<'a>(&'a Path);
+
+impl Scope for NoNames<'_> {
+    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+        Err(Diagnostic::error(format!("{} is not a constant", r.root)))
+    }
+
+    fn module_dir(&self) -> &Path {
+        self.0
+    }
+}
+
+#[derive(Default)]
+struct CallFinder(bool);
+
+impl Visit for CallFinder {
+    fn visit_func_call(&mut self, _: &FuncCall) {
+        self.0 = true;
+    }
+}
+
+fn calls_a_function(e: &Expression) -> bool {
+    let mut f = CallFinder::default();
+    f.visit_expr(e);
+    f.0
+}
+
+fn constant(e: &Expr, dir: &Path) -> Option<J> {
+    if calls_a_function(&e.expr) {
+        return None;
+    }
+    let v = meshform_engine::eval::expr::eval(&e.expr, e.file, &NoNames(dir)).ok()?;
+    (v.is_wholly_known() && !v.clone().unmark_deep().1).then(|| v.to_json())
+}
+
+/// A resource attribute a planned change depends on: the instance (or resource) and the
+/// steps into it.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct ResourceAttr {
+    resource: String,
+    attribute: Vec<Step>,
+}
+
+/// A module instance as far as it is known: each call's name and its key as written in an
+/// address (`[0]`), or empty where there is none or a reference does not say which.
+type ModulePath = Vec<(String, String)>;
+
+fn names(path: &ModulePath) -> Vec<String> {
+    path.iter().map(|(n, _)| n.clone()).collect()
+}
+
+/// Terraform's `relevant_attributes`: starting from the references of every resource
+/// whose action is not no-op and every root output that changes, references are followed
+/// through locals, module variables and outputs and other resources' arguments; the
+/// resource attributes met on the way are the result, sorted.
+pub fn relevant_attributes(p: &Plan, root: &Module) -> Vec<J> {
+    let mut pending: Vec<(ModulePath, Reference)> = Vec::new();
+    for c in p.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let path: ModulePath = c.addr.module.0.iter().map(|s| (s.name.clone(), s.key.to_string())).collect();
+        let Some(r) = module_at(root, &names(&path)).and_then(|m| m.resources.get(&c.addr.resource)) else {
+            continue;
+        };
+        let mut refs = body_refs(&r.body);
+        refs.extend(r.count.iter().chain(&r.for_each).flat_map(expr_refs));
+        pending.extend(refs.into_iter().map(|r| (path.clone(), r)));
+    }
+    for o in p.outputs.iter().filter(|o| super::output_action(o) != "no-op") {
+        if let Some(out) = root.outputs.get(&o.name) {
+            pending.extend(expr_refs(&out.value).into_iter().map(|r| (Vec::new(), r)));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    while let Some((path, r)) = pending.pop() {
+        if !seen.insert((path.clone(), r.display())) {
+            continue;
+        }
+        let Some(m) = module_at(root, &names(&path)) else { continue };
+        pending.extend(follow(root, m, &path, &r, &mut found));
+    }
+    found.into_iter().map(|a| json!({"resource": a.resource, "attribute": steps_json(&a.attribute)})).collect()
+}
+
+fn body_refs(body: &Body) -> Vec<Reference> {
+    let mut out: Vec<Reference> = body.attributes.iter().flat_map(|a| expr_refs(&a.expr)).collect();
+    for b in &body.blocks {
+        out.extend(body_refs(&b.body));
+    }
+    out
+}
+
+fn expr_refs(e: &Expr) -> Vec<Reference> {
+    references(&e.expr, e.file)
+}
+
+fn attr_name(step: Option<&Step>) -> Option<&str> {
+    match step {
+        Some(Step::Attr(a)) => Some(a),
+        _ => None,
+    }
+}
+
+fn key_text(step: Option<&Step>) -> String {
+    match step {
+        Some(k @ (Step::Index(_) | Step::Key(_))) => display_steps("", std::slice::from_ref(k)),
+        _ => String::new(),
+    }
+}
+
+/// The references one reference leads to, recording the resource attributes it names.
+fn follow(
+    root: &Module,
+    m: &Module,
+    path: &ModulePath,
+    r: &Reference,
+    found: &mut BTreeSet<ResourceAttr>,
+) -> Vec<(ModulePath, Reference)> {
+    let at = |p: &ModulePath, refs: Vec<Reference>| refs.into_iter().map(|r| (p.clone(), r)).collect::<Vec<_>>();
+    let first = attr_name(r.path.first());
+    match r.root.as_str() {
+        "local" => first.and_then(|n| m.locals.get(n)).map_or_else(Vec::new, |l| at(path, expr_refs(&l.expr))),
+        "var" => {
+            let Some(((call, _), parent)) = path.split_last() else { return Vec::new() };
+            let parent = parent.to_vec();
+            let input = module_at(root, &names(&parent))
+                .and_then(|pm| pm.module_calls.get(call))
+                .and_then(|c| c.inputs.get(first.unwrap_or_default()));
+            input.map_or_else(Vec::new, |a| at(&parent, expr_refs(&a.expr)))
+        }
+        "module" => {
+            let Some(call) = first.and_then(|n| m.module_calls.get(n)) else { return Vec::new() };
+            let mut inner = path.clone();
+            inner.push((call.name.clone(), key_text(r.path.get(1))));
+            let output = r.path.iter().skip(1).find_map(|s| attr_name(Some(s)));
+            call.module
+                .outputs
+                .iter()
+                .filter(|(name, _)| output.is_none_or(|o| o == name.as_str()))
+                .flat_map(|(_, o)| at(&inner, expr_refs(&o.value)))
+                .collect()
+        }
+        root_name if NOT_RESOURCES.contains(&root_name) => Vec::new(),
+        _ => resource_attr(m, path, r, found),
+    }
+}
+
+/// Records `r` as an attribute of the resource it names, and follows the argument it reads.
+fn resource_attr(
+    m: &Module,
+    path: &ModulePath,
+    r: &Reference,
+    found: &mut BTreeSet<ResourceAttr>,
+) -> Vec<(ModulePath, Reference)> {
+    let (addr, owner_len) = if r.root == "data" {
+        let (Some(t), Some(n)) = (attr_name(r.path.first()), attr_name(r.path.get(1))) else { return Vec::new() };
+        (ResourceAddr { mode: ResourceMode::Data, type_name: t.into(), name: n.into() }, 2)
+    } else {
+        let Some(n) = attr_name(r.path.first()) else { return Vec::new() };
+        (ResourceAddr { mode: ResourceMode::Managed, type_name: r.root.clone(), name: n.into() }, 1)
+    };
+    let Some(resource) = m.resources.get(&addr) else { return Vec::new() };
+    let instance_len = owner_len + usize::from(!key_text(r.path.get(owner_len)).is_empty());
+    let prefix: String = path.iter().map(|(n, k)| format!("module.{n}{k}.")).collect();
+    found.insert(ResourceAttr {
+        resource: format!("{prefix}{}", display_steps(&r.root, &r.path[..instance_len])),
+        attribute: r.path[instance_len..].to_vec(),
+    });
+    let argument = attr_name(r.path.get(instance_len)).and_then(|a| resource.body.attribute(a));
+    argument.map_or_else(Vec::new, |a| expr_refs(&a.expr).into_iter().map(|x| (path.clone(), x)).collect())
+}
+
+fn steps_json(steps: &[Step]) -> J {
+    J::Array(
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Attr(a) | Step::Key(a) => json!(a),
+                Step::Index(i) => json!(i),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs_of(text: &str) -> Vec<String> {
+        let e = hcl_edit::parser::parse_expr(text).expect("expression");
+        references(&e, meshform_engine::diag::FileId(0)).iter().flat_map(reference_names).collect()
+    }
+
+    #[test]
+    fn references_name_the_object_they_belong_to() {
+        assert_eq!(refs_of("terraform_data.n.output"), ["terraform_data.n.output", "terraform_data.n"]);
+        assert_eq!(
+            refs_of("terraform_data.c[0].output"),
+            ["terraform_data.c[0].output", "terraform_data.c[0]", "terraform_data.c"]
+        );
+        assert_eq!(refs_of("data.t.n.id"), ["data.t.n.id", "data.t.n"]);
+        assert_eq!(refs_of("module.m.out"), ["module.m.out", "module.m"]);
+        assert_eq!(refs_of("var.a.b"), ["var.a.b"]);
+        assert_eq!(refs_of("count.index"), ["count.index"]);
+    }
+
+    #[test]
+    fn constants_are_what_needs_no_context() {
+        let sources = meshform_engine::diag::SourceMap::new();
+        let constant_of = |text: &str| {
+            let e = meshform_engine::config::parse_expression(&sources, "t", text).expect("expression");
+            constant(&e, Path::new("."))
+        };
+        assert_eq!(constant_of("{ a = 1, b = [true] }"), Some(json!({"a": 1, "b": [true]})));
+        assert_eq!(constant_of("\"x-${1 + 1}\""), Some(json!("x-2")));
+        assert_eq!(constant_of("sensitive(\"s\")"), None);
+        assert_eq!(constant_of("upper(\"s\")"), None);
+    }
+}
