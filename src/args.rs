@@ -190,7 +190,7 @@ pub struct ShowArgs {
     #[arg(long)]
     pub json: bool,
     /// A saved plan as Markdown, for a pull-request comment.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub markdown: bool,
     /// A plan file; without it the state is shown.
     pub file: Option<PathBuf>,

@@ -590,10 +590,13 @@ async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
             .into());
     }
     if let Some(file) = &a.file {
-        print!("{}", crate::planfile::show(file, a.json, a.markdown)?);
-        if a.json {
-            println!();
-        }
+        use crate::planfile::PlanView;
+        let view = match (a.json, a.markdown) {
+            (true, _) => PlanView::Json,
+            (_, true) => PlanView::Markdown,
+            _ => PlanView::Text,
+        };
+        print!("{}", crate::planfile::show(file, view)?);
         return Ok(Outcome::Ok);
     }
     let backend = Backend::open(wd).await?;

@@ -142,15 +142,24 @@ fn variables_json(p: &Plan) -> serde_json::Map<String, serde_json::Value> {
     p.variables.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "value": v.to_json() }))).collect()
 }
 
-/// What `show FILE` prints: the rendered plan, or with `json` the plan JSON document.
-pub fn show(path: &Path, json: bool, markdown: bool) -> Result<String, Diagnostics> {
+/// How `show FILE` prints a saved plan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PlanView {
+    /// As `plan` showed it.
+    Text,
+    /// Terraform's plan JSON document.
+    Json,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
+}
+
+/// What `show FILE` prints.
+pub fn show(path: &Path, view: PlanView) -> Result<String, Diagnostics> {
     let saved = load(path)?;
-    Ok(if markdown {
-        crate::planmd::render(&saved.plan_json)
-    } else if json {
-        serde_json::to_string(&saved.plan_json).unwrap_or_default()
-    } else {
-        saved.rendered
+    Ok(match view {
+        PlanView::Text => saved.rendered,
+        PlanView::Json => serde_json::to_string(&saved.plan_json).unwrap_or_default() + "\n",
+        PlanView::Markdown => crate::planmd::render(&saved.plan_json),
     })
 }
 
