@@ -1,13 +1,13 @@
 //! `show -json PLANFILE` against `schema/plan.schema.json` and against Terraform's plan
 //! JSON. Each scenario applies a "before" spec of `terraform_data` resources, then saves a
 //! plan of the "after" spec: create, update in place, replace through
-//! `triggers_replace`, delete by removing the resource, and one mixing them with `count`
-//! and variables. meshform's document must validate against the schema and carry the
+//! `triggers_replace`, delete by removing the resource, one mixing them with `count` and
+//! variables, and one calling a module with `for_each`. meshform's document must validate against the schema and carry the
 //! expected actions; where `terraform` is installed the same scenario is run with it in
 //! another directory and the two documents must have the same top-level keys (but for
 //! [`KEY_EXCEPTIONS`]), the same resource changes with the same actions, reasons,
-//! `change` keys and unknown attributes, the same output changes and the same relevant
-//! attributes. Without `terraform` the comparison is skipped with a notice.
+//! `change` keys and unknown attributes, the same output changes, the same relevant
+//! attributes and the same `configuration.root_module`. Without `terraform` the comparison is skipped with a notice.
 
 mod common;
 
@@ -27,6 +27,8 @@ const KEY_EXCEPTIONS: [&str; 2] = [
 ];
 
 struct Scenario {
+    /// `m/main.tf`, a module the specs may call ("" for none).
+    module: &'static str,
     before: &'static str,
     after: &'static str,
     /// Address → actions meshform must plan, whether or not terraform is here.
@@ -34,6 +36,7 @@ struct Scenario {
 }
 
 const CREATE: Scenario = Scenario {
+    module: "",
     before: r#"variable "tag" {
   default = "v1"
 }
@@ -62,6 +65,7 @@ output "new_id" {
 };
 
 const UPDATE: Scenario = Scenario {
+    module: "",
     before: r#"resource "terraform_data" "a" {
   input = "one"
 }
@@ -82,6 +86,7 @@ output "a" {
 };
 
 const REPLACE: Scenario = Scenario {
+    module: "",
     before: r#"resource "terraform_data" "a" {
   input            = "x"
   triggers_replace = "1"
@@ -104,6 +109,7 @@ output "id" {
 };
 
 const DELETE: Scenario = Scenario {
+    module: "",
     before: r#"resource "terraform_data" "a" {
   input = "a"
 }
@@ -124,6 +130,7 @@ output "b" {
 };
 
 const MIXED: Scenario = Scenario {
+    module: "",
     before: r#"variable "tag" {
   default = "v1"
 }
@@ -192,8 +199,56 @@ output "kept" {
     ],
 };
 
+const MODULE: &str = r#"variable "x" {}
+
+resource "terraform_data" "in" {
+  input = var.x
+}
+
+output "o" {
+  value = terraform_data.in.output
+}
+"#;
+
+const MODULES: Scenario = Scenario {
+    module: MODULE,
+    before: r#"resource "terraform_data" "root" {
+  input = "r"
+}
+"#,
+    after: r#"resource "terraform_data" "root" {
+  input = "r"
+}
+
+module "one" {
+  source   = "./m"
+  for_each = toset(["a", "b"])
+  x        = each.key
+}
+
+resource "terraform_data" "uses" {
+  input      = module.one["a"].o
+  depends_on = [module.one]
+}
+
+output "from_module" {
+  value     = module.one["b"].o
+  sensitive = true
+}
+"#,
+    expect: &[
+        ("module.one[\"a\"].terraform_data.in", &["create"]),
+        ("module.one[\"b\"].terraform_data.in", &["create"]),
+        ("terraform_data.root", &["no-op"]),
+        ("terraform_data.uses", &["create"]),
+    ],
+};
+
 fn meshform_plan(s: &Scenario) -> J {
     let ws = Workspace::new();
+    if !s.module.is_empty() {
+        ws.write("m/main.tf", s.module);
+    }
     ws.write("main.tf", s.before);
     ws.run(&["apply", "-auto-approve", "-input=false"]).ok();
     ws.write("main.tf", s.after);
@@ -223,10 +278,16 @@ fn terraform(dir: &Path, args: &[&str]) -> String {
 
 fn terraform_plan(s: &Scenario) -> J {
     let dir = tempfile::tempdir().expect("temp dir");
+    if !s.module.is_empty() {
+        std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+        std::fs::write(dir.path().join("m/main.tf"), s.module).expect("write");
+    }
     std::fs::write(dir.path().join("main.tf"), s.before).expect("write");
     terraform(dir.path(), &["init", "-input=false", "-no-color"]);
     terraform(dir.path(), &["apply", "-auto-approve", "-input=false", "-no-color"]);
     std::fs::write(dir.path().join("main.tf"), s.after).expect("write");
+    // Again: the "after" spec may call a module the "before" one did not.
+    terraform(dir.path(), &["init", "-input=false", "-no-color"]);
     terraform(dir.path(), &["plan", "-input=false", "-no-color", "-out=p.bin"]);
     serde_json::from_str(&terraform(dir.path(), &["show", "-json", "p.bin"])).expect("terraform plan JSON")
 }
@@ -360,6 +421,11 @@ fn plan_json_mixed_matches_schema_and_terraform() {
 }
 
 #[test]
+fn plan_json_modules_match_schema_and_terraform() {
+    check("modules", &MODULES);
+}
+
+#[test]
 fn plan_json_schema_rejects_what_meshform_never_writes() {
     let mut doc = meshform_plan(&UPDATE);
     assert!(schema_errors(&doc).is_empty());
@@ -371,4 +437,38 @@ fn plan_json_schema_rejects_what_meshform_never_writes() {
     assert!(!schema_errors(&bad).is_empty(), "an undocumented top-level key passes");
     doc.as_object_mut().map(|o| o.remove("planned_values"));
     assert!(!schema_errors(&doc).is_empty(), "a document without planned_values passes");
+}
+
+#[test]
+fn plan_json_of_modules_and_of_destroy_plans_fits_the_schema() {
+    let ws = Workspace::new();
+    ws.write("m/main.tf", MODULE);
+    ws.write("main.tf", MODULES.after);
+    ws.run(&["plan", "-input=false", "-out=p.bin"]).ok();
+    let doc: J = serde_json::from_str(&ws.run(&["show", "-json", "p.bin"]).stdout).expect("plan JSON");
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    let modules = &doc["planned_values"]["root_module"]["child_modules"];
+    assert_eq!(modules[0]["address"], "module.one[\"a\"]", "{modules:#}");
+    assert_eq!(modules[0]["resources"][0]["address"], "module.one[\"a\"].terraform_data.in");
+    let change = changes(&doc).remove("module.one[\"b\"].terraform_data.in").expect("module change");
+    assert_eq!(change["module_address"], "module.one[\"b\"]");
+    let config = &doc["configuration"]["root_module"];
+    assert!(config["module_calls"]["one"].get("for_each_expression").is_none(), "toset() is not shown: {config:#}");
+    assert_eq!(config["resources"][1]["address"], "terraform_data.uses");
+    assert_eq!(config["resources"][1]["depends_on"], json!(["module.one"]));
+    assert_eq!(config["outputs"]["from_module"]["sensitive"], true);
+    assert!(
+        as_set(&doc["relevant_attributes"])
+            .contains(&json!({"resource": "module.one[\"a\"].terraform_data.in", "attribute": ["output"]}).to_string()),
+        "{}",
+        doc["relevant_attributes"]
+    );
+
+    ws.run(&["apply", "p.bin"]).ok();
+    ws.run(&["plan", "-destroy", "-input=false", "-out=d.bin"]).ok();
+    let doc: J = serde_json::from_str(&ws.run(&["show", "-json", "d.bin"]).stdout).expect("plan JSON");
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    assert!(changes(&doc).values().all(|c| c["change"]["actions"] == json!(["delete"])), "{doc:#}");
 }

@@ -4,7 +4,7 @@
 //! and `relevant_attributes` (the resource attributes the planned changes read, followed
 //! through locals, variables, module outputs and other resources' arguments).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use hcl_edit::expr::{Expression, FuncCall};
@@ -12,7 +12,7 @@ use hcl_edit::visit::Visit;
 use serde_json::{Map, Value as J, json};
 
 use meshform_engine::addrs::{ResourceAddr, ResourceMode};
-use meshform_engine::config::{Body, Expr, Module};
+use meshform_engine::config::{Body, Expr, Module, ModuleCall};
 use meshform_engine::diag::Diagnostic;
 use meshform_engine::eval::expr::{Reference, Resolved, Scope, Step, display_steps, references};
 use meshform_engine::graph::module_at;
@@ -27,11 +27,61 @@ const NOT_RESOURCES: [&str; 7] = ["var", "local", "module", "count", "each", "pa
 /// The whole module tree as Terraform's `configuration` object.
 pub fn configuration(root: &Module) -> J {
     let mut providers = Map::new();
-    provider_config(root, &[], &mut providers);
+    let scope = ModuleScope { path: Vec::new(), provider_keys: declared_provider_keys(root, &[], BTreeMap::new()) };
+    let root_module = module_json(root, &scope, &mut providers);
     let mut o = Map::new();
     insert_nonempty(&mut o, "provider_config", J::Object(providers));
-    o.insert("root_module".into(), module_json(root, &[]));
+    o.insert("root_module".into(), root_module);
     J::Object(o)
+}
+
+/// Where a module sits and which provider configurations its resources reach.
+struct ModuleScope {
+    path: Vec<String>,
+    /// A provider as a resource names it (`aws`, `aws.east`) → Terraform's provider config
+    /// key: `aws` at the root, `module.a:aws` for a configuration of module `a`'s own. A
+    /// name not listed has an implied configuration of the module's own.
+    provider_keys: BTreeMap<String, String>,
+}
+
+impl ModuleScope {
+    fn provider_key(&self, name: &str) -> String {
+        match self.provider_keys.get(name) {
+            Some(key) => key.clone(),
+            None if self.path.is_empty() => name.to_string(),
+            None => format!("{}:{name}", module_address(&self.path)),
+        }
+    }
+
+    /// The scope of a module call's module. As in Terraform, a default provider the
+    /// module does not configure comes from this module where this module has a
+    /// configuration of it (`known` holds the keys seen so far), else it is implied anew.
+    fn child(&self, call: &ModuleCall, known: &Map<String, J>) -> ModuleScope {
+        let mut path = self.path.clone();
+        path.push(call.name.clone());
+        let mut keys = BTreeMap::new();
+        for r in call.module.resources.values().filter(|r| r.provider.is_none()) {
+            let name = implied_provider(&r.addr.type_name);
+            let outer = self.provider_key(name);
+            if known.contains_key(&outer) {
+                keys.insert(name.to_string(), outer);
+            }
+        }
+        for (inner, outer) in &call.providers {
+            keys.insert(inner.clone(), self.provider_key(&outer.to_string()));
+        }
+        ModuleScope { provider_keys: declared_provider_keys(&call.module, &path, keys), path }
+    }
+}
+
+/// `keys` with the provider configurations module `m` at `path` declares itself.
+fn declared_provider_keys(m: &Module, path: &[String], mut keys: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    for b in &m.providers {
+        let name = b.alias.as_ref().map_or_else(|| b.name.clone(), |a| format!("{}.{a}", b.name));
+        let key = if path.is_empty() { name.clone() } else { format!("{}:{name}", module_address(path)) };
+        keys.insert(name, key);
+    }
+    keys
 }
 
 /// `module.a.module.b` for the path `["a", "b"]`; empty at the root.
@@ -39,33 +89,30 @@ fn module_address(path: &[String]) -> String {
     path.iter().map(|n| format!("module.{n}")).collect::<Vec<_>>().join(".")
 }
 
-/// The key resources use for their provider: its local name, prefixed by the module
-/// address (`module.a:terraform`) outside the root module, as Terraform writes it.
-fn provider_key(path: &[String], name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{}:{name}", module_address(path)) }
-}
-
-fn provider_config(m: &Module, path: &[String], out: &mut Map<String, J>) {
-    for r in m.resources.values() {
-        let name = r.provider.as_ref().map_or(implied_provider(&r.addr.type_name), |p| p.name.as_str());
-        let mut entry = json!({"name": name, "full_name": super::provider_name(name)});
-        if !path.is_empty() {
-            entry["module_address"] = json!(module_address(path));
-        }
-        out.entry(provider_key(path, name)).or_insert(entry);
+/// The provider config entry for `key`, as `provider_config` lists it.
+fn provider_entry(key: &str, provider: &str) -> J {
+    let (module, local) = key.split_once(':').unwrap_or(("", key));
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(provider));
+    entry.insert("full_name".into(), json!(super::provider_name(provider)));
+    if let Some((_, alias)) = local.split_once('.') {
+        entry.insert("alias".into(), json!(alias));
     }
-    for (name, call) in &m.module_calls {
-        provider_config(&call.module, &child(path, name), out);
+    if !module.is_empty() {
+        entry.insert("module_address".into(), json!(module));
+    }
+    J::Object(entry)
+}
+
+/// An expression that says nothing (`{}`) is left out, as Terraform leaves out count and
+/// for_each expressions it cannot show.
+fn insert_expression(o: &mut Map<String, J>, key: &str, e: Option<&Expr>, dir: &Path) {
+    if let Some(e) = e {
+        insert_nonempty(o, key, expression(e, dir));
     }
 }
 
-fn child(path: &[String], name: &str) -> Vec<String> {
-    let mut p = path.to_vec();
-    p.push(name.to_string());
-    p
-}
-
-fn module_json(m: &Module, path: &[String]) -> J {
+fn module_json(m: &Module, scope: &ModuleScope, providers: &mut Map<String, J>) -> J {
     let mut o = Map::new();
     let outputs: Map<String, J> = m
         .outputs
@@ -88,21 +135,21 @@ fn module_json(m: &Module, path: &[String]) -> J {
         .resources
         .values()
         .map(|r| {
-            let name = r.provider.as_ref().map_or(implied_provider(&r.addr.type_name), |p| p.name.as_str());
+            let named =
+                r.provider.as_ref().map_or_else(|| implied_provider(&r.addr.type_name).to_string(), |p| p.to_string());
+            let key = scope.provider_key(&named);
+            let provider = named.split('.').next().unwrap_or_default();
+            providers.entry(key.clone()).or_insert_with(|| provider_entry(&key, provider));
             let mut d = Map::new();
             d.insert("address".into(), json!(r.addr.to_string()));
             d.insert("mode".into(), json!(if r.addr.mode == ResourceMode::Data { "data" } else { "managed" }));
             d.insert("type".into(), json!(r.addr.type_name));
             d.insert("name".into(), json!(r.addr.name));
-            d.insert("provider_config_key".into(), json!(provider_key(path, name)));
+            d.insert("provider_config_key".into(), json!(key));
             d.insert("expressions".into(), body_expressions(&r.body, &m.dir));
             d.insert("schema_version".into(), json!(0));
-            if let Some(c) = &r.count {
-                d.insert("count_expression".into(), expression(c, &m.dir));
-            }
-            if let Some(f) = &r.for_each {
-                d.insert("for_each_expression".into(), expression(f, &m.dir));
-            }
+            insert_expression(&mut d, "count_expression", r.count.as_ref(), &m.dir);
+            insert_expression(&mut d, "for_each_expression", r.for_each.as_ref(), &m.dir);
             insert_nonempty(&mut d, "depends_on", depends_on(&r.depends_on));
             (r.addr.to_string(), J::Object(d))
         })
@@ -118,13 +165,9 @@ fn module_json(m: &Module, path: &[String]) -> J {
             let inputs: Map<String, J> =
                 call.inputs.iter().map(|(k, a)| (k.clone(), expression(&a.expr, &m.dir))).collect();
             insert_nonempty(&mut d, "expressions", J::Object(inputs));
-            if let Some(c) = &call.count {
-                d.insert("count_expression".into(), expression(c, &m.dir));
-            }
-            if let Some(f) = &call.for_each {
-                d.insert("for_each_expression".into(), expression(f, &m.dir));
-            }
-            d.insert("module".into(), module_json(&call.module, &child(path, name)));
+            insert_expression(&mut d, "count_expression", call.count.as_ref(), &m.dir);
+            insert_expression(&mut d, "for_each_expression", call.for_each.as_ref(), &m.dir);
+            d.insert("module".into(), module_json(&call.module, &scope.child(call, providers), providers));
             insert_nonempty(&mut d, "depends_on", depends_on(&call.depends_on));
             (name.clone(), J::Object(d))
         })
@@ -205,7 +248,11 @@ fn reference_names(r: &Reference) -> Vec<String> {
     if keyed {
         names.push(display_steps(&r.root, &r.path[..=owner_len]));
     }
-    names.push(display_steps(&r.root, &r.path[..owner_len]));
+    // A module call instance is the last thing named; a resource's is followed by the
+    // resource itself.
+    if !keyed || r.root != "module" {
+        names.push(display_steps(&r.root, &r.path[..owner_len]));
+    }
     names.dedup();
     names
 }
@@ -412,6 +459,7 @@ mod tests {
         );
         assert_eq!(refs_of("data.t.n.id"), ["data.t.n.id", "data.t.n"]);
         assert_eq!(refs_of("module.m.out"), ["module.m.out", "module.m"]);
+        assert_eq!(refs_of("module.m[\"k\"].out"), ["module.m[\"k\"].out", "module.m[\"k\"]"]);
         assert_eq!(refs_of("var.a.b"), ["var.a.b"]);
         assert_eq!(refs_of("count.index"), ["count.index"]);
     }
