@@ -180,23 +180,41 @@ pub fn render(plan: &J) -> String {
         count(&[Act::Update]),
         count(&[Act::Delete, Act::Replace])
     );
-    if !changes.is_empty() {
-        md.push_str("| | action | resource | why |\n|---|---|---|---|\n");
-        for (a, c) in &changes {
-            let addr = c["address"].as_str().unwrap_or_default();
-            md.push_str(&format!("| {} | {} | {} | {} |\n", a.symbol(), a.word(), code(addr), why(c)));
-        }
-        md.push('\n');
+    md.push_str(&resource_table(&changes));
+    md.push_str(&output_table(&outputs));
+    md.push_str(&details(&changes));
+    md
+}
+
+fn resource_table(changes: &[(Act, &J)]) -> String {
+    if changes.is_empty() {
+        return String::new();
     }
-    if !outputs.is_empty() {
-        md.push_str("| | action | output |\n|---|---|---|\n");
-        for (name, a, sensitive) in &outputs {
-            let note = if *sensitive { " (sensitive)" } else { "" };
-            md.push_str(&format!("| {} | {} | {}{note} |\n", a.symbol(), a.word(), code(name)));
-        }
-        md.push('\n');
+    let mut md = String::from("| | action | resource | why |\n|---|---|---|---|\n");
+    for (a, c) in changes {
+        let addr = c["address"].as_str().unwrap_or_default();
+        md.push_str(&format!("| {} | {} | {} | {} |\n", a.symbol(), a.word(), code(addr), why(c)));
     }
-    let details: Vec<String> = changes
+    md.push('\n');
+    md
+}
+
+fn output_table(outputs: &[(&String, Act, bool)]) -> String {
+    if outputs.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("| | action | output |\n|---|---|---|\n");
+    for (name, a, sensitive) in outputs {
+        let note = if *sensitive { " (sensitive)" } else { "" };
+        md.push_str(&format!("| {} | {} | {}{note} |\n", a.symbol(), a.word(), code(name)));
+    }
+    md.push('\n');
+    md
+}
+
+/// The changed arguments of every resource, folded away.
+fn details(changes: &[(Act, &J)]) -> String {
+    let sections: Vec<String> = changes
         .iter()
         .filter_map(|(a, c)| {
             let lines = attribute_lines(c);
@@ -204,14 +222,12 @@ pub fn render(plan: &J) -> String {
             (!lines.is_empty()).then(|| format!("# {addr} ({})\n{}", a.word(), lines.join("\n")))
         })
         .collect();
-    if !details.is_empty() {
-        let body = details.join("\n\n");
-        let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
-        md.push_str(&format!(
-            "<details><summary>Changed arguments</summary>\n\n{fence}\n{body}\n{fence}\n\n</details>\n"
-        ));
+    if sections.is_empty() {
+        return String::new();
     }
-    md
+    let body = sections.join("\n\n");
+    let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
+    format!("<details><summary>Changed arguments</summary>\n\n{fence}\n{body}\n{fence}\n\n</details>\n")
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use hcl_edit::visit::Visit;
 use serde_json::{Map, Value as J, json};
 
 use meshform_engine::addrs::{ResourceAddr, ResourceMode};
-use meshform_engine::config::{Body, Expr, Module, ModuleCall};
+use meshform_engine::config::{Body, Expr, Module, ModuleCall, Output, Resource, Variable};
 use meshform_engine::diag::Diagnostic;
 use meshform_engine::eval::expr::{Reference, Resolved, Scope, Step, display_steps, references};
 use meshform_engine::graph::module_at;
@@ -112,58 +112,23 @@ fn insert_expression(o: &mut Map<String, J>, key: &str, e: Option<&Expr>, dir: &
     }
 }
 
+/// One module as Terraform's configuration gives it; the provider configurations its
+/// resources use are added to `providers`.
 fn module_json(m: &Module, scope: &ModuleScope, providers: &mut Map<String, J>) -> J {
     let mut o = Map::new();
-    let outputs: Map<String, J> = m
-        .outputs
-        .iter()
-        .map(|(name, out)| {
-            let mut d = Map::new();
-            if out.sensitive {
-                d.insert("sensitive".into(), json!(true));
-            }
-            d.insert("expression".into(), expression(&out.value, &m.dir));
-            if let Some(desc) = &out.description {
-                d.insert("description".into(), json!(desc));
-            }
-            insert_nonempty(&mut d, "depends_on", depends_on(&out.depends_on));
-            (name.clone(), J::Object(d))
-        })
-        .collect();
+    let outputs = m.outputs.iter().map(|(name, out)| (name.clone(), output_json(out, &m.dir))).collect();
     insert_nonempty(&mut o, "outputs", J::Object(outputs));
-    let mut resources: Vec<(String, J)> = m
-        .resources
-        .values()
-        .map(|r| {
-            let named =
-                r.provider.as_ref().map_or_else(|| implied_provider(&r.addr.type_name).to_string(), |p| p.to_string());
-            let key = scope.provider_key(&named);
-            let provider = named.split('.').next().unwrap_or_default();
-            providers.entry(key.clone()).or_insert_with(|| provider_entry(&key, provider));
-            let mut d = Map::new();
-            d.insert("address".into(), json!(r.addr.to_string()));
-            d.insert("mode".into(), json!(if r.addr.mode == ResourceMode::Data { "data" } else { "managed" }));
-            d.insert("type".into(), json!(r.addr.type_name));
-            d.insert("name".into(), json!(r.addr.name));
-            d.insert("provider_config_key".into(), json!(key));
-            d.insert("expressions".into(), body_expressions(&r.body, &m.dir));
-            d.insert("schema_version".into(), json!(0));
-            insert_expression(&mut d, "count_expression", r.count.as_ref(), &m.dir);
-            insert_expression(&mut d, "for_each_expression", r.for_each.as_ref(), &m.dir);
-            insert_nonempty(&mut d, "depends_on", depends_on(&r.depends_on));
-            (r.addr.to_string(), J::Object(d))
-        })
-        .collect();
-    resources.sort_by(|a, b| a.0.cmp(&b.0));
-    insert_nonempty(&mut o, "resources", J::Array(resources.into_iter().map(|(_, r)| r).collect()));
+    let mut resources: Vec<&Resource> = m.resources.values().collect();
+    resources.sort_by_key(|r| r.addr.to_string());
+    let resources = resources.into_iter().map(|r| resource_json(r, &m.dir, scope, providers)).collect();
+    insert_nonempty(&mut o, "resources", J::Array(resources));
     let calls: Map<String, J> = m
         .module_calls
         .iter()
         .map(|(name, call)| {
             let mut d = Map::new();
             d.insert("source".into(), json!(call.source));
-            let inputs: Map<String, J> =
-                call.inputs.iter().map(|(k, a)| (k.clone(), expression(&a.expr, &m.dir))).collect();
+            let inputs = call.inputs.iter().map(|(k, a)| (k.clone(), expression(&a.expr, &m.dir))).collect();
             insert_nonempty(&mut d, "expressions", J::Object(inputs));
             insert_expression(&mut d, "count_expression", call.count.as_ref(), &m.dir);
             insert_expression(&mut d, "for_each_expression", call.for_each.as_ref(), &m.dir);
@@ -173,25 +138,55 @@ fn module_json(m: &Module, scope: &ModuleScope, providers: &mut Map<String, J>) 
         })
         .collect();
     insert_nonempty(&mut o, "module_calls", J::Object(calls));
-    let variables: Map<String, J> = m
-        .variables
-        .iter()
-        .map(|(name, v)| {
-            let mut d = Map::new();
-            if let Some(default) = v.default.as_ref().and_then(|e| constant(e, &m.dir)) {
-                d.insert("default".into(), default);
-            }
-            if let Some(desc) = &v.description {
-                d.insert("description".into(), json!(desc));
-            }
-            if v.sensitive {
-                d.insert("sensitive".into(), json!(true));
-            }
-            (name.clone(), J::Object(d))
-        })
-        .collect();
+    let variables = m.variables.iter().map(|(name, v)| (name.clone(), variable_json(v, &m.dir))).collect();
     insert_nonempty(&mut o, "variables", J::Object(variables));
     J::Object(o)
+}
+
+fn output_json(out: &Output, dir: &Path) -> J {
+    let mut d = Map::new();
+    if out.sensitive {
+        d.insert("sensitive".into(), json!(true));
+    }
+    d.insert("expression".into(), expression(&out.value, dir));
+    if let Some(desc) = &out.description {
+        d.insert("description".into(), json!(desc));
+    }
+    insert_nonempty(&mut d, "depends_on", depends_on(&out.depends_on));
+    J::Object(d)
+}
+
+fn resource_json(r: &Resource, dir: &Path, scope: &ModuleScope, providers: &mut Map<String, J>) -> J {
+    let named = r.provider.as_ref().map_or_else(|| implied_provider(&r.addr.type_name).to_string(), |p| p.to_string());
+    let key = scope.provider_key(&named);
+    let provider = named.split('.').next().unwrap_or_default();
+    providers.entry(key.clone()).or_insert_with(|| provider_entry(&key, provider));
+    let mut d = Map::new();
+    d.insert("address".into(), json!(r.addr.to_string()));
+    d.insert("mode".into(), json!(if r.addr.mode == ResourceMode::Data { "data" } else { "managed" }));
+    d.insert("type".into(), json!(r.addr.type_name));
+    d.insert("name".into(), json!(r.addr.name));
+    d.insert("provider_config_key".into(), json!(key));
+    d.insert("expressions".into(), body_expressions(&r.body, dir));
+    d.insert("schema_version".into(), json!(0));
+    insert_expression(&mut d, "count_expression", r.count.as_ref(), dir);
+    insert_expression(&mut d, "for_each_expression", r.for_each.as_ref(), dir);
+    insert_nonempty(&mut d, "depends_on", depends_on(&r.depends_on));
+    J::Object(d)
+}
+
+fn variable_json(v: &Variable, dir: &Path) -> J {
+    let mut d = Map::new();
+    if let Some(default) = v.default.as_ref().and_then(|e| constant(e, dir)) {
+        d.insert("default".into(), default);
+    }
+    if let Some(desc) = &v.description {
+        d.insert("description".into(), json!(desc));
+    }
+    if v.sensitive {
+        d.insert("sensitive".into(), json!(true));
+    }
+    J::Object(d)
 }
 
 /// A body's arguments by name; nested blocks by type, each a list of bodies.
