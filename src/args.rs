@@ -55,6 +55,8 @@ pub enum Command {
     Cluster(ClusterCommand),
     /// Remove a lock left by a run that is gone.
     ForceUnlock(ForceUnlockArgs),
+    /// Bring an existing object under management: `import ADDRESS ID`.
+    Import(ImportArgs),
     /// Workspaces: one state each, in the configured backend.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -324,6 +326,16 @@ pub struct ConsoleArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    /// The resource instance address the object is recorded under (`aws_instance.web[0]`).
+    pub address: String,
+    /// The object's id as its provider knows it (`i-0123456789abcdef0`).
+    pub id: String,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ForceUnlockArgs {
     pub lock_id: String,
     #[arg(long)]

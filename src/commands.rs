@@ -40,6 +40,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Cluster(c) => cluster(&wd, c, style).await,
         Command::Workspace(w) => workspace(&wd, w).await,
         Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id).await,
+        Command::Import(a) => import(&wd, &a).await,
         Command::Version => {
             println!("meshform v{}", env!("CARGO_PKG_VERSION"));
             Ok(Outcome::Ok)
@@ -170,7 +171,7 @@ fn print_line_diff(old: &str, new: &str) {
 }
 
 /// Loads everything a plan needs.
-fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res<(Arc<RunContext>, Diagnostics)> {
+async fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res<(Arc<RunContext>, Diagnostics)> {
     let (config, mut warnings) = wd.load_config()?;
     let graph = Graph::build(&config)?;
     let (mut vars, w) = wd.variables(&config, &flags.vars)?;
@@ -178,7 +179,7 @@ fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) -> Res
     if flags.input && std::io::stdin().is_terminal() {
         prompt_missing_variables(&config, &mut vars)?;
     }
-    let ctx = workdir::run_context(&wd.dir, config, graph, vars, flags.parallelism.max(1), interrupted);
+    let ctx = workdir::run_context(&wd.dir, config, graph, vars, flags.parallelism.max(1), interrupted).await?;
     Ok((Arc::new(ctx), warnings))
 }
 
@@ -270,11 +271,12 @@ fn watch_interrupts() -> Arc<AtomicBool> {
 async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     let backend = Backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
-    let lock = if a.flags.lock { Some(backend.lock("plan", timeout).await?) } else { None };
-    let (state, w) = if lock.is_some() { backend.load_for_update().await? } else { backend.load().await? };
-    print_diagnostics(&w, &wd.sources);
-    let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts())?;
+    let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts()).await?;
     print_diagnostics(&warnings, &wd.sources);
+    let lock = if a.flags.lock { Some(backend.lock("plan", timeout).await?) } else { None };
+    let (state, w) =
+        if lock.is_some() { backend.load_for_update_with(&ctx.providers).await? } else { backend.load().await? };
+    print_diagnostics(&w, &wd.sources);
     let opts = plan_options(&a.flags, a.destroy)?;
     let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
     if crate::events::enabled() {
@@ -320,23 +322,27 @@ fn confirm(destroy: bool) -> Res<bool> {
 async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<Outcome> {
     let backend = Backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
+    let interrupted = watch_interrupts();
+    let reloaded = match &a.plan_file {
+        Some(file) if !destroy => Some(crate::planfile::load_context(file, wd, interrupted.clone()).await?),
+        _ => None,
+    };
+    let ctx = match &reloaded {
+        Some(r) => r.ctx.clone(),
+        None => {
+            let (ctx, warnings) = prepare(wd, &a.flags, interrupted).await?;
+            print_diagnostics(&warnings, &wd.sources);
+            ctx
+        }
+    };
     let lock =
         if a.flags.lock { Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout).await?) } else { None };
-    let (state, w) = if lock.is_some() { backend.load_for_update().await? } else { backend.load().await? };
+    let (state, w) =
+        if lock.is_some() { backend.load_for_update_with(&ctx.providers).await? } else { backend.load().await? };
     print_diagnostics(&w, &wd.sources);
-    let interrupted = watch_interrupts();
-    let (ctx, p, from_file) = match &a.plan_file {
-        Some(file) if !destroy => {
-            let (ctx, p) = crate::planfile::load_and_replan(file, wd, &state, interrupted).await?;
-            (ctx, p, true)
-        }
-        _ => {
-            let (ctx, warnings) = prepare(wd, &a.flags, interrupted)?;
-            print_diagnostics(&warnings, &wd.sources);
-            let opts = plan_options(&a.flags, destroy)?;
-            let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
-            (ctx, p, false)
-        }
+    let (p, from_file) = match &reloaded {
+        Some(r) => (r.replan(&state).await?, true),
+        None => (meshform_engine::plan::plan(ctx.clone(), &state, plan_options(&a.flags, destroy)?).await?, false),
     };
     let json = crate::events::enabled();
     if json && !from_file && !a.auto_approve {
@@ -805,7 +811,7 @@ async fn console(wd: &Workdir, a: &crate::args::ConsoleArgs) -> Res<Outcome> {
     let (state, w) = Backend::open(wd).await?.load().await?;
     print_diagnostics(&w, &wd.sources);
     let flags = PlanFlags { vars: a.vars.clone(), parallelism: 10, ..PlanFlags::default() };
-    let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false)))?;
+    let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false))).await?;
     print_diagnostics(&warnings, &wd.sources);
     let values = meshform_engine::plan::evaluate(ctx.clone(), &state).await?;
     let root = meshform_engine::addrs::ModuleInstance::root();
@@ -924,6 +930,62 @@ fn render_with_graphviz(dot: &str, format: &str) -> Res<Vec<u8>> {
             .into());
     }
     Ok(out.stdout)
+}
+
+/// Reads an existing object through its provider and records it at an address the
+/// configuration declares, as `terraform import` does.
+async fn import(wd: &Workdir, a: &crate::args::ImportArgs) -> Res<Outcome> {
+    let addr: ResourceInstanceAddr = a.address.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
+        Diagnostic::error("Invalid address").with_detail(e.to_string())
+    })?;
+    let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts()).await?;
+    print_diagnostics(&warnings, &wd.sources);
+    let path: Vec<String> = addr.module.names().into_iter().map(str::to_string).collect();
+    let res = ctx
+        .module(&path)
+        .and_then(|m| m.resources.get(&addr.resource))
+        .filter(|r| r.addr.mode == meshform_engine::addrs::ResourceMode::Managed)
+        .ok_or_else(|| {
+            Diagnostic::error("Configuration for import target does not exist").with_detail(format!(
+                "The configuration for the given import target {addr} does not exist. All target instances must have an associated configuration to be imported."
+            ))
+        })?;
+    let (provider_key, provider) = ctx.provider_for(&path, res)?;
+    let backend = Backend::open(wd).await?;
+    let lock = backend.lock("import", parse_duration(&a.flags.lock_timeout)?).await?;
+    let (mut state, w) = backend.load_for_update_with(&ctx.providers).await?;
+    print_diagnostics(&w, &wd.sources);
+    if state.resources.contains_key(&addr) {
+        return Err(Diagnostic::error("Resource already managed by meshform")
+            .with_detail(format!(
+                "meshform is already managing a remote object for {addr}. To import to this address you must first remove the existing object from the state."
+            ))
+            .into());
+    }
+    println!("{addr}: Importing from ID \"{}\"...", a.id);
+    let value = provider.import(&addr.resource.type_name, &a.id).await.map_err(|e| {
+        let mut d = Diagnostic::error("Import failed").with_detail(e.message).with_address(addr.to_string());
+        if let Some(code) = e.code {
+            d = d.with_help(format!("the provider reported {code}"));
+        }
+        d
+    })?;
+    state.resources.insert(
+        addr.clone(),
+        meshform_engine::state::ResourceInstanceState {
+            provider: provider_key,
+            value,
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+        },
+    );
+    state.serial += 1;
+    backend.persist(&state).await?;
+    lock.release().await;
+    println!("{addr}: Import prepared!\n\nImport successful!\n");
+    println!("The resources that were imported are shown above. These resources are now in");
+    println!("your meshform state and will henceforth be managed by meshform.");
+    Ok(Outcome::Ok)
 }
 
 async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {

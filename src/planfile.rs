@@ -202,24 +202,15 @@ pub fn parse_all<T: std::str::FromStr<Err = meshform_engine::addrs::AddrParseErr
         .collect()
 }
 
-/// Loads a plan file, checks it still fits the state and configuration, and plans again
-/// from the same inputs; refuses when the outcome differs from what was saved.
-pub async fn load_and_replan(
-    path: &Path,
-    wd: &Workdir,
-    state: &State,
-    interrupted: Arc<AtomicBool>,
-) -> Result<(Arc<RunContext>, Plan), Diagnostics> {
+/// A plan file loaded, with the run it was made for set up again from the same inputs.
+pub struct Reloaded {
+    pub ctx: Arc<RunContext>,
+    saved: SavedPlan,
+}
+
+/// Loads a plan file and sets up its run; refuses when the configuration changed since.
+pub async fn load_context(path: &Path, wd: &Workdir, interrupted: Arc<AtomicBool>) -> Result<Reloaded, Diagnostics> {
     let saved = load(path)?;
-    if binding(state) != (saved.lineage.clone(), saved.serial) {
-        return Err(Diagnostic::error("Saved plan is stale")
-            .with_detail(format!(
-                "The given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan made from serial {}, state is now at serial {}).",
-                saved.serial, state.serial
-            ))
-            .with_help("run meshform plan again")
-            .into());
-    }
     let (config, _) = wd.load_config()?;
     if config_digest(wd) != saved.config_digest {
         return Err(Diagnostic::error("Saved plan does not match the configuration")
@@ -229,28 +220,45 @@ pub async fn load_and_replan(
     }
     let graph = meshform_engine::graph::Graph::build(&config)?;
     let mut vars = BTreeMap::new();
-    for (name, v) in saved.variables {
+    for (name, v) in &saved.variables {
         let raw = if v.kind == "literal" {
-            RawVariable::Literal { text: v.text, origin: "the plan file".into() }
+            RawVariable::Literal { text: v.text.clone(), origin: "the plan file".into() }
         } else {
             RawVariable::Expr(meshform_engine::config::parse_expression(&wd.sources, "<plan variable>", &v.text)?)
         };
-        vars.insert(name, raw);
+        vars.insert(name.clone(), raw);
     }
-    let ctx =
-        Arc::new(crate::workdir::run_context(&wd.dir, config, graph, vars, saved.parallelism.max(1), interrupted));
-    let opts = PlanOptions {
-        mode: saved.mode,
-        targets: parse_all(&saved.targets)?,
-        replace: parse_all(&saved.replace)?,
-        refresh: saved.refresh,
-    };
-    let p = meshform_engine::plan::plan(ctx.clone(), state, opts).await?;
-    if changes_of(&p) != saved.changes {
-        return Err(Diagnostic::error("Saved plan no longer matches")
-            .with_detail("Planning again from the same inputs gives different actions: the real infrastructure changed since the plan was created.")
-            .with_help("run meshform plan again")
-            .into());
+    let ctx = crate::workdir::run_context(&wd.dir, config, graph, vars, saved.parallelism.max(1), interrupted).await?;
+    Ok(Reloaded { ctx: Arc::new(ctx), saved })
+}
+
+impl Reloaded {
+    /// Checks the plan still fits the state and plans again from the same inputs;
+    /// refuses when the outcome differs from what was saved.
+    pub async fn replan(&self, state: &State) -> Result<Plan, Diagnostics> {
+        let saved = &self.saved;
+        if binding(state) != (saved.lineage.clone(), saved.serial) {
+            return Err(Diagnostic::error("Saved plan is stale")
+                .with_detail(format!(
+                    "The given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan made from serial {}, state is now at serial {}).",
+                    saved.serial, state.serial
+                ))
+                .with_help("run meshform plan again")
+                .into());
+        }
+        let opts = PlanOptions {
+            mode: saved.mode,
+            targets: parse_all(&saved.targets)?,
+            replace: parse_all(&saved.replace)?,
+            refresh: saved.refresh,
+        };
+        let p = meshform_engine::plan::plan(self.ctx.clone(), state, opts).await?;
+        if changes_of(&p) != saved.changes {
+            return Err(Diagnostic::error("Saved plan no longer matches")
+                .with_detail("Planning again from the same inputs gives different actions: the real infrastructure changed since the plan was created.")
+                .with_help("run meshform plan again")
+                .into());
+        }
+        Ok(p)
     }
-    Ok((ctx, p))
 }

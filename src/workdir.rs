@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use meshform_engine::config::{Expr, Loader, Module};
 use meshform_engine::diag::{Diagnostic, Diagnostics, SourceMap, Span};
 use meshform_engine::graph::Graph;
-use meshform_engine::provider::{Provider, ProviderRegistry};
+use meshform_engine::provider::ProviderRegistry;
 use meshform_engine::walk::{RawVariable, RunContext};
 
 use crate::args::VarArgs;
@@ -182,32 +182,33 @@ impl Workdir {
 /// The providers meshform ships.
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
+    r.register(meshform_provider_aws::NAME, meshform_provider_aws::factory);
     r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
     r.register(meshform_provider_host::NAME, meshform_provider_host::factory);
     r.register(meshform_provider_template::NAME, meshform_provider_template::factory);
     r
 }
 
-/// Builds the fixed inputs of a run.
-pub fn run_context(
+/// Builds the fixed inputs of a run, with every provider configured from the root
+/// module's `provider` blocks.
+pub async fn run_context(
     dir: &Path,
     config: Module,
     graph: Graph,
     variables: BTreeMap<String, RawVariable>,
     parallelism: usize,
     interrupted: Arc<AtomicBool>,
-) -> RunContext {
-    let registry = registry();
-    let providers: BTreeMap<String, Arc<dyn Provider>> =
-        registry.names().filter_map(|n| registry.factory(n).map(|f| (n.to_string(), f()))).collect();
-    RunContext {
+) -> Result<RunContext, meshform_engine::diag::Diagnostics> {
+    let mut ctx = RunContext {
         config: Arc::new(config),
         graph,
-        providers,
+        providers: BTreeMap::new(),
         root_variables: variables,
         cwd: dir.to_path_buf(),
         parallelism,
         interrupted,
         workspace: crate::backend::current_workspace(dir),
-    }
+    };
+    ctx.providers = meshform_engine::configure::configure(&ctx, &registry()).await?;
+    Ok(ctx)
 }

@@ -190,7 +190,8 @@ impl ApplyWalk {
         abs: &AbsResource,
     ) -> Result<(), Diagnostics> {
         let exp = walk::resource_expansion(&self.ctx, &self.values, module, res, abs)?;
-        let (_, provider) = self.ctx.provider_for(&abs.resource.type_name).map_err(|d| d.with_span(res.span))?;
+        let path: Vec<String> = abs.module.names().into_iter().map(str::to_string).collect();
+        let (_, provider) = self.ctx.provider_for(&path, res)?;
         let mut tasks = Vec::new();
         for key in exp.keys() {
             let addr = abs.instance(key.clone());
@@ -265,7 +266,7 @@ impl ApplyWalk {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain_config)
                 .await
-                .map_err(|e| provider_error("Failed to read data source", e, &addr))?;
+                .map_err(|e| provider_error("Failed to read data source", e, &addr).with_span(res.span))?;
             return Ok(carry_marks(v, &config));
         }
         // After a delete-then-create the old object is gone; create-before-destroy keeps
@@ -277,7 +278,7 @@ impl ApplyWalk {
         let planned = provider
             .plan(PlanRequest { type_name: &addr.resource.type_name, prior: prior.as_ref(), config: &plain_config })
             .await
-            .map_err(|e| provider_error("Provider failed to plan", e, &addr))?;
+            .map_err(|e| provider_error("Provider failed to plan", e, &addr).with_span(res.span))?;
         let intent = uuid::Uuid::new_v4().to_string();
         if prior.is_none() {
             self.recorder.record_intent(
@@ -301,7 +302,7 @@ impl ApplyWalk {
                 intent: &intent,
             })
             .await
-            .map_err(|e| provider_error("Provider failed to apply", e, &addr))?;
+            .map_err(|e| provider_error("Provider failed to apply", e, &addr).with_span(res.span))?;
         let new = carry_marks(new, &config);
         self.observer.event(ApplyEvent::Finished {
             addr: addr.clone(),
@@ -411,8 +412,10 @@ impl ApplyWalk {
                 .with_detail("Not started: meshform was interrupted.")
                 .with_address(addr.to_string()));
         }
-        let (_, provider) =
-            self.ctx.provider_for(&addr.resource.type_name).map_err(|d| d.with_address(addr.to_string()))?;
+        let (_, provider) = self
+            .ctx
+            .provider_named(&change.provider, &addr.resource.type_name)
+            .map_err(|d| d.with_address(addr.to_string()))?;
         let prior = change.before.clone().map(|v| v.unmark_deep().0);
         let Some(prior) = prior else { return Ok(()) };
         let started = std::time::Instant::now();

@@ -147,7 +147,22 @@ pub fn body_references(body: &Body) -> Vec<Reference> {
         out.extend(references(&a.expr.expr, a.expr.file));
     }
     for b in &body.blocks {
-        out.extend(body_references(&b.body));
+        if b.kind != "dynamic" {
+            out.extend(body_references(&b.body));
+            continue;
+        }
+        // `dynamic "x"` names its iterator `x` (or `iterator = y`); those are not references
+        // to anything declared.
+        let iterator = match b.body.attribute("iterator").map(|a| a.expr.expr.as_ref()) {
+            Some(hcl_edit::expr::Expression::Variable(v)) => v.value().as_str().to_string(),
+            _ => b.labels.first().cloned().unwrap_or_default(),
+        };
+        for a in b.body.attributes.iter().filter(|a| a.name != "iterator") {
+            out.extend(references(&a.expr.expr, a.expr.file).into_iter().filter(|r| r.root != iterator));
+        }
+        for inner in &b.body.blocks {
+            out.extend(body_references(&inner.body).into_iter().filter(|r| r.root != iterator));
+        }
     }
     out
 }

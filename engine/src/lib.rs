@@ -13,6 +13,7 @@
 //! | [`apply`]   | bounded-parallel walk that makes a plan so |
 //! | [`state`]   | the state file, its journal and its lock |
 //! | [`provider`]| the trait every provider implements |
+//! | [`configure`]| provider configurations, set up before a run reads anything |
 //!
 //! **Architecture invariant:** the engine never prints to the terminal; it returns values
 //! and diagnostics, and the CLI decides how to show them.
@@ -24,6 +25,7 @@
 pub mod addrs;
 pub mod apply;
 pub mod config;
+pub mod configure;
 pub mod diag;
 pub mod eval;
 pub mod graph;

@@ -324,7 +324,7 @@ async fn refresh(ctx: &RunContext, prior: &State) -> Result<(State, Vec<Resource
         if addr.resource.mode == ResourceMode::Data {
             continue;
         }
-        let provider = match ctx.provider_for(&addr.resource.type_name) {
+        let provider = match ctx.provider_named(&inst.provider, &addr.resource.type_name) {
             Ok((_, p)) => p,
             Err(d) => return Err(d.with_address(addr.to_string()).into()),
         };
@@ -499,8 +499,7 @@ impl PlanWalk {
         deps: &[AbsResource],
     ) -> Result<(), Diagnostics> {
         let exp = walk::resource_expansion(&self.ctx, &self.values, module, res, abs)?;
-        let (provider_name, provider) =
-            self.ctx.provider_for(&abs.resource.type_name).map_err(|d| d.with_span(res.span))?;
+        let (provider_name, provider) = self.ctx.provider_for(&self.ctx.graph.graph[i].module, res)?;
         let schema = match abs.resource.mode {
             ResourceMode::Managed => provider.schema().resources.get(&abs.resource.type_name),
             ResourceMode::Data => provider.schema().data_sources.get(&abs.resource.type_name),

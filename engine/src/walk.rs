@@ -110,16 +110,45 @@ impl RunContext {
         module_at(&self.config, path)
     }
 
-    /// The provider for a resource type (by the local name its prefix implies).
-    pub fn provider_for(&self, type_name: &str) -> Result<(String, Arc<dyn Provider>), Diagnostic> {
-        let name = crate::provider::implied_provider(type_name);
-        match self.providers.get(name) {
-            Some(p) => Ok((name.to_string(), p.clone())),
-            None => Err(Diagnostic::error("Unknown provider").with_detail(format!(
-                "Resource type \"{type_name}\" belongs to provider \"{name}\", which meshform does not have. Known providers: {}.",
-                self.providers.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))),
+    /// The provider configuration a resource in the module at `path` uses: its
+    /// `provider = NAME.ALIAS` argument, or the local name its type implies, passed down
+    /// through the `providers` maps of the module calls on the way.
+    pub fn provider_for(
+        &self,
+        path: &[String],
+        res: &crate::config::Resource,
+    ) -> Result<(String, Arc<dyn Provider>), Diagnostic> {
+        let mut r = res.provider.clone().unwrap_or_else(|| crate::config::ProviderRef {
+            name: crate::provider::implied_provider(&res.addr.type_name).to_string(),
+            alias: None,
+        });
+        for depth in (0..path.len()).rev() {
+            let Some(call) = self.module(&path[..depth]).and_then(|m| m.module_calls.get(&path[depth])) else {
+                break;
+            };
+            if let Some(outer) = call.providers.get(&r.to_string()) {
+                r = outer.clone();
+            }
         }
+        self.provider_named(&r.to_string(), &res.addr.type_name).map_err(|d| d.with_span(res.span))
+    }
+
+    /// A provider configuration by name (`aws`, `aws.east`), as the state records it.
+    pub fn provider_named(&self, key: &str, type_name: &str) -> Result<(String, Arc<dyn Provider>), Diagnostic> {
+        if let Some(p) = self.providers.get(key) {
+            return Ok((key.to_string(), p.clone()));
+        }
+        let name = key.split('.').next().unwrap_or(key);
+        if name != key && self.providers.contains_key(name) {
+            return Err(Diagnostic::error("Provider configuration not present").with_detail(format!(
+                "{type_name} uses the provider configuration \"{key}\", but the root module has no `provider \"{name}\"` block with `alias = \"{}\"`.",
+                &key[name.len() + 1..]
+            )));
+        }
+        Err(Diagnostic::error("Unknown provider").with_detail(format!(
+            "Resource type \"{type_name}\" belongs to provider \"{name}\", which meshform does not have. Known providers: {}.",
+            self.providers.keys().filter(|k| !k.contains('.')).cloned().collect::<Vec<_>>().join(", ")
+        )))
     }
 }
 

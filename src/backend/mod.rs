@@ -16,6 +16,7 @@ use std::time::Duration;
 use meshform_engine::addrs::ResourceInstanceAddr;
 use meshform_engine::apply::StateRecorder;
 use meshform_engine::config::BackendBlock;
+use meshform_engine::configure::Providers;
 use meshform_engine::diag::{Diagnostic, Diagnostics};
 use meshform_engine::eval::Value;
 use meshform_engine::state::journal::{self, Journal};
@@ -529,6 +530,12 @@ impl Backend {
     /// creates it started without recording a result are adopted where their provider
     /// finds what they made.
     pub async fn load_for_update(&self) -> Result<(State, Diagnostics), Diagnostics> {
+        let providers = meshform_engine::configure::unconfigured(&crate::workdir::registry()).await;
+        self.load_for_update_with(&providers).await
+    }
+
+    /// As [`Backend::load_for_update`], adopting through the run's configured providers.
+    pub async fn load_for_update_with(&self, providers: &Providers) -> Result<(State, Diagnostics), Diagnostics> {
         let (mut state, applied, pending) = match &self.kind {
             Kind::Local { local, .. } => {
                 let (state, report) = local.load_for_update().map_err(diags)?;
@@ -548,12 +555,10 @@ impl Backend {
             }
             return Ok((state, warnings));
         }
-        let registry = crate::workdir::registry();
         let mut adopted = Vec::new();
         for intent in pending {
             let type_name = &intent.addr.resource.type_name;
-            let local_name = type_name.split('_').next().unwrap_or_default();
-            let Some(provider) = registry.factory(local_name).map(|f| f()) else { continue };
+            let Some(provider) = providers.get(&intent.provider) else { continue };
             match provider.adopt(type_name, &intent.id, &intent.planned).await {
                 Ok(Some(value)) => {
                     adopted.push(intent.addr.to_string());

@@ -54,9 +54,13 @@ impl Workspace {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_meshform"))
-            .args(args)
+        self.run_command(self.command(args), stdin)
+    }
+
+    /// The command that runs meshform here, to add environment to or spawn.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_meshform"));
+        c.args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             // Never ask a cloud metadata service for credentials: only loopback traffic.
@@ -64,9 +68,13 @@ impl Workspace {
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn meshform");
+            .stderr(Stdio::piped());
+        c
+    }
+
+    pub fn run_command(&self, mut command: Command, stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = command.spawn().expect("spawn meshform");
         if let Some(mut s) = child.stdin.take() {
             let _ = s.write_all(stdin.as_bytes());
         }

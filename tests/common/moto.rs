@@ -1,6 +1,11 @@
-//! moto's S3 server (PyPI `moto[server]`, installed by `scripts/test` into `.venv`) on
-//! 127.0.0.1 at a free port, for the s3 backend tests; stopped when dropped. `start`
-//! returns None, and the test skips with a notice, where moto is not installed.
+//! moto's server (PyPI `moto[server]`, installed by `scripts/test` into `.venv`) on
+//! 127.0.0.1 at a free port, for the s3 backend and the EC2 provider tests; stopped when
+//! dropped. `start` returns None, and the test skips with a notice, where moto is not
+//! installed. EC2 instance types and AMIs are validated, as AWS does.
+//!
+//! [`SlowProxy`] sits between meshform and moto and holds some responses back, so a test
+//! can kill meshform while a call has reached the service but not returned, and a
+//! benchmark can give each call a real service's latency.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -33,6 +38,8 @@ impl Moto {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
+            .env("MOTO_ENABLE_AMI_VALIDATION", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -53,9 +60,13 @@ impl Moto {
     /// One HTTP request as an authenticated client (moto does not verify signatures, but
     /// treats requests without one as anonymous); status and body.
     pub fn request(&self, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+        self.request_to("s3", method, path, body)
+    }
+
+    fn request_to(&self, service: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
             body.len()
         );
@@ -88,4 +99,120 @@ impl Moto {
             _ => None,
         }
     }
+}
+
+impl Moto {
+    /// One EC2 Query API call in us-east-1 (`Action=...&...`, values URL-safe); the XML
+    /// response. Panics on an error status.
+    pub fn ec2(&self, params: &str) -> String {
+        let (status, body) =
+            self.request_to("ec2", "POST", "/", &format!("{params}&Version=2016-11-15")).expect("EC2 request");
+        assert_eq!(status, 200, "{params}: {body}");
+        body
+    }
+
+    /// Ids of the instances in `states` that carry tag `key=value`, each once.
+    pub fn instances(&self, key: &str, value: &str, states: &[&str]) -> Vec<String> {
+        let mut q = format!(
+            "Action=DescribeInstances&Filter.1.Name=tag:{key}&Filter.1.Value.1={value}&Filter.2.Name=instance-state-name"
+        );
+        for (i, s) in states.iter().enumerate() {
+            q.push_str(&format!("&Filter.2.Value.{}={s}", i + 1));
+        }
+        let mut ids = xml_values(&self.ec2(&q), "instanceId");
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// The text of every `<tag>...</tag>` in an XML document, in order.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    xml.split(&open).skip(1).filter_map(|p| p.split_once(close.as_str()).map(|(v, _)| v.to_string())).collect()
+}
+
+/// A loopback HTTP proxy to moto that holds back the response of every call whose body
+/// contains `slow_action` by `delay` (all calls when `slow_action` is empty), and records
+/// how long each call took as seen from the proxy.
+pub struct SlowProxy {
+    pub port: u16,
+    pub calls: std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Duration)>>>,
+}
+
+impl SlowProxy {
+    pub fn start(moto: &Moto, slow_action: &str, delay: std::time::Duration) -> SlowProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (target, slow, log) = (moto.port, slow_action.to_string(), calls.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (slow, log) = (slow.clone(), log.clone());
+                std::thread::spawn(move || serve(conn, target, &slow, delay, &log));
+            }
+        });
+        SlowProxy { port, calls }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+type CallLog = std::sync::Mutex<Vec<(String, std::time::Duration)>>;
+
+/// Relays requests of one client connection, one at a time, each over a fresh
+/// connection to moto.
+fn serve(mut client: std::net::TcpStream, target: u16, slow: &str, delay: std::time::Duration, log: &CallLog) {
+    loop {
+        let Some(request) = read_request(&mut client) else { return };
+        let started = std::time::Instant::now();
+        let text = String::from_utf8_lossy(&request).to_string();
+        let action = text.split("Action=").nth(1).and_then(|a| a.split('&').next()).unwrap_or("?").to_string();
+        let Ok(mut upstream) = std::net::TcpStream::connect(("127.0.0.1", target)) else { return };
+        if upstream.write_all(&request).is_err() {
+            return;
+        }
+        let Some(response) = read_request(&mut upstream) else { return };
+        if slow.is_empty() || text.contains(&format!("Action={slow}")) {
+            std::thread::sleep(delay);
+        }
+        if let Ok(mut l) = log.lock() {
+            l.push((action, started.elapsed()));
+        }
+        if client.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+/// One HTTP message (headers and a Content-Length body) off a stream.
+fn read_request(s: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut byte).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = s.read(&mut byte).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    }
+    Some(buf)
 }

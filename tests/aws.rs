@@ -1,0 +1,267 @@
+//! The `aws` provider and `modules/aws-cluster` against moto's EC2 API (see
+//! `common::moto`), run through the built binary. What meshform made is checked with EC2
+//! calls from the test itself, never through meshform. moto stands in for AWS: it ignores
+//! ClientToken and starts instances at once, so crash safety is proven by the intent tag,
+//! and a proxy that holds RunInstances responses back gives the kill its window.
+//! Skipped with a notice where moto is not installed.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::Duration;
+
+use common::Workspace;
+use common::moto::{Moto, SlowProxy, xml_values};
+
+/// An image moto has (Ubuntu 14.04, owner Canonical).
+const AMI: &str = "ami-1e749f67";
+
+fn provider(endpoint: &str) -> String {
+    format!(
+        "variable \"endpoint\" {{\n  type    = string\n  default = \"{endpoint}\"\n}}\n\nprovider \"aws\" {{\n  region     = \"us-east-1\"\n  access_key = \"test\"\n  secret_key = \"test\"\n  endpoints {{\n    ec2 = var.endpoint\n  }}\n  default_tags {{\n    tags = {{ ManagedBy = \"meshform\" }}\n  }}\n}}\n"
+    )
+}
+
+fn cluster_spec(ws: &Workspace, endpoint: &str, name: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    common::spark::copy_dir(&root.join("modules/aws-cluster"), &ws.path().join("modules/aws-cluster"));
+    ws.write("key.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv4yJ2Fq5m0mB3jv0r8e0o1V2pQ7r8Xq1n4W6c1d2e3 test\n");
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\nvariable \"hosts\" {{\n  default = \"node[1-3]\"\n}}\n\nmodule \"cluster\" {{\n  source               = \"./modules/aws-cluster\"\n  name                 = \"{name}\"\n  hostlist             = var.hosts\n  ssh_public_key       = file(\"key.pub\")\n  master_instance_type = \"t3.micro\"\n  worker_instance_type = \"t3.small\"\n  user_data            = \"#!/bin/sh\\nhostnamectl set-hostname $${{host}}\\n\"\n}}\n\noutput \"hosts\" {{\n  value = module.cluster.hosts\n}}\n\noutput \"ids\" {{\n  value = module.cluster.instance_ids\n}}\n",
+            provider(endpoint)
+        ),
+    );
+}
+
+/// Ids of what moto holds with tag Cluster=`name`, by kind.
+fn leftovers(moto: &Moto, name: &str) -> Vec<String> {
+    let f = format!("Filter.1.Name=tag:Cluster&Filter.1.Value.1={name}");
+    let mut out = Vec::new();
+    out.extend(xml_values(&moto.ec2(&format!("Action=DescribeVpcs&{f}")), "vpcId"));
+    out.extend(xml_values(&moto.ec2(&format!("Action=DescribeSubnets&{f}")), "subnetId"));
+    out.extend(xml_values(&moto.ec2(&format!("Action=DescribeInternetGateways&{f}")), "internetGatewayId"));
+    out.extend(xml_values(&moto.ec2(&format!("Action=DescribeSecurityGroups&{f}")), "groupId"));
+    out.extend(xml_values(&moto.ec2("Action=DescribeKeyPairs"), "keyName").into_iter().filter(|k| k.starts_with(name)));
+    out.extend(moto.instances("Cluster", name, &["pending", "running", "stopping", "stopped"]));
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn plan_line(stdout: &str) -> String {
+    stdout.lines().find(|l| l.starts_with("Plan:")).unwrap_or("no plan line").to_string()
+}
+
+#[test]
+fn cluster_module_boots_shrinks_heals_and_goes() {
+    let Some(moto) = Moto::start() else { return };
+    let ws = Workspace::new();
+    cluster_spec(&ws, &moto.endpoint(), "etl");
+
+    let apply = ws.run(&["apply", "-auto-approve"]);
+    apply.ok();
+    assert!(apply.stdout.contains("Apply complete! Resources: 10 added"), "{}", apply.stdout);
+    let running = moto.instances("Cluster", "etl", &["running"]);
+    assert_eq!(running.len(), 3, "three instances run");
+    for name in ["node1", "node2", "node3"] {
+        assert_eq!(moto.instances("Name", name, &["running"]).len(), 1, "{name} runs once");
+    }
+    assert_eq!(moto.instances("Role", "master", &["running"]).len(), 1);
+    assert_eq!(moto.instances("ManagedBy", "meshform", &["running"]).len(), 3, "default tags reach instances");
+    let described = moto.ec2(&format!("Action=DescribeInstances&InstanceId.1={}", running[0]));
+    assert!(xml_values(&described, "instanceType").iter().any(|t| t.starts_with("t3.")), "{described}");
+    assert_eq!(ws.outputs()["hosts"].as_array().map(Vec::len), Some(3));
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0, "a fresh cluster plans no change");
+
+    // Shrinking the host list destroys exactly the host that left.
+    let plan = ws.run(&["plan", "-var", "hosts=node[1-2]"]);
+    plan.ok();
+    assert_eq!(plan_line(&plan.stdout), "Plan: 0 to add, 0 to change, 1 to destroy.", "{}", plan.stdout);
+    assert!(plan.stdout.contains("aws_instance.host[\"node3\"] will be destroyed"), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve", "-var", "hosts=node[1-2]"]).ok();
+    assert_eq!(moto.instances("Cluster", "etl", &["running"]).len(), 2);
+    assert!(moto.instances("Name", "node3", &["running"]).is_empty());
+
+    // An instance terminated out of band is re-created, and only that one.
+    let node2 = common::id_of(&ws, "module.cluster.aws_instance.host[\"node2\"]");
+    moto.ec2(&format!("Action=TerminateInstances&InstanceId.1={node2}"));
+    let plan = ws.run(&["plan", "-var", "hosts=node[1-2]"]);
+    plan.ok();
+    assert_eq!(plan_line(&plan.stdout), "Plan: 1 to add, 0 to change, 0 to destroy.", "{}", plan.stdout);
+    assert!(plan.stdout.contains("aws_instance.host[\"node2\"] will be created"), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve", "-var", "hosts=node[1-2]"]).ok();
+    let node2_new = common::id_of(&ws, "module.cluster.aws_instance.host[\"node2\"]");
+    assert_ne!(node2, node2_new);
+    assert_eq!(moto.instances("Name", "node2", &["running"]), vec![node2_new]);
+
+    // A type changed out of band is drift, put back in place (stop, modify, start).
+    let node1 = common::id_of(&ws, "module.cluster.aws_instance.host[\"node1\"]");
+    moto.ec2(&format!("Action=StopInstances&InstanceId.1={node1}"));
+    moto.ec2(&format!("Action=ModifyInstanceAttribute&InstanceId={node1}&InstanceType.Value=t3.large"));
+    moto.ec2(&format!("Action=StartInstances&InstanceId.1={node1}"));
+    let plan = ws.run(&["plan", "-var", "hosts=node[1-2]"]);
+    assert_eq!(plan_line(&plan.stdout), "Plan: 0 to add, 1 to change, 0 to destroy.", "{}", plan.stdout);
+    assert!(plan.stdout.contains("\"t3.large\" -> \"t3.micro\""), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve", "-var", "hosts=node[1-2]"]).ok();
+    let described = moto.ec2(&format!("Action=DescribeInstances&InstanceId.1={node1}"));
+    assert_eq!(xml_values(&described, "instanceType"), vec!["t3.micro".to_string()]);
+    assert_eq!(common::id_of(&ws, "module.cluster.aws_instance.host[\"node1\"]"), node1, "updated in place");
+
+    ws.run(&["destroy", "-auto-approve", "-var", "hosts=node[1-2]"]).ok();
+    assert_eq!(leftovers(&moto, "etl"), Vec::<String>::new(), "nothing of ours is left");
+    assert!(ws.addresses().is_empty());
+}
+
+fn instances_spec(ws: &Workspace, endpoint: &str, count: usize) {
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\nresource \"aws_instance\" \"node\" {{\n  for_each      = toset(hostlist(\"n[01-{count:02}]\"))\n  ami           = \"{AMI}\"\n  instance_type = \"t3.micro\"\n  tags = {{\n    Name  = each.key\n    Batch = \"crash\"\n  }}\n}}\n",
+            provider(endpoint)
+        ),
+    );
+}
+
+#[test]
+fn killed_during_run_instances_then_applied_again_boots_each_instance_once() {
+    let Some(moto) = Moto::start() else { return };
+    // moto loads its EC2 data on the first EC2 call, taking seconds; done here, so that a
+    // call in flight lands at once, as it does on AWS.
+    moto.instances("Batch", "crash", &["running"]);
+    // RunInstances reaches moto, which boots the instance, and its answer is held back:
+    // the kill lands while calls are in flight.
+    let proxy = SlowProxy::start(&moto, "RunInstances", Duration::from_millis(1500));
+    let ws = Workspace::new();
+    instances_spec(&ws, &proxy.endpoint(), 10);
+    let mut adopted_runs = 0;
+    for round in 0..3 {
+        let mut cmd = ws.command(&["apply", "-auto-approve", "-parallelism=3"]);
+        let mut child = cmd.spawn().expect("spawn apply");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut creating = 0;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("Creating...") {
+                creating += 1;
+            }
+            if creating == 3 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(creating == 3, "round {round}: the apply was creating when killed");
+        let again = ws.run(&["plan"]);
+        again.ok();
+        if again.stderr.contains("Adopted the work of an interrupted apply") {
+            adopted_runs += 1;
+        }
+    }
+    assert_eq!(adopted_runs, 3, "each rerun after a kill adopted the instances the killed run booted");
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let running = moto.instances("Batch", "crash", &["pending", "running"]);
+    assert_eq!(running.len(), 10, "exactly the spec's instances run: {running:?}");
+    for i in 1..=10 {
+        assert_eq!(moto.instances("Name", &format!("n{i:02}"), &["pending", "running"]).len(), 1, "n{i:02} once");
+    }
+    let mut in_state: Vec<String> =
+        (1..=10).map(|i| common::id_of(&ws, &format!("aws_instance.node[\"n{i:02}\"]"))).collect();
+    in_state.sort();
+    assert_eq!(in_state, running, "every running instance is in the state");
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0);
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(moto.instances("Batch", "crash", &["pending", "running"]).is_empty());
+}
+
+#[test]
+fn bad_input_names_the_resource_and_the_aws_error_and_records_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    let ws = Workspace::new();
+    let spec = |ami: &str, instance_type: &str, endpoint: &str| {
+        format!(
+            "{}\nresource \"aws_instance\" \"web\" {{\n  ami           = \"{ami}\"\n  instance_type = \"{instance_type}\"\n}}\n",
+            provider(endpoint)
+        )
+    };
+    ws.write("main.tf", &spec(AMI, "m9.enormous", &moto.endpoint()));
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("aws_instance.web") && r.stderr.contains("InvalidInstanceType"), "{}", r.stderr);
+
+    ws.write("main.tf", &spec("ami-00000000", "t3.micro", &moto.endpoint()));
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("aws_instance.web") && r.stderr.contains("InvalidAMIID"), "{}", r.stderr);
+
+    ws.write("main.tf", &spec(AMI, "t3.micro", "http://127.0.0.1:9"));
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("aws_instance.web") && r.stderr.contains("RequestError"), "{}", r.stderr);
+    assert!(r.stderr.contains("could not be reached"), "{}", r.stderr);
+
+    // No credentials anywhere: not in the block, the environment or a shared file.
+    ws.write(
+        "main.tf",
+        &format!(
+            "provider \"aws\" {{\n  region = \"us-east-1\"\n  endpoints {{\n    ec2 = \"{}\"\n  }}\n}}\n\nresource \"aws_instance\" \"web\" {{\n  ami           = \"{AMI}\"\n  instance_type = \"t3.micro\"\n}}\n",
+            moto.endpoint()
+        ),
+    );
+    let mut cmd = ws.command(&["apply", "-auto-approve"]);
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("HOME", ws.path())
+        .env("AWS_CONFIG_FILE", ws.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", ws.path().join("none"));
+    let r = ws.run_command(cmd, "");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("aws_instance.web") && r.stderr.contains("NoCredentialProviders"), "{}", r.stderr);
+
+    assert!(moto.instances("ManagedBy", "meshform", &["pending", "running"]).is_empty(), "nothing booted");
+    assert!(ws.run(&["state", "list"]).stdout.trim().is_empty(), "nothing recorded");
+}
+
+#[test]
+fn import_adopts_an_existing_instance() {
+    let Some(moto) = Moto::start() else { return };
+    let booted = moto.ec2(&format!(
+        "Action=RunInstances&ImageId={AMI}&InstanceType=t3.micro&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=legacy"
+    ));
+    let id = xml_values(&booted, "instanceId").into_iter().next().expect("an instance id");
+    let ws = Workspace::new();
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\nresource \"aws_instance\" \"legacy\" {{\n  ami           = \"{AMI}\"\n  instance_type = \"t3.micro\"\n  tags = {{\n    Name = \"legacy\"\n  }}\n}}\n",
+            provider(&moto.endpoint())
+        ),
+    );
+    let r = ws.run(&["import", "aws_instance.legacy", &id]);
+    r.ok();
+    assert!(r.stdout.contains("Import successful!"), "{}", r.stdout);
+    assert_eq!(common::id_of(&ws, "aws_instance.legacy"), id);
+    let plan = ws.run(&["plan"]);
+    plan.ok();
+    assert!(!plan.stdout.contains("must be replaced") && !plan.stdout.contains("will be created"), "{}", plan.stdout);
+
+    let again = ws.run(&["import", "aws_instance.legacy", &id]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already managed"), "{}", again.stderr);
+    let missing = ws.run(&["import", "aws_instance.other", &id]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("Configuration for import target does not exist"), "{}", missing.stderr);
+    ws.run(&["state", "rm", "aws_instance.legacy"]).ok();
+    let gone = ws.run(&["import", "aws_instance.legacy", "i-0000000000000dead"]);
+    assert_eq!(gone.code, 1);
+    assert!(gone.stderr.contains("aws_instance.legacy") && gone.stderr.contains("NotFound"), "{}", gone.stderr);
+}
