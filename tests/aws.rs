@@ -265,3 +265,92 @@ fn import_adopts_an_existing_instance() {
     assert_eq!(gone.code, 1);
     assert!(gone.stderr.contains("aws_instance.legacy") && gone.stderr.contains("NotFound"), "{}", gone.stderr);
 }
+
+#[test]
+fn aws_spark_example_makes_its_machines_on_the_emulator_and_plans_spark_onto_them() {
+    let Some(moto) = Moto::start() else { return };
+    let ws = Workspace::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["examples/aws-spark", "modules/aws-cluster", "modules/spark-standalone"] {
+        common::spark::copy_dir(&root.join(dir), &ws.path().join(dir));
+    }
+    ws.write(
+        "examples/aws-spark/k.pub",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv4yJ2Fq5m0mB3jv0r8e0o1V2pQ7r8Xq1n4W6c1d2e3 test\n",
+    );
+    let endpoint = format!("endpoint={}", moto.endpoint());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "-var",
+            &endpoint,
+            "-var",
+            "region=us-east-1",
+            "-var",
+            "ssh_public_key_file=k.pub",
+            "-var",
+            "ssh_private_key_file=k",
+        ]);
+        let mut cmd = ws.command(&all);
+        cmd.current_dir(ws.path().join("examples/aws-spark"))
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test");
+        ws.run_command(cmd, "")
+    };
+    let apply = run(&["apply", "-auto-approve", "-target=module.cluster"]);
+    apply.ok();
+    let running = moto.instances("Cluster", "spark-demo", &["running"]);
+    assert_eq!(running.len(), 3, "{}", apply.stdout);
+    assert_eq!(moto.instances("Project", "spark-demo", &["running"]).len(), 3, "default tags from the example");
+
+    let plan = run(&["plan"]);
+    plan.ok();
+    assert_eq!(plan_line(&plan.stdout), "Plan: 13 to add, 0 to change, 0 to destroy.", "{}", plan.stdout);
+    let hosts: Vec<String> = apply
+        .stdout
+        .split("hosts = [")
+        .last()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix("\",").and_then(|l| l.strip_prefix('"')).map(str::to_string))
+        .collect();
+    assert_eq!(hosts.len(), 3, "{}", apply.stdout);
+    for h in &hosts {
+        assert!(plan.stdout.contains(&format!("module.spark.host_command.install[\"{h}\"] will be created")), "{h}");
+    }
+    assert_eq!(plan.stdout.matches("module.spark.host_service.worker[").count(), 2, "{}", plan.stdout);
+
+    run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(leftovers(&moto, "spark-demo"), Vec::<String>::new());
+}
+
+/// The parallel-apply benchmark (`benches/aws_parallel.sh` runs it): 20 instances through
+/// a proxy that gives every EC2 call 200 ms of latency, applied at `-parallelism` 1 and
+/// 10; prints the wall time against the sum of the calls' times. Not part of the suite.
+#[test]
+#[ignore = "a benchmark: run by benches/aws_parallel.sh"]
+fn benchmark_parallel_apply_of_20_instances() {
+    let Some(moto) = Moto::start() else { return };
+    moto.instances("Batch", "bench", &["running"]);
+    println!("| -parallelism | EC2 calls | sum of call times | apply wall time | overlap (sum / wall) |");
+    println!("|---|---|---|---|---|");
+    for parallelism in [1, 10] {
+        let proxy = SlowProxy::start(&moto, "", Duration::from_millis(200));
+        let ws = Workspace::new();
+        instances_spec(&ws, &proxy.endpoint(), 20);
+        ws.run(&["init"]).ok();
+        let started = std::time::Instant::now();
+        ws.run(&["apply", "-auto-approve", "-refresh=false", &format!("-parallelism={parallelism}")]).ok();
+        let wall = started.elapsed();
+        let calls = proxy.calls.lock().map(|c| c.clone()).unwrap_or_default();
+        let sum: Duration = calls.iter().map(|(_, d)| *d).sum();
+        println!(
+            "| {parallelism} | {} | {:.2} s | {:.2} s | {:.1}× |",
+            calls.len(),
+            sum.as_secs_f64(),
+            wall.as_secs_f64(),
+            sum.as_secs_f64() / wall.as_secs_f64()
+        );
+        ws.run(&["destroy", "-auto-approve"]).ok();
+    }
+}

@@ -231,7 +231,7 @@ impl ApplyWalk {
         let recorded = lock(&self.state).resources.get(&addr).cloned();
         let Some(change) = self.changes.get(&addr).and_then(|i| self.plan.changes.get(*i)) else {
             // Not in the plan (targeted out): references see the recorded object.
-            return Ok(recorded.map_or(Value::Null, |r| r.value));
+            return Ok(recorded.map_or(Value::Unknown, |r| r.value));
         };
         match change.action {
             Action::NoOp => {

@@ -498,7 +498,37 @@ impl PlanWalk {
         i: NodeIndex,
         deps: &[AbsResource],
     ) -> Result<(), Diagnostics> {
-        let exp = walk::resource_expansion(&self.ctx, &self.values, module, res, abs)?;
+        let outside = self.in_scope.as_ref().is_some_and(|set| !set.contains(&i));
+        let exp = match walk::resource_expansion(&self.ctx, &self.values, module, res, abs) {
+            Ok(exp) => exp,
+            // Left out by -target: what the state records stands, even where the
+            // expansion cannot be known yet.
+            Err(_) if outside => {
+                let recorded = self.prior.resources.iter().filter(|(a, _)| a.resource() == *abs);
+                let instances: BTreeMap<InstanceKey, Value> =
+                    recorded.map(|(a, inst)| (a.key.clone(), inst.value.clone())).collect();
+                if instances.is_empty() {
+                    walk::write(&self.values).resources.insert(abs.clone(), Value::Unknown);
+                    return Ok(());
+                }
+                let exp = match instances.keys().next() {
+                    Some(InstanceKey::Int(_)) => walk::Expansion::Count(instances.len() as i64),
+                    Some(InstanceKey::Str(_)) => walk::Expansion::ForEach(
+                        instances
+                            .keys()
+                            .filter_map(|k| match k {
+                                InstanceKey::Str(s) => Some((s.clone(), Value::Null)),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
+                    _ => walk::Expansion::Single,
+                };
+                walk::write(&self.values).resources.insert(abs.clone(), exp.collect(instances));
+                return Ok(());
+            }
+            Err(d) => return Err(d.into()),
+        };
         let (provider_name, provider) = self.ctx.provider_for(&self.ctx.graph.graph[i].module, res)?;
         let schema = match abs.resource.mode {
             ResourceMode::Managed => provider.schema().resources.get(&abs.resource.type_name),
@@ -520,7 +550,7 @@ impl PlanWalk {
             let addr = abs.instance(key.clone());
             let prior = self.prior.resources.get(&addr).map(|s| s.value.clone());
             if !self.is_targeted(i, &addr) {
-                instance_values.insert(key, prior.unwrap_or(Value::Null));
+                instance_values.insert(key, prior.unwrap_or(Value::Unknown));
                 continue;
             }
             let config = {
@@ -573,10 +603,13 @@ impl PlanWalk {
         let (plain, sensitive) = config.clone().unmark_deep();
         let (action, value) = if plain.is_wholly_known() {
             let _permit = self.calls.acquire().await;
-            let v = provider
-                .read_data(&addr.resource.type_name, &plain)
-                .await
-                .map_err(|e| Diagnostic::error("Failed to read data source").with_detail(e.message))?;
+            let v = provider.read_data(&addr.resource.type_name, &plain).await.map_err(|e| {
+                let detail = match e.code {
+                    Some(code) => format!("{} ({code})", e.message),
+                    None => e.message,
+                };
+                Diagnostic::error("Failed to read data source").with_detail(detail)
+            })?;
             (Action::NoOp, carry_marks(v, &config).mark_if(sensitive && config.is_sensitive()))
         } else {
             (Action::Read, Value::Unknown)
