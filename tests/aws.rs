@@ -354,3 +354,81 @@ fn benchmark_parallel_apply_of_20_instances() {
         ws.run(&["destroy", "-auto-approve"]).ok();
     }
 }
+
+#[test]
+fn provider_aliases_pick_the_region_and_modules_take_them_through_providers_maps() {
+    let Some(moto) = Moto::start() else { return };
+    let ws = Workspace::new();
+    let west = "provider \"aws\" {\n  alias      = \"west\"\n  region     = \"us-west-2\"\n  access_key = \"test\"\n  secret_key = \"test\"\n  endpoints {\n    ec2 = var.endpoint\n  }\n}\n";
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{west}\nresource \"aws_vpc\" \"east\" {{\n  cidr_block = \"10.1.0.0/16\"\n  tags       = {{ Name = \"alias-east\" }}\n}}\n\nresource \"aws_vpc\" \"west\" {{\n  provider   = aws.west\n  cidr_block = \"10.2.0.0/16\"\n  tags       = {{ Name = \"alias-west\" }}\n}}\n\nmodule \"inner\" {{\n  source    = \"./inner\"\n  providers = {{ aws = aws.west }}\n}}\n",
+            provider(&moto.endpoint())
+        ),
+    );
+    ws.write("inner/main.tf", "resource \"aws_vpc\" \"this\" {\n  cidr_block = \"10.3.0.0/16\"\n  tags       = { Name = \"alias-inner\" }\n}\n");
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let vpcs = |region: &str, name: &str| {
+        xml_values(
+            &moto.ec2_in(region, &format!("Action=DescribeVpcs&Filter.1.Name=tag:Name&Filter.1.Value.1={name}")),
+            "vpcId",
+        )
+        .len()
+    };
+    assert_eq!((vpcs("us-east-1", "alias-east"), vpcs("us-west-2", "alias-east")), (1, 0));
+    assert_eq!((vpcs("us-east-1", "alias-west"), vpcs("us-west-2", "alias-west")), (0, 1));
+    assert_eq!((vpcs("us-east-1", "alias-inner"), vpcs("us-west-2", "alias-inner")), (0, 1));
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0, "each is read back where it is");
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(vpcs("us-west-2", "alias-west") + vpcs("us-west-2", "alias-inner") + vpcs("us-east-1", "alias-east"), 0);
+
+    ws.write(
+        "main.tf",
+        "resource \"aws_vpc\" \"x\" {\n  provider   = aws.nowhere\n  cidr_block = \"10.9.0.0/16\"\n}\n",
+    );
+    ws.remove("inner/main.tf");
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("Provider configuration not present") && r.stderr.contains("aws.nowhere"),
+        "{}",
+        r.stderr
+    );
+    ws.write("main.tf", "provider \"aws\" {\n  region = var.nope\n}\n");
+    let r = ws.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("undeclared input variable") && r.stderr.contains("main.tf:2"), "{}", r.stderr);
+}
+
+#[test]
+fn throttled_calls_are_retried_with_backoff() {
+    let Some(moto) = Moto::start() else { return };
+    let proxy = SlowProxy::start(&moto, "RunInstances", Duration::ZERO);
+    proxy.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
+    let ws = Workspace::new();
+    instances_spec(&ws, &proxy.endpoint(), 1);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let calls = proxy.calls.lock().map(|c| c.clone()).unwrap_or_default();
+    let runs: Vec<&str> = calls.iter().map(|(a, _)| a.as_str()).filter(|a| a.starts_with("RunInstances")).collect();
+    assert_eq!(runs, ["RunInstances (throttled)", "RunInstances (throttled)", "RunInstances"], "{calls:?}");
+    assert_eq!(moto.instances("Batch", "crash", &["running"]).len(), 1, "booted once");
+
+    // Throttled past max_retries: the error says so, with AWS's code.
+    proxy.throttle.store(10, std::sync::atomic::Ordering::SeqCst);
+    ws.write(
+        "main.tf",
+        &std::fs::read_to_string(ws.path().join("main.tf"))
+            .unwrap_or_default()
+            .replace("n[01-01]", "n[01-02]")
+            .replace("  secret_key = \"test\"\n", "  secret_key = \"test\"\n  max_retries = 1\n"),
+    );
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("aws_instance.node[\"n02\"]") && r.stderr.contains("RequestLimitExceeded"),
+        "{}",
+        r.stderr
+    );
+    ws.run(&["destroy", "-auto-approve"]).ok();
+}

@@ -86,7 +86,10 @@ pub async fn configure(ctx: &RunContext, registry: &ProviderRegistry) -> Result<
             let guard = walk::read(&values);
             let root_inst = ModuleInstance::root();
             let scope = walk::scope(ctx, &guard, root, &root_inst, InstanceNames::default());
-            walk::eval_body(&b.body, &provider.schema().provider, &scope)
+            // `alias` names the configuration; the provider never sees it.
+            let mut body = b.body.clone();
+            body.attributes.retain(|a| a.name != "alias");
+            walk::eval_body(&body, &provider.schema().provider, &scope)
         };
         let config = match config {
             Ok(c) => c,

@@ -270,6 +270,13 @@ impl Builder {
         for n in m.variables.keys() {
             link(self, NodeKind::Variable(n.clone()), Vec::new());
         }
+        // Provider blocks are evaluated before the walk (see `configure`); their references
+        // are checked here like any other.
+        for b in &m.providers {
+            for r in body_references(&b.body) {
+                self.resolve(m, path, &r);
+            }
+        }
         for (n, call) in &m.module_calls {
             let mut refs = Vec::new();
             for e in call.count.iter().chain(&call.for_each).chain(&call.depends_on) {

@@ -123,7 +123,9 @@ fn mode(addr: &ResourceInstanceAddr) -> &'static str {
 }
 
 fn provider_name(provider: &str) -> String {
-    format!("meshform.io/builtin/{provider}")
+    // The state names a configuration (`aws.east`); the plan names the provider.
+    let name = provider.split('.').next().unwrap_or(provider);
+    format!("meshform.io/builtin/{name}")
 }
 
 fn action_reason(c: &ResourceChange) -> Option<&'static str> {

@@ -64,9 +64,13 @@ impl Moto {
     }
 
     fn request_to(&self, service: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+        self.request_in("us-east-1", service, method, path, body)
+    }
+
+    fn request_in(&self, region: &str, service: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
             body.len()
         );
@@ -105,8 +109,13 @@ impl Moto {
     /// One EC2 Query API call in us-east-1 (`Action=...&...`, values URL-safe); the XML
     /// response. Panics on an error status.
     pub fn ec2(&self, params: &str) -> String {
+        self.ec2_in("us-east-1", params)
+    }
+
+    /// [`Moto::ec2`] in another region.
+    pub fn ec2_in(&self, region: &str, params: &str) -> String {
         let (status, body) =
-            self.request_to("ec2", "POST", "/", &format!("{params}&Version=2016-11-15")).expect("EC2 request");
+            self.request_in(region, "ec2", "POST", "/", &format!("{params}&Version=2016-11-15")).expect("EC2 request");
         assert_eq!(status, 200, "{params}: {body}");
         body
     }
@@ -139,6 +148,9 @@ pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
 pub struct SlowProxy {
     pub port: u16,
     pub calls: std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Duration)>>>,
+    /// How many more `slow_action` calls are answered with EC2's throttling error instead
+    /// of being passed on.
+    pub throttle: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SlowProxy {
@@ -146,14 +158,15 @@ impl SlowProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (target, slow, log) = (moto.port, slow_action.to_string(), calls.clone());
+        let throttle = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (target, slow, log, limit) = (moto.port, slow_action.to_string(), calls.clone(), throttle.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (slow, log) = (slow.clone(), log.clone());
-                std::thread::spawn(move || serve(conn, target, &slow, delay, &log));
+                let (slow, log, limit) = (slow.clone(), log.clone(), limit.clone());
+                std::thread::spawn(move || serve(conn, target, &slow, delay, &log, &limit));
             }
         });
-        SlowProxy { port, calls }
+        SlowProxy { port, calls, throttle }
     }
 
     pub fn endpoint(&self) -> String {
@@ -165,18 +178,41 @@ type CallLog = std::sync::Mutex<Vec<(String, std::time::Duration)>>;
 
 /// Relays requests of one client connection, one at a time, each over a fresh
 /// connection to moto.
-fn serve(mut client: std::net::TcpStream, target: u16, slow: &str, delay: std::time::Duration, log: &CallLog) {
+fn serve(
+    mut client: std::net::TcpStream,
+    target: u16,
+    slow: &str,
+    delay: std::time::Duration,
+    log: &CallLog,
+    throttle: &std::sync::atomic::AtomicUsize,
+) {
+    use std::sync::atomic::Ordering;
     loop {
         let Some(request) = read_request(&mut client) else { return };
         let started = std::time::Instant::now();
         let text = String::from_utf8_lossy(&request).to_string();
         let action = text.split("Action=").nth(1).and_then(|a| a.split('&').next()).unwrap_or("?").to_string();
+        let matches = slow.is_empty() || text.contains(&format!("Action={slow}"));
+        if matches && throttle.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>";
+            let response = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if let Ok(mut l) = log.lock() {
+                l.push((format!("{action} (throttled)"), started.elapsed()));
+            }
+            if client.write_all(response.as_bytes()).is_err() {
+                return;
+            }
+            continue;
+        }
         let Ok(mut upstream) = std::net::TcpStream::connect(("127.0.0.1", target)) else { return };
         if upstream.write_all(&request).is_err() {
             return;
         }
         let Some(response) = read_request(&mut upstream) else { return };
-        if slow.is_empty() || text.contains(&format!("Action={slow}")) {
+        if matches {
             std::thread::sleep(delay);
         }
         if let Ok(mut l) = log.lock() {

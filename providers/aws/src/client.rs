@@ -302,3 +302,24 @@ where
         pause = (pause * 3 / 2).min(Duration::from_secs(5));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeouts(create: &str) -> Value {
+        Value::object([("timeouts", Value::object([("create", Value::from(create))]))])
+    }
+
+    #[test]
+    fn timeouts_read_terraform_durations() {
+        let d = Duration::from_secs(7);
+        assert_eq!(timeout(&Value::Null, "create", d).ok(), Some(d));
+        assert_eq!(timeout(&timeouts("10m"), "create", d).ok(), Some(Duration::from_secs(600)));
+        assert_eq!(timeout(&timeouts("1h30m"), "create", d).ok(), Some(Duration::from_secs(5400)));
+        assert_eq!(timeout(&timeouts("45s"), "create", d).ok(), Some(Duration::from_secs(45)));
+        for bad in ["10", "m", "10x", "0s", ""] {
+            assert!(timeout(&timeouts(bad), "create", d).is_err(), "{bad}");
+        }
+    }
+}

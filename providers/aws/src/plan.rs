@@ -191,3 +191,58 @@ pub fn import_base(type_name: &str) -> Value {
     let Ok(schema) = resource_schema(type_name) else { return Value::Null };
     Value::object(schema.attributes.keys().chain(schema.blocks.keys()).map(|k| (k.clone(), Value::Null)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(ami: &str, instance_type: &str) -> Value {
+        let mut m = import_base("aws_instance").as_map().cloned().unwrap_or_default();
+        m.insert("ami".into(), Value::from(ami));
+        m.insert("instance_type".into(), Value::from(instance_type));
+        Value::Object(m.into())
+    }
+
+    fn recorded(config: &Value) -> Value {
+        // What a create returns: every attribute known.
+        let planned = plan("aws_instance", None, config, &BTreeMap::new()).map(|p| p.planned).unwrap_or(Value::Null);
+        let m = planned.as_map().cloned().unwrap_or_default();
+        Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, if v.is_unknown() { Value::from("x") } else { v }))
+                .collect::<BTreeMap<_, _>>()
+                .into(),
+        )
+    }
+
+    #[test]
+    fn an_unchanged_instance_plans_its_prior_object() {
+        let config = instance("ami-1", "t3.micro");
+        let prior = recorded(&config);
+        let p = plan("aws_instance", Some(&prior), &config, &BTreeMap::new()).map_err(|e| e.message);
+        assert_eq!(p.as_ref().map(|p| &p.planned), Ok(&prior));
+    }
+
+    #[test]
+    fn a_new_ami_replaces_and_a_new_type_updates_in_place() {
+        let prior = recorded(&instance("ami-1", "t3.micro"));
+        let p = plan("aws_instance", Some(&prior), &instance("ami-2", "t3.micro"), &BTreeMap::new());
+        assert_eq!(p.map(|p| p.requires_replace).map_err(|e| e.message), Ok(vec!["ami".to_string()]));
+        let p = plan("aws_instance", Some(&prior), &instance("ami-1", "t3.large"), &BTreeMap::new());
+        let p = p.map_err(|e| e.message);
+        assert_eq!(p.as_ref().map(|p| p.requires_replace.is_empty()), Ok(true));
+        assert_eq!(p.map(|p| get(&p.planned, "id")), Ok(get(&prior, "id")));
+    }
+
+    #[test]
+    fn tags_all_merges_default_tags_under_the_resource_tags() {
+        let mut m = instance("ami-1", "t3.micro").as_map().cloned().unwrap_or_default();
+        m.insert("tags".into(), Value::map([("Name", Value::from("a")), ("Team", Value::from("mine"))]));
+        let defaults =
+            BTreeMap::from([("Team".to_string(), "theirs".to_string()), ("Env".to_string(), "prod".to_string())]);
+        let p = plan("aws_instance", None, &Value::Object(m.into()), &defaults).map_err(|e| e.message);
+        let want =
+            Value::map([("Env", Value::from("prod")), ("Name", Value::from("a")), ("Team", Value::from("mine"))]);
+        assert_eq!(p.map(|p| get(&p.planned, "tags_all")), Ok(want));
+    }
+}
