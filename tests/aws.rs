@@ -30,7 +30,7 @@ fn cluster_spec(ws: &Workspace, endpoint: &str, name: &str) {
     ws.write(
         "main.tf",
         &format!(
-            "{}\nvariable \"hosts\" {{\n  default = \"node[1-3]\"\n}}\n\nmodule \"cluster\" {{\n  source               = \"./modules/aws-cluster\"\n  name                 = \"{name}\"\n  hostlist             = var.hosts\n  ssh_public_key       = file(\"key.pub\")\n  master_instance_type = \"t3.micro\"\n  worker_instance_type = \"t3.small\"\n  user_data            = \"#!/bin/sh\\nhostnamectl set-hostname $${{host}}\\n\"\n}}\n\noutput \"hosts\" {{\n  value = module.cluster.hosts\n}}\n\noutput \"ids\" {{\n  value = module.cluster.instance_ids\n}}\n",
+            "{}\nvariable \"hosts\" {{\n  default = \"node[1-3]\"\n}}\n\nmodule \"cluster\" {{\n  source               = \"./modules/aws-cluster\"\n  name                 = \"{name}\"\n  hostlist             = var.hosts\n  ssh_public_key       = file(\"key.pub\")\n  master_instance_type = \"t3.micro\"\n  worker_instance_type = \"t3.small\"\n  spot_workers         = true\n  user_data            = \"#!/bin/sh\\nhostnamectl set-hostname $${{host}}\\n\"\n}}\n\noutput \"hosts\" {{\n  value = module.cluster.hosts\n}}\n\noutput \"ids\" {{\n  value = module.cluster.instance_ids\n}}\n",
             provider(endpoint)
         ),
     );
@@ -44,6 +44,7 @@ fn leftovers(moto: &Moto, name: &str) -> Vec<String> {
     out.extend(xml_values(&moto.ec2(&format!("Action=DescribeSubnets&{f}")), "subnetId"));
     out.extend(xml_values(&moto.ec2(&format!("Action=DescribeInternetGateways&{f}")), "internetGatewayId"));
     out.extend(xml_values(&moto.ec2(&format!("Action=DescribeSecurityGroups&{f}")), "groupId"));
+    out.extend(xml_values(&moto.ec2(&format!("Action=DescribeRouteTables&{f}")), "routeTableId"));
     out.extend(xml_values(&moto.ec2("Action=DescribeKeyPairs"), "keyName").into_iter().filter(|k| k.starts_with(name)));
     out.extend(moto.instances("Cluster", name, &["pending", "running", "stopping", "stopped"]));
     out.sort();
@@ -70,6 +71,8 @@ fn cluster_module_boots_shrinks_heals_and_goes() {
         assert_eq!(moto.instances("Name", name, &["running"]).len(), 1, "{name} runs once");
     }
     assert_eq!(moto.instances("Role", "master", &["running"]).len(), 1);
+    let workers = moto.ec2("Action=DescribeInstances&Filter.1.Name=tag:Role&Filter.1.Value.1=worker");
+    assert_eq!(xml_values(&workers, "instanceLifecycle"), ["spot", "spot"], "workers are spot instances");
     assert_eq!(moto.instances("ManagedBy", "meshform", &["running"]).len(), 3, "default tags reach instances");
     let described = moto.ec2(&format!("Action=DescribeInstances&InstanceId.1={}", running[0]));
     assert!(xml_values(&described, "instanceType").iter().any(|t| t.starts_with("t3.")), "{described}");

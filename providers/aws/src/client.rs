@@ -166,13 +166,7 @@ impl Ec2 {
         let removed: Vec<Tag> =
             old.keys().filter(|k| !new.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
         if !removed.is_empty() {
-            self.client
-                .delete_tags()
-                .resources(id)
-                .set_tags(Some(removed))
-                .send()
-                .await
-                .map_err(|e| aws_error("DeleteTags", e))?;
+            sent("DeleteTags", self.client.delete_tags().resources(id).set_tags(Some(removed)).send()).await?;
         }
         let changed: Vec<Tag> = new
             .iter()
@@ -180,13 +174,7 @@ impl Ec2 {
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         if !changed.is_empty() {
-            self.client
-                .create_tags()
-                .resources(id)
-                .set_tags(Some(changed))
-                .send()
-                .await
-                .map_err(|e| aws_error("CreateTags", e))?;
+            sent("CreateTags", self.client.create_tags().resources(id).set_tags(Some(changed)).send()).await?;
         }
         Ok(())
     }
@@ -241,6 +229,18 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
         next = err.source();
     }
     parts.join(": ")
+}
+
+/// The outcome of a call whose answer is not needed.
+pub async fn sent<T, E, R>(
+    op: &str,
+    call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    call.await.map(|_| ()).map_err(|e| aws_error(op, e))
 }
 
 /// True for errors meaning the object does not exist.

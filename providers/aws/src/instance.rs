@@ -257,7 +257,28 @@ pub async fn read(c: &Ec2, id: &str, base: &Value) -> Result<Option<Value>, Prov
     } else {
         root
     };
+    // EC2's defaults where the configuration left a market option to it.
     let market = get(base, "instance_market_options");
+    let market = if market.as_map().is_some() {
+        let spot = get(&market, "spot_options");
+        let or = |v: &Value, name: &str, default: &str| match get_str(v, name) {
+            Some(s) => Value::from(s),
+            None if get(v, name).is_unknown() => Value::from(default),
+            None => get(v, name),
+        };
+        let spot = if spot.as_map().is_some() {
+            Value::object([
+                ("max_price", get(&spot, "max_price")),
+                ("spot_instance_type", or(&spot, "spot_instance_type", "one-time")),
+                ("instance_interruption_behavior", or(&spot, "instance_interruption_behavior", "terminate")),
+            ])
+        } else {
+            spot
+        };
+        Value::object([("market_type", or(&market, "market_type", "spot")), ("spot_options", spot)])
+    } else {
+        market
+    };
     Ok(Some(Value::object([
         ("id", Value::from(id)),
         ("arn", arn(c, None, "instance", id)),

@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{
 use meshform_engine::eval::{Number, Value};
 use meshform_engine::provider::{ApplyRequest, ProviderError};
 
-use crate::client::{Ec2, aws_error, is_not_found, string_map, tags_map, wait_for};
+use crate::client::{Ec2, aws_error, is_not_found, sent, string_map, tags_map, wait_for};
 use crate::plan::protocol_name;
 use crate::{INTENT_TAG, get, get_bool, get_i64, get_str, get_strings, id_of, opt_str};
 
@@ -314,17 +314,8 @@ async fn delete(c: &Ec2, t: &str, prior: &Value) -> Result<(), ProviderError> {
     let limit = Duration::from_secs(300);
     let result = wait_for(&format!("{t} {id} to be deleted"), limit, || async {
         let r = match t {
-            "aws_vpc" => {
-                c.client.delete_vpc().vpc_id(&id).send().await.map(|_| ()).map_err(|e| aws_error("DeleteVpc", e))
-            }
-            "aws_subnet" => c
-                .client
-                .delete_subnet()
-                .subnet_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_error("DeleteSubnet", e)),
+            "aws_vpc" => sent("DeleteVpc", c.client.delete_vpc().vpc_id(&id).send()).await,
+            "aws_subnet" => sent("DeleteSubnet", c.client.delete_subnet().subnet_id(&id).send()).await,
             "aws_internet_gateway" => {
                 if let Some(vpc) = get_str(prior, "vpc_id") {
                     match detach_igw(c, &id, &vpc).await {
@@ -334,46 +325,18 @@ async fn delete(c: &Ec2, t: &str, prior: &Value) -> Result<(), ProviderError> {
                         _ => {}
                     }
                 }
-                c.client
-                    .delete_internet_gateway()
-                    .internet_gateway_id(&id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error("DeleteInternetGateway", e))
+                sent("DeleteInternetGateway", c.client.delete_internet_gateway().internet_gateway_id(&id).send()).await
             }
-            "aws_route_table" => c
-                .client
-                .delete_route_table()
-                .route_table_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_error("DeleteRouteTable", e)),
-            "aws_route_table_association" => c
-                .client
-                .disassociate_route_table()
-                .association_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_error("DisassociateRouteTable", e)),
-            "aws_security_group" => c
-                .client
-                .delete_security_group()
-                .group_id(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_error("DeleteSecurityGroup", e)),
-            "aws_key_pair" => c
-                .client
-                .delete_key_pair()
-                .key_name(&id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_error("DeleteKeyPair", e)),
+            "aws_route_table" => {
+                sent("DeleteRouteTable", c.client.delete_route_table().route_table_id(&id).send()).await
+            }
+            "aws_route_table_association" => {
+                sent("DisassociateRouteTable", c.client.disassociate_route_table().association_id(&id).send()).await
+            }
+            "aws_security_group" => {
+                sent("DeleteSecurityGroup", c.client.delete_security_group().group_id(&id).send()).await
+            }
+            "aws_key_pair" => sent("DeleteKeyPair", c.client.delete_key_pair().key_name(&id).send()).await,
             _ => Ok(()),
         };
         retry_on_dependency(r)
@@ -414,36 +377,23 @@ async fn set_vpc_dns(c: &Ec2, id: &str, prior: &Value, p: &Value) -> Result<(), 
 }
 
 async fn set_public_ip(c: &Ec2, id: &str, on: bool) -> Result<(), ProviderError> {
-    c.client
-        .modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
-        .send()
-        .await
-        .map_err(|e| aws_error("ModifySubnetAttribute", e))?;
-    Ok(())
+    sent(
+        "ModifySubnetAttribute",
+        c.client
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
+            .send(),
+    )
+    .await
 }
 
 async fn attach_igw(c: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    c.client
-        .attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await
-        .map_err(|e| aws_error("AttachInternetGateway", e))?;
-    Ok(())
+    sent("AttachInternetGateway", c.client.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send()).await
 }
 
 async fn detach_igw(c: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    c.client
-        .detach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await
-        .map_err(|e| aws_error("DetachInternetGateway", e))?;
-    Ok(())
+    sent("DetachInternetGateway", c.client.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send()).await
 }
 
 fn routes_of(v: &Value) -> Vec<(String, String)> {
@@ -504,45 +454,33 @@ async fn set_rules(c: &Ec2, id: &str, prior: &Value, p: &Value) -> Result<(), Pr
         let grant: Vec<IpPermission> = new.iter().filter(|r| !old.contains(r)).map(|r| permission(r, id)).collect();
         if !revoke.is_empty() {
             let r = if dir == "ingress" {
-                c.client
-                    .revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error("RevokeSecurityGroupIngress", e))
+                sent(
+                    "RevokeSecurityGroupIngress",
+                    c.client.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(revoke)).send(),
+                )
+                .await
             } else {
-                c.client
-                    .revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error("RevokeSecurityGroupEgress", e))
+                sent(
+                    "RevokeSecurityGroupEgress",
+                    c.client.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(revoke)).send(),
+                )
+                .await
             };
             r?;
         }
         if !grant.is_empty() {
             let r = if dir == "ingress" {
-                c.client
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error("AuthorizeSecurityGroupIngress", e))
+                sent(
+                    "AuthorizeSecurityGroupIngress",
+                    c.client.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(grant)).send(),
+                )
+                .await
             } else {
-                c.client
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error("AuthorizeSecurityGroupEgress", e))
+                sent(
+                    "AuthorizeSecurityGroupEgress",
+                    c.client.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(grant)).send(),
+                )
+                .await
             };
             r?;
         }
