@@ -185,6 +185,7 @@ pub fn registry() -> ProviderRegistry {
     r.register(meshform_provider_aws::NAME, meshform_provider_aws::factory);
     r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
     r.register(meshform_provider_host::NAME, meshform_provider_host::factory);
+    r.register(meshform_provider_kubernetes::NAME, meshform_provider_kubernetes::factory);
     r.register(meshform_provider_template::NAME, meshform_provider_template::factory);
     r
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::eval::{Type, Value};
 
@@ -180,4 +181,58 @@ impl ProviderRegistry {
 /// first underscore (`aws_instance` → `aws`); `terraform_data` belongs to `terraform`.
 pub fn implied_provider(type_name: &str) -> &str {
     type_name.split('_').next().unwrap_or(type_name)
+}
+
+/// For providers: a Terraform duration (`10m`, `30s`, `1h30m`) from a `timeouts` block.
+pub fn timeout(config: &Value, which: &str, default: Duration) -> Result<Duration, ProviderError> {
+    let Some(text) =
+        config.get_attr("timeouts").and_then(|t| t.get_attr(which)).and_then(Value::as_str).map(str::to_string)
+    else {
+        return Ok(default);
+    };
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        let n: u64 = digits.parse().map_err(|_| bad_duration(which, &text))?;
+        digits.clear();
+        total += n * match ch {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad_duration(which, &text)),
+        };
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad_duration(which, &text));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+fn bad_duration(which: &str, text: &str) -> ProviderError {
+    ProviderError::new(format!("timeouts.{which} = {text:?} is not a duration like \"10m\", \"90s\" or \"1h30m\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeouts(create: &str) -> Value {
+        Value::object([("timeouts", Value::object([("create", Value::from(create))]))])
+    }
+
+    #[test]
+    fn timeouts_read_terraform_durations() {
+        let d = Duration::from_secs(7);
+        assert_eq!(timeout(&Value::Null, "create", d).ok(), Some(d));
+        assert_eq!(timeout(&timeouts("10m"), "create", d).ok(), Some(Duration::from_secs(600)));
+        assert_eq!(timeout(&timeouts("1h30m"), "create", d).ok(), Some(Duration::from_secs(5400)));
+        assert_eq!(timeout(&timeouts("45s"), "create", d).ok(), Some(Duration::from_secs(45)));
+        for bad in ["10", "m", "10x", "0s", ""] {
+            assert!(timeout(&timeouts(bad), "create", d).is_err(), "{bad}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ use meshform_engine::eval::Value;
 use meshform_engine::provider::ProviderError;
 
 use crate::{INTENT_TAG, get, get_i64, get_str};
+pub use meshform_engine::provider::timeout;
 
 /// What a `provider "aws"` block says.
 #[derive(Clone, Debug, Default)]
@@ -248,37 +249,6 @@ pub fn is_not_found(e: &ProviderError) -> bool {
     e.code.as_deref().is_some_and(|c| c.ends_with("NotFound") || c.ends_with(".NotFound"))
 }
 
-/// A Terraform duration (`10m`, `30s`, `1h30m`) from a `timeouts` block.
-pub fn timeout(config: &Value, which: &str, default: Duration) -> Result<Duration, ProviderError> {
-    let Some(text) = get_str(&get(config, "timeouts"), which) else {
-        return Ok(default);
-    };
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for ch in text.chars() {
-        if ch.is_ascii_digit() {
-            digits.push(ch);
-            continue;
-        }
-        let n: u64 = digits.parse().map_err(|_| bad_duration(which, &text))?;
-        digits.clear();
-        total += n * match ch {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad_duration(which, &text)),
-        };
-    }
-    if !digits.is_empty() || total == 0 {
-        return Err(bad_duration(which, &text));
-    }
-    Ok(Duration::from_secs(total))
-}
-
-fn bad_duration(which: &str, text: &str) -> ProviderError {
-    ProviderError::new(format!("timeouts.{which} = {text:?} is not a duration like \"10m\", \"90s\" or \"1h30m\""))
-}
-
 /// Polls `check` with backoff (0.2 s growing to 5 s) until it returns `Some`, or fails
 /// once `limit` has passed.
 pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T, ProviderError>
@@ -300,26 +270,5 @@ where
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 3 / 2).min(Duration::from_secs(5));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn timeouts(create: &str) -> Value {
-        Value::object([("timeouts", Value::object([("create", Value::from(create))]))])
-    }
-
-    #[test]
-    fn timeouts_read_terraform_durations() {
-        let d = Duration::from_secs(7);
-        assert_eq!(timeout(&Value::Null, "create", d).ok(), Some(d));
-        assert_eq!(timeout(&timeouts("10m"), "create", d).ok(), Some(Duration::from_secs(600)));
-        assert_eq!(timeout(&timeouts("1h30m"), "create", d).ok(), Some(Duration::from_secs(5400)));
-        assert_eq!(timeout(&timeouts("45s"), "create", d).ok(), Some(Duration::from_secs(45)));
-        for bad in ["10", "m", "10x", "0s", ""] {
-            assert!(timeout(&timeouts(bad), "create", d).is_err(), "{bad}");
-        }
     }
 }
