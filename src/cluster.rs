@@ -1,6 +1,8 @@
 //! `meshform cluster ...`: commands on a cluster as the state records it. A cluster is a
 //! root module instance (`module.spark`, `module.etl["a"]`) holding `host_*` resources;
-//! its hosts are the distinct `connection`s of those resources.
+//! its hosts are the distinct `connection`s of those resources. A module holding a
+//! Kubernetes object annotated `meshform.io/role = spark-master` (as the k8s-spark module
+//! makes) is a cluster too, one that `list`, `info` and `submit` work on.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,6 +25,26 @@ struct Cluster {
     /// Host name → how to reach it.
     hosts: BTreeMap<String, Transport>,
     services: Vec<Service>,
+    /// The Spark master of a cluster running in Kubernetes.
+    kube: Option<KubeMaster>,
+}
+
+/// A Spark master Deployment recorded as a `kubernetes_manifest`.
+struct KubeMaster {
+    addr: ResourceInstanceAddr,
+    /// The provider configuration that made it (`kubernetes`, `kubernetes.prod`).
+    provider: String,
+    manifest: serde_json::Value,
+}
+
+impl KubeMaster {
+    fn annotation(&self, k: &str) -> Option<&str> {
+        self.manifest.pointer("/metadata/annotations").and_then(|a| a.get(k)).and_then(serde_json::Value::as_str)
+    }
+
+    fn namespace(&self) -> &str {
+        self.manifest.pointer("/metadata/namespace").and_then(serde_json::Value::as_str).unwrap_or("default")
+    }
 }
 
 /// A `host_service` instance as recorded.
@@ -77,8 +99,7 @@ fn clusters(state: &State) -> BTreeMap<String, Cluster> {
         let Ok(t) = Transport::from_connection(&conn) else {
             continue;
         };
-        let c =
-            out.entry(name.clone()).or_insert_with(|| Cluster { name, hosts: BTreeMap::new(), services: Vec::new() });
+        let c = out.entry(name.clone()).or_insert_with(|| Cluster::named(name));
         // Local hosts are named by their connection's host too (127.0.1.2), so a cluster
         // laid out on this machine reads like one spread over several.
         let host = conn.get_attr("host").and_then(Value::as_str).map_or_else(|| t.host_name(), str::to_string);
@@ -94,7 +115,24 @@ fn clusters(state: &State) -> BTreeMap<String, Cluster> {
         }
         c.hosts.entry(host).or_insert(t);
     }
+    for (addr, inst) in &state.resources {
+        if addr.resource.type_name != "kubernetes_manifest" {
+            continue;
+        }
+        let Some(name) = cluster_name(addr) else { continue };
+        let manifest = inst.value.get_attr("manifest").map(|m| m.clone().unmark_deep().0.to_json()).unwrap_or_default();
+        let master = KubeMaster { addr: addr.clone(), provider: inst.provider.clone(), manifest };
+        if master.annotation("meshform.io/role") == Some("spark-master") {
+            out.entry(name.clone()).or_insert_with(|| Cluster::named(name)).kube = Some(master);
+        }
+    }
     out
+}
+
+impl Cluster {
+    fn named(name: String) -> Cluster {
+        Cluster { name, hosts: BTreeMap::new(), services: Vec::new(), kube: None }
+    }
 }
 
 fn find<'a>(all: &'a BTreeMap<String, Cluster>, name: &str) -> Res<&'a Cluster> {
@@ -139,7 +177,10 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
                 println!("No clusters: the state records no module with host_* resources.");
             }
             for c in all.values() {
-                println!("{}\t{} host(s)\t{} service(s)", c.name, c.hosts.len(), c.services.len());
+                match &c.kube {
+                    Some(k) => println!("{}\tkubernetes\tnamespace {}", c.name, k.namespace()),
+                    None => println!("{}\t{} host(s)\t{} service(s)", c.name, c.hosts.len(), c.services.len()),
+                }
             }
             Ok(Outcome::Ok)
         }
@@ -282,6 +323,13 @@ async fn submit(c: &Cluster, job: &str, class: Option<&str>, args: &[String]) ->
 
 async fn info(c: &Cluster) -> Res<Outcome> {
     println!("cluster {}", c.name);
+    if let Some(k) = &c.kube {
+        println!("runs in: Kubernetes, namespace {} (provider {})", k.namespace(), k.provider);
+        println!("master: {}", k.addr);
+        if let Some(url) = k.annotation("meshform.io/master-url") {
+            println!("master URL: {url}");
+        }
+    }
     let masters = c.masters();
     println!("hosts:");
     for (h, t) in &c.hosts {
@@ -351,6 +399,71 @@ async fn run_on(c: &Cluster, hosts: &[&str], command: &str) -> Res<Outcome> {
         Ok(Outcome::Ok)
     } else {
         Err(Diagnostic::error(format!("the command failed on {}", failed.join(", "))).into())
+    }
+}
+
+/// The provider configuration of a cluster running in Kubernetes, `None` for one on hosts.
+pub fn kube_provider(state: &State, name: &str) -> Option<String> {
+    clusters(state).remove(name).and_then(|c| c.kube).map(|k| k.provider)
+}
+
+/// Submits a job to a Spark cluster in Kubernetes: a Job running spark-submit against its
+/// master; the driver's log is printed when it ends.
+pub async fn submit_kube(
+    state: &State,
+    name: &str,
+    job: &str,
+    class: Option<&str>,
+    args: &[String],
+    provider: &dyn meshform_engine::provider::Provider,
+) -> Res<Outcome> {
+    use meshform_provider_kubernetes::{KubernetesProvider, submit::Submission};
+    let all = clusters(state);
+    let c = find(&all, name)?;
+    let Some(k) = &c.kube else {
+        return Err(Diagnostic::error(format!("Cluster {name:?} does not run in Kubernetes")).into());
+    };
+    let Some(kube) = provider.as_any().and_then(|p| p.downcast_ref::<KubernetesProvider>()) else {
+        return Err(Diagnostic::error(format!(
+            "provider {:?} of {} is not the kubernetes provider",
+            k.provider, k.addr
+        ))
+        .into());
+    };
+    let master_url = k.annotation("meshform.io/master-url").ok_or_else(|| {
+        Diagnostic::error(format!("The Spark master {} has no meshform.io/master-url annotation", k.addr))
+    })?;
+    if job.ends_with(".jar") && class.is_none() {
+        return Err(Diagnostic::error(format!("{job} is a .jar: name its main class with -class")).into());
+    }
+    let content = std::fs::read(job).map_err(|e| Diagnostic::error(format!("cannot read {job}: {e}")))?;
+    let file_name = Path::new(job).file_name().map_or_else(|| "job".into(), |f| f.to_string_lossy().to_string());
+    let s = Submission {
+        cluster: c.name.clone(),
+        master: k.manifest.clone(),
+        master_url: master_url.to_string(),
+        spark_home: k.annotation("meshform.io/spark-home").unwrap_or("/opt/spark").to_string(),
+        file_name,
+        content,
+        class: class.map(str::to_string),
+        args: args.to_vec(),
+        timeout: std::time::Duration::from_secs(6 * 3600),
+    };
+    let done = kube.submit(&s).await.map_err(|e| {
+        Diagnostic::error(format!("Submitting to cluster {name:?} failed")).with_detail(format!(
+            "{}{}",
+            e.message,
+            e.code.map(|c| format!(" ({c})")).unwrap_or_default()
+        ))
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(done.log.as_bytes());
+    let _ = stdout.flush();
+    if done.succeeded {
+        Ok(Outcome::Ok)
+    } else {
+        eprintln!("The job {} in namespace {} failed.", done.job, done.namespace);
+        Ok(Outcome::Exit(1))
     }
 }
 

@@ -801,6 +801,17 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
             let module = crate::cluster::target(&state, &name)?;
             apply(wd, targeted(vec![module], auto_approve), style, true).await
         }
+        C::Submit { name, job, class, args } if crate::cluster::kube_provider(&state, &name).is_some() => {
+            let key = crate::cluster::kube_provider(&state, &name).unwrap_or_default();
+            let flags = PlanFlags { parallelism: 10, ..PlanFlags::default() };
+            let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false))).await?;
+            print_diagnostics(&warnings, &wd.sources);
+            let provider = ctx.providers.get(&key).cloned().ok_or_else(|| {
+                Diagnostic::error(format!("The configuration has no provider {key:?} for cluster {name:?}"))
+                    .with_detail("cluster submit reaches a Kubernetes cluster through the provider that made it.")
+            })?;
+            crate::cluster::submit_kube(&state, &name, &job, class.as_deref(), &args, provider.as_ref()).await
+        }
         other => crate::cluster::run(other, &state).await,
     }
 }

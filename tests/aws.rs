@@ -11,8 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::Duration;
 
-use common::Workspace;
 use common::moto::{Moto, SlowProxy, xml_values};
+use common::{Workspace, plan_line};
 
 /// An image moto has (Ubuntu 14.04, owner Canonical).
 const AMI: &str = "ami-1e749f67";
@@ -50,10 +50,6 @@ fn leftovers(moto: &Moto, name: &str) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-fn plan_line(stdout: &str) -> String {
-    stdout.lines().find(|l| l.starts_with("Plan:")).unwrap_or("no plan line").to_string()
 }
 
 #[test]

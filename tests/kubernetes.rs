@@ -316,3 +316,223 @@ resource "kubernetes_secret" "token" {
     assert!(plan.stdout.contains("kubernetes_secret.token will be updated in-place"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("s3cr3t-value") && !plan.stdout.contains("other"), "{}", plan.stdout);
 }
+
+// The k8s-hadoop and k8s-spark modules, through examples/k8s-hadoop-spark, against
+// `common::kube::Fake`: an in-memory stand-in for the API server (see there for what it
+// does and does not do). What is proven: every object the modules make passes the strict
+// typed check, per-object plans, in-place updates, ordering of creates and deletes, waits
+// on deletion, and `cluster submit` on a Kubernetes cluster. What a real cluster would do
+// with the objects (scheduling, images, Hadoop and Spark starting) is not.
+
+use common::kube::Fake;
+use common::plan_line;
+
+const NS: &str = "/api/v1/namespaces/data";
+const APPS: &str = "/apis/apps/v1/namespaces/data";
+
+/// The example and its modules in a workspace, its kubeconfig pointing at `fake`.
+fn example(fake: &Fake) -> Workspace {
+    let ws = Workspace::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["examples/k8s-hadoop-spark", "modules/k8s-hadoop", "modules/k8s-spark"] {
+        common::spark::copy_dir(&root.join(dir), &ws.path().join(dir));
+    }
+    ws.write("kubeconfig", &fake.kubeconfig());
+    ws
+}
+
+/// meshform run in the example's directory, with KUBECONFIG set.
+fn k8s(ws: &Workspace, args: &[&str]) -> common::Run {
+    let mut cmd = ws.command(args);
+    cmd.current_dir(ws.path().join("examples/k8s-hadoop-spark")).env("KUBECONFIG", ws.path().join("kubeconfig"));
+    ws.run_command(cmd, "")
+}
+
+/// Paths of the requests with this method, in order.
+fn paths(fake: &Fake, method: &str) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == method)
+        .map(|r| r.path.split('?').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn position(list: &[String], path: &str) -> usize {
+    list.iter().position(|p| p == path).unwrap_or_else(|| panic!("{path} not in {list:#?}"))
+}
+
+#[test]
+fn hadoop_and_spark_modules_apply_valid_objects_in_order_update_in_place_and_delete_in_reverse() {
+    let fake = Fake::start();
+    let ws = example(&fake);
+    let run = |args: &[&str]| k8s(&ws, args);
+
+    let plan = run(&["plan"]);
+    plan.ok();
+    assert_eq!(plan_line(&plan.stdout), "Plan: 16 to add, 0 to change, 0 to destroy.", "{}", plan.stdout);
+    for addr in [
+        "module.hadoop.kubernetes_namespace.this[0]",
+        "module.hadoop.kubernetes_manifest.namenode",
+        "module.hadoop.kubernetes_manifest.datanode",
+        "module.hadoop.kubernetes_manifest.deployment[\"nodemanager\"]",
+        "module.hadoop.kubernetes_manifest.service[\"resourcemanager\"]",
+        "module.spark.kubernetes_manifest.master",
+        "module.spark.kubernetes_job.job[\"pi\"]",
+    ] {
+        assert!(plan.stdout.contains(&format!("# {addr} will be created")), "{addr}:\n{}", plan.stdout);
+    }
+    assert!(fake.requests().is_empty(), "a first plan reads nothing from the server: {:?}", fake.requests());
+
+    run(&["apply", "-auto-approve"]).ok();
+    let applied = paths(&fake, "PATCH");
+    assert_eq!(applied.len(), 16, "{applied:#?}");
+    // Every object sent passes the typed check of its kind, with nothing left over.
+    let typed = ["Namespace", "ConfigMap", "Service", "StatefulSet", "Deployment", "Job"];
+    for r in fake.requests().iter().filter(|r| r.method == "PATCH") {
+        let body: J = serde_json::from_str(&r.body).expect("JSON body");
+        assert!(typed.contains(&body["kind"].as_str().unwrap_or_default()), "{}", r.body);
+        meshform_provider_kubernetes::validate::check(&body).unwrap_or_else(|e| panic!("{}: {e}", r.path));
+        assert_eq!(r.header("content-type"), Some("application/apply-patch+yaml"));
+        assert!(r.path.contains("fieldManager=meshform"), "{}", r.path);
+    }
+    // Dependencies first: the namespace, then what lives in it; the namenode before the
+    // datanodes; the workers before the job.
+    let ns = position(&applied, "/api/v1/namespaces/data");
+    let conf = position(&applied, &format!("{NS}/configmaps/hadoop-conf"));
+    let namenode = position(&applied, &format!("{APPS}/statefulsets/hadoop-namenode"));
+    let datanode = position(&applied, &format!("{APPS}/statefulsets/hadoop-datanode"));
+    let spark_conf = position(&applied, &format!("{NS}/configmaps/spark-conf"));
+    let workers = position(&applied, &format!("{APPS}/deployments/spark-worker"));
+    let job = position(&applied, "/apis/batch/v1/namespaces/data/jobs/spark-job-pi");
+    assert!(ns < conf && conf < namenode && namenode < datanode && ns < spark_conf && workers < job, "{applied:#?}");
+
+    let objects = fake.objects();
+    let hdfs_site = objects[&format!("{NS}/configmaps/hadoop-conf")]["data"]["hdfs-site.xml"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(hdfs_site.contains("<name>dfs.replication</name>\n    <value>3</value>"), "{hdfs_site}");
+    let datanodes = &objects[&format!("{APPS}/statefulsets/hadoop-datanode")];
+    assert_eq!(datanodes["spec"]["replicas"], 3);
+    assert_eq!(datanodes["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "50Gi");
+    let master = &objects[&format!("{APPS}/deployments/spark-master")];
+    let mounts = &master["spec"]["template"]["spec"]["volumes"];
+    assert_eq!(mounts[1]["configMap"]["name"], "hadoop-conf", "spark reads the Hadoop configuration: {mounts}");
+    let outputs = outputs_of(&run);
+    assert_eq!(outputs["spark_master_url"], "spark://spark-master.data.svc:7077");
+    assert_eq!(outputs["fs_default_fs"], "hdfs://hadoop-namenode.data.svc:8020");
+    assert_eq!(outputs["pi_job"]["succeeded"], 1, "{outputs}");
+
+    let again = run(&["plan"]);
+    again.ok();
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+
+    // More datanodes: the StatefulSet is updated in place, and nothing else is sent.
+    fake.forget_requests();
+    let more = run(&["plan", "-var", "datanodes=4"]);
+    more.ok();
+    assert_eq!(plan_line(&more.stdout), "Plan: 0 to add, 1 to change, 0 to destroy.", "{}", more.stdout);
+    assert!(
+        more.stdout.contains("# module.hadoop.kubernetes_manifest.datanode will be updated in-place"),
+        "{}",
+        more.stdout
+    );
+    assert!(more.stdout.contains("replicas"), "{}", more.stdout);
+    fake.forget_requests();
+    run(&["apply", "-auto-approve", "-var", "datanodes=4"]).ok();
+    assert_eq!(paths(&fake, "PATCH"), [format!("{APPS}/statefulsets/hadoop-datanode")]);
+    assert_eq!(fake.objects()[&format!("{APPS}/statefulsets/hadoop-datanode")]["spec"]["replicas"], 4);
+
+    // Deleted behind meshform's back: planned again, exactly that object.
+    assert!(fake.remove(&format!("{APPS}/deployments/spark-worker")));
+    let drift = run(&["plan", "-var", "datanodes=4"]);
+    drift.ok();
+    assert_eq!(plan_line(&drift.stdout), "Plan: 1 to add, 0 to change, 0 to destroy.", "{}", drift.stdout);
+    assert!(drift.stdout.contains("# module.spark.kubernetes_manifest.workers will be created"), "{}", drift.stdout);
+    run(&["apply", "-auto-approve", "-var", "datanodes=4"]).ok();
+
+    // Destroy: what depends on a thing goes before it, and each delete is waited for.
+    fake.forget_requests();
+    run(&["destroy", "-auto-approve", "-var", "datanodes=4"]).ok();
+    assert!(fake.objects().is_empty(), "{:#?}", fake.objects().keys());
+    let requests: Vec<(String, String)> = fake
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.path.split('?').next().unwrap_or_default().to_string()))
+        .collect();
+    let deleted = paths(&fake, "DELETE");
+    assert_eq!(deleted.len(), 16, "{deleted:#?}");
+    let at = |path: &str| requests.iter().position(|(m, p)| m == "DELETE" && p == path).expect("deleted");
+    // The last read of an object: the one that found it gone.
+    let last_read = |path: &str| requests.iter().rposition(|(m, p)| m == "GET" && p == path).expect("read");
+    for p in &deleted {
+        assert!(last_read(p) > at(p), "no wait after deleting {p}");
+    }
+    assert!(
+        last_read(&format!("{APPS}/statefulsets/hadoop-datanode"))
+            < at(&format!("{APPS}/statefulsets/hadoop-namenode"))
+    );
+    assert!(last_read(&format!("{APPS}/statefulsets/hadoop-namenode")) < at(&format!("{NS}/configmaps/hadoop-conf")));
+    assert!(
+        last_read("/apis/batch/v1/namespaces/data/jobs/spark-job-pi") < at(&format!("{APPS}/deployments/spark-worker"))
+    );
+    for p in deleted.iter().filter(|p| p.as_str() != "/api/v1/namespaces/data") {
+        assert!(last_read(p) < at("/api/v1/namespaces/data"), "{p} must be gone before its namespace is deleted");
+    }
+}
+
+/// Root outputs through `output -json`.
+fn outputs_of(run: &impl Fn(&[&str]) -> common::Run) -> J {
+    let r = run(&["output", "-json"]);
+    r.ok();
+    let doc: J = serde_json::from_str(&r.stdout).expect("output JSON");
+    J::Object(doc.as_object().cloned().unwrap_or_default().into_iter().map(|(k, v)| (k, v["value"].clone())).collect())
+}
+
+#[test]
+fn cluster_submit_runs_a_job_on_a_spark_cluster_in_kubernetes_and_cleans_up() {
+    let fake = Fake::start();
+    let ws = example(&fake);
+    let run = |args: &[&str]| k8s(&ws, args);
+    run(&["apply", "-auto-approve", "-var", "datanodes=1"]).ok();
+    let list = run(&["cluster", "list"]);
+    list.ok();
+    assert!(list.stdout.contains("spark\tkubernetes\tnamespace data"), "{}", list.stdout);
+    ws.write("examples/k8s-hadoop-spark/count.py", "print('counted')\n");
+
+    fake.forget_requests();
+    let submit = run(&["cluster", "submit", "spark", "count.py", "hdfs:///in", "$HOME"]);
+    submit.ok();
+    let ran = submit.stdout.lines().find(|l| l.starts_with("ran: ")).unwrap_or_else(|| panic!("{}", submit.stdout));
+    assert!(
+        ran.starts_with(
+            "ran: /opt/spark/bin/spark-submit --master spark://spark-master.data.svc:7077 --deploy-mode client"
+        ),
+        "{ran}"
+    );
+    assert!(ran.ends_with("/opt/meshform/job/count.py hdfs:///in $$HOME"), "{ran}");
+    let sent = fake.requests();
+    let cm =
+        sent.iter().find(|r| r.method == "PATCH" && r.path.contains("/configmaps/spark-submit-")).expect("config map");
+    let body: J = serde_json::from_str(&cm.body).expect("JSON");
+    assert_eq!(body["binaryData"]["count.py"], "cHJpbnQoJ2NvdW50ZWQnKQo=");
+    let job = sent.iter().find(|r| r.method == "PATCH" && r.path.contains("/jobs/spark-submit-")).expect("job");
+    let job: J = serde_json::from_str(&job.body).expect("JSON");
+    assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["image"], "apache/spark:3.5.3");
+    let mut made: Vec<String> = paths(&fake, "PATCH");
+    let mut deleted = paths(&fake, "DELETE");
+    made.sort();
+    deleted.sort();
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert_eq!(deleted, made, "the job and its config map are deleted");
+
+    fake.fail_jobs(true);
+    let failed = run(&["cluster", "submit", "spark", "count.py"]);
+    assert_eq!(failed.code, 1, "{}\n{}", failed.stdout, failed.stderr);
+    assert!(failed.stderr.contains("failed"), "{}", failed.stderr);
+    let missing = run(&["cluster", "submit", "spark", "nope.py"]);
+    assert_ne!(missing.code, 0);
+    assert!(missing.stderr.contains("nope.py"), "{}", missing.stderr);
+    fake.fail_jobs(false);
+    run(&["destroy", "-auto-approve", "-var", "datanodes=1"]).ok();
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::eval::{Type, Value};
 
@@ -148,6 +148,12 @@ pub trait Provider: Send + Sync {
         let _ = id;
         Err(ProviderError::new(format!("{type_name} does not support import")))
     }
+
+    /// The provider itself, for commands that call one provider's own operations
+    /// (`cluster submit` on a Kubernetes cluster); `None` for providers without any.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Makes a fresh, unconfigured provider instance.
@@ -214,6 +220,30 @@ pub fn timeout(config: &Value, which: &str, default: Duration) -> Result<Duratio
 
 fn bad_duration(which: &str, text: &str) -> ProviderError {
     ProviderError::new(format!("timeouts.{which} = {text:?} is not a duration like \"10m\", \"90s\" or \"1h30m\""))
+}
+
+/// For providers: polls `check` with backoff (0.2 s growing by half to 5 s) until it returns `Some`, or fails
+/// once `limit` has passed.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, ProviderError>>,
+{
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(200);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if start.elapsed() >= limit {
+            return Err(ProviderError {
+                message: format!("timed out after {}s waiting for {what}", limit.as_secs()),
+                code: Some("Timeout".into()),
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(Duration::from_secs(5));
+    }
 }
 
 #[cfg(test)]

@@ -129,3 +129,40 @@ pub fn id_of(ws: &Workspace, addr: &str) -> String {
     let line = r.stdout.lines().find(|l| l.trim_start().starts_with("\"id\"")).unwrap_or_default().to_string();
     line.split('"').nth(3).unwrap_or_default().to_string()
 }
+
+/// One HTTP message (headers and a Content-Length body) off a stream, and where its
+/// body starts.
+pub fn read_http_message(s: &mut std::net::TcpStream) -> Option<(Vec<u8>, usize)> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut byte).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = s.read(&mut byte).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    }
+    buf.truncate(head_end + len);
+    Some((buf, head_end))
+}
+
+/// The `Plan: N to add, ...` line of a plan's output.
+pub fn plan_line(stdout: &str) -> String {
+    stdout.lines().find(|l| l.starts_with("Plan:")).unwrap_or("no plan line").to_string()
+}

@@ -188,7 +188,7 @@ fn serve(
 ) {
     use std::sync::atomic::Ordering;
     loop {
-        let Some(request) = read_request(&mut client) else { return };
+        let Some((request, _)) = super::read_http_message(&mut client) else { return };
         let started = std::time::Instant::now();
         let text = String::from_utf8_lossy(&request).to_string();
         let action = text.split("Action=").nth(1).and_then(|a| a.split('&').next()).unwrap_or("?").to_string();
@@ -211,7 +211,7 @@ fn serve(
         if upstream.write_all(&request).is_err() {
             return;
         }
-        let Some(response) = read_request(&mut upstream) else { return };
+        let Some((response, _)) = super::read_http_message(&mut upstream) else { return };
         if matches {
             std::thread::sleep(delay);
         }
@@ -222,33 +222,4 @@ fn serve(
             return;
         }
     }
-}
-
-/// One HTTP message (headers and a Content-Length body) off a stream.
-fn read_request(s: &mut std::net::TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut byte).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&byte[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = s.read(&mut byte).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&byte[..n]);
-    }
-    Some(buf)
 }

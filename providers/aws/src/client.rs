@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -12,7 +11,7 @@ use meshform_engine::eval::Value;
 use meshform_engine::provider::ProviderError;
 
 use crate::{INTENT_TAG, get, get_i64, get_str};
-pub use meshform_engine::provider::timeout;
+pub use meshform_engine::provider::{timeout, wait_for};
 
 /// What a `provider "aws"` block says.
 #[derive(Clone, Debug, Default)]
@@ -247,28 +246,4 @@ where
 /// True for errors meaning the object does not exist.
 pub fn is_not_found(e: &ProviderError) -> bool {
     e.code.as_deref().is_some_and(|c| c.ends_with("NotFound") || c.ends_with(".NotFound"))
-}
-
-/// Polls `check` with backoff (0.2 s growing to 5 s) until it returns `Some`, or fails
-/// once `limit` has passed.
-pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>, ProviderError>>,
-{
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(200);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if start.elapsed() >= limit {
-            return Err(ProviderError {
-                message: format!("timed out after {}s waiting for {what}", limit.as_secs()),
-                code: Some("Timeout".into()),
-            });
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 3 / 2).min(Duration::from_secs(5));
-    }
 }

@@ -7,6 +7,7 @@
 //! | `kubernetes_namespace`   | a namespace |
 //! | `kubernetes_config_map`  | a config map (`data`, `binary_data`) |
 //! | `kubernetes_secret`      | a secret (`data`, sensitive) |
+//! | `kubernetes_job`         | a Job (`spec` in API field names); apply waits for completion, `status` tells how it went |
 //!
 //! Every object is checked before it is sent: it must deserialise into the
 //! `k8s-openapi` type of its kind with no field left over, and pass the checks a server
@@ -16,6 +17,7 @@
 mod client;
 mod object;
 mod schema;
+pub mod submit;
 pub mod validate;
 
 use std::sync::Arc;
@@ -68,5 +70,9 @@ impl Provider for KubernetesProvider {
     async fn adopt(&self, type_name: &str, _intent: &str, planned: &Value) -> Result<Option<Value>, ProviderError> {
         let c = self.client.get().await?;
         object::read(&c, type_name, planned).await
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }

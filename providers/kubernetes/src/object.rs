@@ -8,12 +8,15 @@ use std::time::Duration;
 use kube::Client;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use meshform_engine::eval::Value;
-use meshform_engine::provider::{PlannedChange, ProviderError, timeout};
+use meshform_engine::provider::{PlannedChange, ProviderError, timeout, wait_for};
 use serde_json::{Value as J, json};
 
 use crate::client::{api, is_not_found, kube_error, resource_of};
 
 const FIELD_MANAGER: &str = "meshform";
+
+/// Attributes the server fills in.
+const COMPUTED: [&str; 3] = ["object", "id", "status"];
 
 fn get(v: &Value, name: &str) -> Value {
     v.get_attr(name).cloned().unwrap_or(Value::Null)
@@ -83,6 +86,9 @@ pub fn manifest_of(type_name: &str, v: &Value) -> Result<J, ProviderError> {
                 "type": json_of(&get(v, "type")), "data": if data.is_empty() { J::Null } else { J::Object(data) },
             }))
         }
+        "kubernetes_job" => drop_nulls(json!({
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": metadata(), "spec": json_of(&get(v, "spec")),
+        })),
         other => return Err(ProviderError::new(format!("the kubernetes provider has no resource type {other:?}"))),
     };
     if m.get("apiVersion").and_then(J::as_str).is_none() || m.get("kind").and_then(J::as_str).is_none() {
@@ -110,11 +116,16 @@ fn identity(m: &J) -> [Option<&str>; 4] {
 pub fn plan(type_name: &str, prior: Option<&Value>, config: &Value) -> Result<PlannedChange, ProviderError> {
     let mut planned = config.as_map().cloned().unwrap_or_default();
     let known = config.is_wholly_known();
-    if type_name == "kubernetes_manifest" {
-        planned.insert("manifest".into(), normal(&get(config, "manifest")));
+    // Nulls are left out of what is sent, so they are left out of what is planned too.
+    // (Unknown values stay as they are until they are known.)
+    for (kind, attr) in [("kubernetes_manifest", "manifest"), ("kubernetes_job", "spec")] {
+        let v = get(config, attr);
+        if type_name == kind && v.is_wholly_known() {
+            planned.insert(attr.into(), Value::from_json(&drop_nulls(json_of(&v))));
+        }
     }
     let fresh = |mut planned: std::collections::BTreeMap<String, Value>| {
-        for computed in ["object", "id"] {
+        for computed in COMPUTED {
             if planned.contains_key(computed) {
                 planned.insert(computed.into(), Value::Unknown);
             }
@@ -137,9 +148,13 @@ pub fn plan(type_name: &str, prior: Option<&Value>, config: &Value) -> Result<Pl
         if get(config, "type") != get(prior, "type") && type_name == "kubernetes_secret" {
             return Ok(PlannedChange { planned: fresh(planned), requires_replace: vec!["type".into()] });
         }
+        // A Job's pod template cannot change once it exists.
+        if type_name == "kubernetes_job" && new.get("spec") != old.get("spec") {
+            return Ok(PlannedChange { planned: fresh(planned), requires_replace: vec!["spec".into()] });
+        }
     }
     let mut candidate = planned.clone();
-    for computed in ["object", "id"] {
+    for computed in COMPUTED {
         if candidate.contains_key(computed) {
             candidate.insert(computed.into(), get(prior, computed));
         }
@@ -211,7 +226,12 @@ pub async fn apply(client: &Client, type_name: &str, planned: &Value) -> Result<
         err
     })?;
     let limit = timeout(planned, "create", Duration::from_secs(600))?;
-    let live = wait(&api, &name, &get(planned, "wait"), limit).await?.unwrap_or_else(|| live_json(&applied));
+    let mut wanted = get(planned, "wait");
+    if type_name == "kubernetes_job" && get(planned, "wait_for_completion").as_bool() != Some(false) {
+        let complete = Value::object([("type", Value::from("Complete"))]);
+        wanted = Value::object([("condition", Value::List(vec![complete]))]);
+    }
+    let live = wait(&api, &name, &wanted, limit).await?.unwrap_or_else(|| live_json(&applied));
     Ok(to_state(type_name, planned, &m, &live))
 }
 
@@ -238,7 +258,7 @@ pub async fn delete(client: &Client, type_name: &str, prior: &Value) -> Result<(
         Err(e) => return Err(kube_error("delete", e)),
     }
     let limit = timeout(prior, "delete", Duration::from_secs(300))?;
-    poll(&format!("{name} to be deleted"), limit, || async {
+    wait_for(&format!("{name} to be deleted"), limit, || async {
         match api.get(&name).await {
             Err(e) if is_not_found(&e) => Ok(Some(())),
             Ok(_) => Ok(None),
@@ -246,29 +266,6 @@ pub async fn delete(client: &Client, type_name: &str, prior: &Value) -> Result<(
         }
     })
     .await
-}
-
-/// Polls with backoff (0.25 s growing to 5 s) until `check` gives `Some`, or `limit` passes.
-async fn poll<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>, ProviderError>>,
-{
-    let start = std::time::Instant::now();
-    let mut pause = Duration::from_millis(250);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if start.elapsed() >= limit {
-            return Err(ProviderError {
-                message: format!("timed out after {}s waiting for {what}", limit.as_secs()),
-                code: Some("Timeout".into()),
-            });
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
-    }
 }
 
 /// Waits for what the `wait` block asks; the live object at the end, `None` when there
@@ -298,7 +295,7 @@ async fn wait(
         return Ok(None);
     }
     let what = format!("{name} to be ready");
-    poll(&what, limit, || async {
+    wait_for(&what, limit, || async {
         let live = live_json(&api.get(name).await.map_err(|e| kube_error("read", e))?);
         if let Some(failure) = failed(&live) {
             return Err(ProviderError { message: format!("{name}: {failure}"), code: Some("Failed".into()) });
@@ -427,6 +424,20 @@ fn to_state(type_name: &str, base: &Value, sent: &J, live: &J) -> Value {
                     obj.insert(attr.into(), Value::from_json(&v).to_map_value());
                 }
             }
+        }
+        "kubernetes_job" => {
+            let status = live.get("status").cloned().unwrap_or(json!({}));
+            let n = |k: &str| status.get(k).and_then(J::as_i64).unwrap_or(0);
+            let s = |k: &str| status.get(k).cloned().unwrap_or(J::Null);
+            let condition = |kind: &str| has_condition(live, kind, "True");
+            obj.insert(
+                "status".into(),
+                Value::from_json(&json!({
+                    "active": n("active"), "succeeded": n("succeeded"), "failed": n("failed"),
+                    "start_time": s("startTime"), "completion_time": s("completionTime"),
+                    "complete": condition("Complete"), "failed_for_good": condition("Failed"),
+                })),
+            );
         }
         "kubernetes_secret" => {
             use base64::Engine as _;

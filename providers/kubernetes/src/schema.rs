@@ -131,6 +131,19 @@ fn resources() -> BTreeMap<String, ResourceSchema> {
             vec![metadata(true)],
         ),
     );
+    r.insert(
+        "kubernetes_job".into(),
+        body(
+            "A Job; `spec` is the JobSpec in the API's own field names. Apply waits for it to complete unless `wait_for_completion = false`.",
+            vec![
+                ("id", attr(Type::String, Computed, false, false)),
+                ("spec", attr(Type::Any, Required, true, false)),
+                ("wait_for_completion", attr(Type::Bool, Optional, false, false)),
+                ("status", attr(Type::Any, Computed, false, false)),
+            ],
+            vec![metadata(true), timeouts()],
+        ),
+    );
     r
 }
 

@@ -163,6 +163,15 @@ fn check_workload(m: &J, kind: &str) -> Result<(), String> {
     };
     if let Some(pod) = pod {
         let at = if kind == "Pod" { "spec" } else { "spec.template.spec" };
+        let claims = m.pointer("/spec/volumeClaimTemplates").and_then(J::as_array).cloned().unwrap_or_default();
+        let volumes: std::collections::BTreeSet<&str> = pod
+            .get("volumes")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .chain(claims.iter().filter_map(|c| c.get("metadata")))
+            .filter_map(|v| v.get("name").and_then(J::as_str))
+            .collect();
         if kind == "Job" && !matches!(pod.get("restartPolicy").and_then(J::as_str), Some("Never" | "OnFailure")) {
             return Err(format!("{at}.restartPolicy: a Job's pods need \"Never\" or \"OnFailure\""));
         }
@@ -176,10 +185,66 @@ fn check_workload(m: &J, kind: &str) -> Result<(), String> {
                 if !seen.insert(name.to_string()) {
                     return Err(format!("{at}.{list}[{i}].name: {name:?} is used twice"));
                 }
+                let here = format!("{at}.{list}[{i}]");
+                let mut port_names = std::collections::BTreeSet::new();
+                for (j, p) in c.get("ports").and_then(J::as_array).into_iter().flatten().enumerate() {
+                    if let Some(n) = p.get("name").and_then(J::as_str) {
+                        port_name(n, &format!("{here}.ports[{j}].name"))?;
+                        if !port_names.insert(n) {
+                            return Err(format!("{here}.ports[{j}].name: {n:?} is used twice"));
+                        }
+                    }
+                }
+                for (j, v) in c.get("volumeMounts").and_then(J::as_array).into_iter().flatten().enumerate() {
+                    let name = v.get("name").and_then(J::as_str).unwrap_or_default();
+                    if !volumes.contains(name) {
+                        return Err(format!(
+                            "{here}.volumeMounts[{j}].name: no volume {name:?} in {at}.volumes{}",
+                            if kind == "StatefulSet" { " or spec.volumeClaimTemplates" } else { "" }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if kind == "Service" {
+        let ports = m.pointer("/spec/ports").and_then(J::as_array).cloned().unwrap_or_default();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, p) in ports.iter().enumerate() {
+            match p.get("name").and_then(J::as_str) {
+                Some(n) => {
+                    port_name(n, &format!("spec.ports[{i}].name"))?;
+                    if !names.insert(n) {
+                        return Err(format!("spec.ports[{i}].name: {n:?} is used twice"));
+                    }
+                }
+                None if ports.len() > 1 => {
+                    return Err(format!("spec.ports[{i}].name: required when a Service has more than one port"));
+                }
+                None => {}
             }
         }
     }
     Ok(())
+}
+
+/// A port name: at most 15 lower case letters, digits and single '-' between them, with at
+/// least one letter (IANA_SVC_NAME).
+fn port_name(n: &str, at: &str) -> Result<(), String> {
+    let ok = !n.is_empty()
+        && n.len() <= 15
+        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && n.bytes().any(|b| b.is_ascii_lowercase())
+        && !n.starts_with('-')
+        && !n.ends_with('-')
+        && !n.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{at}: {n:?} is not a valid port name: at most 15 lower case letters, digits and '-', with a letter"
+        ))
+    }
 }
 
 /// Every port number anywhere in the object is in 1-65535.
@@ -258,5 +323,23 @@ mod tests {
         let mut d = deployment();
         d["metadata"]["labels"] = json!({"bad key!": "x"});
         assert!(check(&d).unwrap_err().contains("invalid label key"));
+    }
+
+    #[test]
+    fn port_names_and_volume_mounts_are_checked() {
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["name"] = json!("resource-tracker");
+        assert!(check(&d).unwrap_err().contains("ports[0].name: \"resource-tracker\" is not a valid port name"));
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+            json!([{"name": "conf", "mountPath": "/etc/x"}]);
+        assert!(check(&d).unwrap_err().contains("volumeMounts[0].name: no volume \"conf\""));
+        d["spec"]["template"]["spec"]["volumes"] = json!([{"name": "conf", "configMap": {"name": "c"}}]);
+        assert_eq!(check(&d), Ok(()));
+        let svc = json!({
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"name": "http", "port": 80}, {"port": 443}]}
+        });
+        assert!(check(&svc).unwrap_err().contains("spec.ports[1].name: required"));
     }
 }
