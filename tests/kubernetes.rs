@@ -437,7 +437,10 @@ fn hadoop_and_spark_modules_apply_valid_objects_in_order_update_in_place_and_del
         "{}",
         more.stdout
     );
-    assert!(more.stdout.contains("replicas"), "{}", more.stdout);
+    // The live object is shown as it will be: the changed field, and what the server sets.
+    assert_eq!(more.stdout.matches("~ replicas").count(), 2, "in the manifest and the object: {}", more.stdout);
+    assert!(!more.stdout.contains("- object"), "{}", more.stdout);
+    assert!(more.stdout.contains("generation") && more.stdout.contains("-> (known after apply)"), "{}", more.stdout);
     fake.forget_requests();
     run(&["apply", "-auto-approve", "-var", "datanodes=4"]).ok();
     assert_eq!(paths(&fake, "PATCH"), [format!("{APPS}/statefulsets/hadoop-datanode")]);

@@ -164,12 +164,55 @@ pub fn plan(type_name: &str, prior: Option<&Value>, config: &Value) -> Result<Pl
     if normal(&candidate) == normal(prior) {
         return Ok(PlannedChange { planned: prior.clone(), requires_replace: Vec::new() });
     }
-    // An update: the object (and its version) comes back from the server.
+    // An update: the object as it will be where the manifest says, its version and
+    // status as the server makes them.
     let mut updated = candidate.as_map().cloned().unwrap_or_default();
     if updated.contains_key("object") {
-        updated.insert("object".into(), Value::Unknown);
+        let manifest = get(config, "manifest");
+        let object = match (get(prior, "object"), manifest.is_wholly_known()) {
+            (Value::Null, _) | (_, false) => Value::Unknown,
+            (live, true) => expected_object(&json_of(&live), &drop_nulls(json_of(&manifest))),
+        };
+        updated.insert("object".into(), object);
     }
     Ok(PlannedChange { planned: Value::Object(updated.into()), requires_replace: Vec::new() })
+}
+
+/// The live object with the manifest applied over it (lists of the same length merged
+/// element by element, so what the server defaulted in them stays), and what the server
+/// sets on every change (version, generation, status) unknown.
+fn expected_object(live: &J, manifest: &J) -> Value {
+    fn merge(live: &J, m: &J) -> J {
+        match (live, m) {
+            (J::Object(l), J::Object(o)) => {
+                let mut out = l.clone();
+                for (k, v) in o {
+                    let merged = l.get(k).map_or_else(|| v.clone(), |lv| merge(lv, v));
+                    out.insert(k.clone(), merged);
+                }
+                J::Object(out)
+            }
+            (J::Array(l), J::Array(o)) if l.len() == o.len() => {
+                J::Array(l.iter().zip(o).map(|(a, b)| merge(a, b)).collect())
+            }
+            _ => m.clone(),
+        }
+    }
+    let merged = Value::from_json(&merge(live, manifest));
+    let mut top = merged.as_map().cloned().unwrap_or_default();
+    if let Some(meta) = top.get("metadata").and_then(Value::as_map) {
+        let mut meta = meta.clone();
+        for server_set in ["resourceVersion", "generation"] {
+            if meta.contains_key(server_set) {
+                meta.insert(server_set.into(), Value::Unknown);
+            }
+        }
+        top.insert("metadata".into(), Value::Object(meta.into()));
+    }
+    if top.contains_key("status") {
+        top.insert("status".into(), Value::Unknown);
+    }
+    Value::Object(top.into())
 }
 
 /// Fills `uid` and `resource_version` of a `metadata` block from the prior object, or
