@@ -539,3 +539,62 @@ fn cluster_submit_runs_a_job_on_a_spark_cluster_in_kubernetes_and_cleans_up() {
     fake.fail_jobs(false);
     run(&["destroy", "-auto-approve", "-var", "datanodes=1"]).ok();
 }
+
+#[test]
+fn a_job_is_waited_for_and_a_failed_job_fails_the_apply_naming_it() {
+    let fake = Fake::start();
+    let ws = Workspace::new();
+    ws.write("kubeconfig", &fake.kubeconfig());
+    ws.write(
+        "main.tf",
+        r#"provider "kubernetes" {
+  config_path = "kubeconfig"
+}
+
+variable "n" {
+  default = "1"
+}
+
+resource "kubernetes_job" "once" {
+  metadata {
+    name = "once"
+  }
+  spec = {
+    backoffLimit = 0
+    template = {
+      spec = {
+        restartPolicy = "Never"
+        containers    = [{ name = "run", image = "busybox:1.36", command = ["echo", var.n] }]
+      }
+    }
+  }
+}
+
+output "status" {
+  value = kubernetes_job.once.status
+}
+"#,
+    );
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let status = &ws.outputs()["status"];
+    assert_eq!(status["succeeded"], 1, "{status}");
+    assert_eq!(status["complete"], true, "{status}");
+    assert_eq!(status["completion_time"], "2026-01-01T00:00:09Z", "{status}");
+    let reads = paths(&fake, "GET");
+    assert!(reads.iter().any(|p| p == "/apis/batch/v1/namespaces/default/jobs/once"), "waited for: {reads:?}");
+    let again = ws.run(&["plan"]);
+    again.ok();
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+
+    // A new spec replaces the Job (its template cannot change); this one fails.
+    fake.fail_jobs(true);
+    let plan = ws.run(&["plan", "-var", "n=2"]);
+    plan.ok();
+    assert!(plan.stdout.contains("kubernetes_job.once must be replaced"), "{}", plan.stdout);
+    let r = ws.run(&["apply", "-auto-approve", "-var", "n=2"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let err = flat(&r.stderr);
+    assert!(err.contains("kubernetes_job.once") && err.contains("the job failed"), "{err}");
+    assert!(err.contains("backoff limit"), "the Job's own reason: {err}");
+    assert!(ws.run(&["state", "list"]).stdout.trim().is_empty(), "a failed job is not recorded as made");
+}

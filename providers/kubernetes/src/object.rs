@@ -108,7 +108,10 @@ fn identity(m: &J) -> [Option<&str>; 4] {
     [
         m.get("apiVersion").and_then(J::as_str),
         m.get("kind").and_then(J::as_str),
-        m.pointer("/metadata/namespace").and_then(J::as_str),
+        // A namespaced object given no namespace lives in "default".
+        m.pointer("/metadata/namespace")
+            .and_then(J::as_str)
+            .or_else(|| crate::validate::namespaced(m).then_some("default")),
         m.pointer("/metadata/name").and_then(J::as_str),
     ]
 }
