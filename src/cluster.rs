@@ -140,7 +140,7 @@ fn find<'a>(all: &'a BTreeMap<String, Cluster>, name: &str) -> Res<&'a Cluster> 
         let known: Vec<&str> = all.keys().map(String::as_str).collect();
         Diagnostic::error(format!("No cluster named {name:?}"))
             .with_detail(if known.is_empty() {
-                "The state records no cluster: a cluster is a module holding host_* resources.".to_string()
+                "The state records no cluster: a cluster is a module holding host_* resources, or a Kubernetes Spark master (the k8s-spark module).".to_string()
             } else {
                 format!("The state records these clusters: {}.", known.join(", "))
             })
@@ -174,7 +174,9 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
     match cmd {
         ClusterCommand::List => {
             if all.is_empty() {
-                println!("No clusters: the state records no module with host_* resources.");
+                println!(
+                    "No clusters: the state records no module with host_* resources or a Spark master in Kubernetes."
+                );
             }
             for c in all.values() {
                 match &c.kube {
