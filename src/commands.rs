@@ -783,6 +783,11 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
         summary: false,
         plan_file: None,
     };
+    // A Spark cluster in Kubernetes is submitted to through its provider, configured here.
+    let kube_provider = match &cmd {
+        C::Submit { name, .. } => crate::cluster::kube_provider(&state, name),
+        _ => None,
+    };
     match cmd {
         C::Stop { name, auto_approve } => {
             let services = crate::cluster::service_targets(&state, &name)?;
@@ -801,8 +806,8 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
             let module = crate::cluster::target(&state, &name)?;
             apply(wd, targeted(vec![module], auto_approve), style, true).await
         }
-        C::Submit { name, job, class, args } if crate::cluster::kube_provider(&state, &name).is_some() => {
-            let key = crate::cluster::kube_provider(&state, &name).unwrap_or_default();
+        C::Submit { name, job, class, args } if kube_provider.is_some() => {
+            let key = kube_provider.unwrap_or_default();
             let flags = PlanFlags { parallelism: 10, ..PlanFlags::default() };
             let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false))).await?;
             print_diagnostics(&warnings, &wd.sources);
