@@ -179,7 +179,7 @@ async fn prepare(wd: &Workdir, flags: &PlanFlags, interrupted: Arc<AtomicBool>) 
     if flags.input && std::io::stdin().is_terminal() {
         prompt_missing_variables(&config, &mut vars)?;
     }
-    let ctx = workdir::run_context(&wd.dir, config, graph, vars, flags.parallelism.max(1), interrupted).await?;
+    let ctx = workdir::run_context(wd, config, graph, vars, flags.parallelism.max(1), interrupted).await?;
     Ok((Arc::new(ctx), warnings))
 }
 
@@ -284,6 +284,7 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     } else {
         print!("{}", render::plan(&p, &style, a.summary));
     }
+    print_diagnostics(&p.warnings, &wd.sources);
     if let Some(out) = &a.out {
         crate::planfile::save(out, wd, &ctx, &p, &a.flags, a.destroy)?;
         if crate::events::enabled() {
@@ -356,6 +357,7 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
         } else {
             print!("{}", render::plan(&p, &style, a.summary));
         }
+        print_diagnostics(&p.warnings, &wd.sources);
         if !p.has_changes() {
             return finish_without_changes(&state, &p, &style);
         }
@@ -397,8 +399,9 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     } else if mode == PlanMode::Destroy {
         println!("\n{} Resources: {} destroyed.", style.bold(&format!("{verb} complete!")), c.destroyed);
     } else {
+        let imported = if c.imported > 0 { format!("{} imported, ", c.imported) } else { String::new() };
         println!(
-            "\n{} Resources: {} added, {} changed, {} destroyed.",
+            "\n{} Resources: {imported}{} added, {} changed, {} destroyed.",
             style.bold(&format!("{verb} complete!")),
             c.added,
             c.changed,
@@ -441,6 +444,7 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
                 _ => "create",
             };
             match event {
+                ApplyEvent::Imported { addr, id } => crate::events::log(&format!("{addr}: Import complete [id={id}]")),
                 ApplyEvent::Started { addr, action } => crate::events::emit(
                     "info",
                     &format!("{addr}: {}...", word(action)),
@@ -462,6 +466,10 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
             return;
         }
         match event {
+            ApplyEvent::Imported { addr, id } => {
+                println!("{addr}: Importing... [id={id}]");
+                println!("{addr}: Import complete [id={id}]");
+            }
             ApplyEvent::Started { addr, action } => {
                 let verb = match action {
                     Action::Delete => "Destroying...",

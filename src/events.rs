@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use meshform_engine::diag::{Diagnostic, Severity, SourceMap};
-use meshform_engine::plan::{Action, Plan, ResourceChange};
+use meshform_engine::plan::{Action, Plan};
 use serde_json::{Value as J, json};
 
 /// The event format's version.
@@ -112,26 +112,27 @@ fn action_word(a: Action) -> &'static str {
         Action::Update => "update",
         Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
         Action::Delete => "delete",
+        Action::Forget => "remove",
     }
 }
 
-fn resource_json(c: &ResourceChange) -> J {
-    let r = &c.addr.resource;
+fn resource_json(addr: &meshform_engine::addrs::ResourceInstanceAddr) -> J {
+    let r = &addr.resource;
     json!({
-        "addr": c.addr.to_string(),
-        "module": c.addr.module.to_string(),
-        "resource": format!("{}.{}{}", r.type_name, r.name, c.addr.key),
+        "addr": addr.to_string(),
+        "module": addr.module.to_string(),
+        "resource": format!("{}.{}{}", r.type_name, r.name, addr.key),
         "implied_provider": r.type_name.split('_').next().unwrap_or_default(),
         "resource_type": r.type_name,
         "resource_name": r.name,
-        "resource_key": c.addr.key.to_value().to_json(),
+        "resource_key": addr.key.to_value().to_json(),
     })
 }
 
 /// A plan's changes, and with `operation` its summary.
 pub fn plan(p: &Plan, operation: Option<&str>) {
     let (mut add, mut change, mut remove) = (0, 0, 0);
-    for c in p.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for c in p.changes.iter().filter(|c| c.is_change()) {
         match c.action {
             Action::Create => add += 1,
             Action::Update => change += 1,
@@ -142,15 +143,20 @@ pub fn plan(p: &Plan, operation: Option<&str>) {
             }
             _ => {}
         }
-        let word = action_word(c.action);
-        emit(
-            "info",
-            &format!("{}: Plan to {word}", c.addr),
-            "planned_change",
-            json!({
-                "change": {"resource": resource_json(c), "action": word}
-            }),
-        );
+        // An import or a move with nothing else to do is Terraform's "import" or "move".
+        let word = match (c.action, &c.importing) {
+            (Action::NoOp, Some(_)) => "import",
+            (Action::NoOp, None) => "move",
+            (a, _) => action_word(a),
+        };
+        let mut change = json!({"resource": resource_json(&c.addr), "action": word});
+        if let Some(from) = &c.previous {
+            change["previous_resource"] = resource_json(from);
+        }
+        if let Some(id) = &c.importing {
+            change["importing"] = json!({ "id": id });
+        }
+        emit("info", &format!("{}: Plan to {word}", c.addr), "planned_change", json!({ "change": change }));
     }
     if let Some(op) = operation {
         summary(op, add, change, remove);

@@ -54,6 +54,8 @@ struct SavedVariable {
 struct SavedChange {
     address: String,
     actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_address: Option<String>,
 }
 
 fn changes_of(p: &Plan) -> Vec<SavedChange> {
@@ -62,6 +64,7 @@ fn changes_of(p: &Plan) -> Vec<SavedChange> {
         .map(|c| SavedChange {
             address: c.addr.to_string(),
             actions: c.action.json_actions().iter().map(|s| s.to_string()).collect(),
+            previous_address: c.previous.as_ref().map(ToString::to_string),
         })
         .collect()
 }
@@ -228,7 +231,7 @@ pub async fn load_context(path: &Path, wd: &Workdir, interrupted: Arc<AtomicBool
         };
         vars.insert(name.clone(), raw);
     }
-    let ctx = crate::workdir::run_context(&wd.dir, config, graph, vars, saved.parallelism.max(1), interrupted).await?;
+    let ctx = crate::workdir::run_context(wd, config, graph, vars, saved.parallelism.max(1), interrupted).await?;
     Ok(Reloaded { ctx: Arc::new(ctx), saved })
 }
 

@@ -166,7 +166,14 @@ fn header(c: &ResourceChange) -> (String, &'static str) {
             (format!("# {a} must be replaced"), replace_symbol(c.action))
         }
         (Action::Delete, _) => (format!("# {a} will be destroyed"), "-"),
-        (Action::NoOp, _) => (String::new(), " "),
+        (Action::Forget, _) => {
+            (format!("# {a} will no longer be managed by Terraform, but will not be destroyed"), ".")
+        }
+        (Action::NoOp, _) => match (&c.previous, &c.importing) {
+            (_, Some(_)) => (format!("# {a} will be imported"), " "),
+            (Some(from), None) => (format!("# {from} has moved to {a}"), " "),
+            (None, None) => (String::new(), " "),
+        },
     }
 }
 
@@ -189,6 +196,10 @@ fn delete_reason(c: &ResourceChange) -> Option<String> {
         ChangeReason::NoModuleInstance => {
             format!("# (because {} is not in configuration)", a.module)
         }
+        ChangeReason::NoMoveTarget => {
+            let from = c.previous.as_ref().map_or_else(|| a.to_string(), ToString::to_string);
+            format!("# (because {from} was moved to {a}, which is not in configuration)")
+        }
         _ => return None,
     })
 }
@@ -197,9 +208,21 @@ fn delete_reason(c: &ResourceChange) -> Option<String> {
 pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
     let (head, sym) = header(c);
     let mut r = Renderer { out: String::new(), style };
+    if c.action == Action::Forget {
+        return forget_change(c, &head, style);
+    }
     r.plain(2, &style.bold(&head));
     if let Some(reason) = delete_reason(c) {
         r.plain(2, &reason);
+    }
+    if let (Some(from), false) = (&c.previous, c.action == Action::NoOp) {
+        r.plain(2, &format!("# (moved from {from})"));
+    }
+    if let (Some(id), false) = (&c.importing, c.action == Action::NoOp) {
+        r.plain(2, &format!("# (imported from {})", quote(id)));
+        if c.action.is_replace() {
+            r.plain(2, "# Warning: this will destroy the imported resource");
+        }
     }
     let mode = if c.addr.resource.mode == meshform_engine::addrs::ResourceMode::Data { "data" } else { "resource" };
     r.line(2, sym, &format!("{mode} {} {} {{", quote(&c.addr.resource.type_name), quote(&c.addr.resource.name)));
@@ -251,10 +274,26 @@ pub fn resource_change(c: &ResourceChange, style: &Style) -> String {
     r.out
 }
 
+/// A forgotten instance, as Terraform shows one: its identifying attributes only.
+fn forget_change(c: &ResourceChange, head: &str, style: &Style) -> String {
+    let mut r = Renderer { out: String::new(), style };
+    r.plain(1, &style.bold(head));
+    r.plain(1, "# (destroy = false is set in the configuration)");
+    r.plain(1, &format!(". resource {} {} {{", quote(&c.addr.resource.type_name), quote(&c.addr.resource.name)));
+    let before = c.before.as_ref().and_then(Value::as_map);
+    for k in ["id", "name"] {
+        if let Some(text) = before.and_then(|b| b.get(k)).and_then(inline) {
+            r.plain(8, &format!("{k} = {text}"));
+        }
+    }
+    r.plain(4, "}");
+    r.out
+}
+
 /// The whole plan: changes, summary line, output changes.
 pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
     let mut out = String::new();
-    let changes: Vec<&ResourceChange> = p.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let changes: Vec<&ResourceChange> = p.changes.iter().filter(|c| c.is_change()).collect();
     let outputs: Vec<&OutputChange> = p.outputs.iter().filter(|o| o.is_change()).collect();
     if changes.is_empty() {
         if outputs.is_empty() {
@@ -281,9 +320,10 @@ pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
             }
         }
         let s = p.summary();
+        let imports = if s.import > 0 { format!("{} to import, ", s.import) } else { String::new() };
         let _ = writeln!(
             out,
-            "{}: {} to add, {} to change, {} to destroy.",
+            "{}: {imports}{} to add, {} to change, {} to destroy.",
             style.bold("Plan"),
             s.add,
             s.change,

@@ -193,7 +193,7 @@ pub fn registry() -> ProviderRegistry {
 /// Builds the fixed inputs of a run, with every provider configured from the root
 /// module's `provider` blocks.
 pub async fn run_context(
-    dir: &Path,
+    wd: &Workdir,
     config: Module,
     graph: Graph,
     variables: BTreeMap<String, RawVariable>,
@@ -205,10 +205,11 @@ pub async fn run_context(
         graph,
         providers: BTreeMap::new(),
         root_variables: variables,
-        cwd: dir.to_path_buf(),
+        cwd: wd.dir.clone(),
         parallelism,
         interrupted,
-        workspace: crate::backend::current_workspace(dir),
+        workspace: crate::backend::current_workspace(&wd.dir),
+        sources: wd.sources.clone(),
     };
     ctx.providers = meshform_engine::configure::configure(&ctx, &registry()).await?;
     Ok(ctx)

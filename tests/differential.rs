@@ -1,6 +1,7 @@
 //! Differential tests: every spec in `tests/differential/` is applied with `terraform` and
-//! with `meshform`, and `output -json` of both must agree (values and sensitivity).
-//! Skipped with a notice where `terraform` is not installed.
+//! with `meshform`, and `output -json` of both must agree (values and sensitivity); every
+//! spec in `tests/differential-errors/` must be refused by both, each printing every line
+//! of the spec's `expect` file. The oracle must be installed (`scripts/test` does it).
 //!
 //! `MESHFORM_DIFF_ONLY=substring` runs only the specs whose directory name contains it.
 
@@ -9,7 +10,11 @@ use std::process::Command;
 use std::sync::Mutex;
 
 fn spec_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential");
+    dirs_in("tests/differential")
+}
+
+fn dirs_in(folder: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     let only = std::env::var("MESHFORM_DIFF_ONLY").unwrap_or_default();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/differential exists")
@@ -103,10 +108,10 @@ fn compare(tf: &serde_json::Value, mf: &serde_json::Value) -> (Vec<String>, Vec<
 
 #[test]
 fn outputs_match_terraform() {
-    if Command::new("terraform").arg("version").output().is_err() {
-        println!("terraform not found: skipping differential tests");
-        return;
-    }
+    assert!(
+        Command::new("terraform").arg("version").output().is_ok_and(|o| o.status.success()),
+        "terraform (the differential oracle) is not installed; scripts/test installs it"
+    );
     let dirs = spec_dirs();
     assert!(!dirs.is_empty(), "no differential specs found");
     let failures = Mutex::new(Vec::new());
@@ -148,4 +153,75 @@ fn outputs_match_terraform() {
     let failures = failures.into_inner().unwrap_or_default();
     println!("differential specs: {} run, {} failed", dirs.len(), failures.len());
     assert!(failures.is_empty(), "{} of {} specs differ:\n\n{}", failures.len(), dirs.len(), failures.join("\n\n"));
+}
+
+/// Runs a command that must fail; returns its output, or why it did not fail.
+fn run_failing(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    match out.status.code() {
+        Some(1) => Ok(text),
+        code => Err(format!("{cmd:?} exited {code:?}, not 1:\n{text}")),
+    }
+}
+
+/// Terraform wraps long lines of its messages; compare text with whitespace folded.
+fn folded(s: &str) -> String {
+    s.replace(['│', '╷', '╵'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn refusals_match_terraform() {
+    assert!(
+        Command::new("terraform").arg("version").output().is_ok_and(|o| o.status.success()),
+        "terraform (the differential oracle) is not installed; scripts/test installs it"
+    );
+    let dirs = dirs_in("tests/differential-errors");
+    assert!(!dirs.is_empty(), "no refusal specs found");
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let expect = std::fs::read_to_string(dir.join("expect")).expect("expect file");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (tf_dir, mf_dir) = (tmp.path().join("tf"), tmp.path().join("mf"));
+        copy_dir(dir, &tf_dir);
+        copy_dir(dir, &mf_dir);
+        let tf = run(Command::new("terraform").args(["init", "-input=false", "-no-color"]).current_dir(&tf_dir))
+            .and_then(|_| {
+                run_failing(
+                    Command::new("terraform")
+                        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+                        .current_dir(&tf_dir),
+                )
+            });
+        let mf = run_failing(
+            Command::new(env!("CARGO_BIN_EXE_meshform"))
+                .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+                .current_dir(&mf_dir),
+        );
+        for (who, result) in [("terraform", tf), ("meshform", mf)] {
+            match result {
+                Err(e) => failures.push(format!("== {name}: {who}: {e}")),
+                Ok(text) => {
+                    for line in expect.lines().filter(|l| !l.trim().is_empty()) {
+                        if !folded(&text).contains(&folded(line)) {
+                            failures.push(format!("== {name}: {who} does not say {line:?}:\n{text}"));
+                        }
+                    }
+                }
+            }
+        }
+        if mf_dir.join("meshform.tfstate").exists()
+            && std::fs::read_to_string(mf_dir.join("meshform.tfstate")).is_ok_and(|t| t.contains("\"instances\""))
+        {
+            failures.push(format!("== {name}: meshform recorded something although it refused"));
+        }
+    }
+    println!("refusal specs: {} run, {} failures", dirs.len(), failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

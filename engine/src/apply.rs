@@ -34,13 +34,29 @@ pub trait StateRecorder: Send + Sync {
     }
     fn record_set(&self, addr: &ResourceInstanceAddr, instance: &ResourceInstanceState) -> Result<(), Diagnostic>;
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic>;
+    /// Records that the instance at `from` is now at `to` (a `moved` block), in one record,
+    /// so no crash can leave it at both addresses or at neither.
+    fn record_move(&self, from: &ResourceInstanceAddr, to: &ResourceInstanceAddr) -> Result<(), Diagnostic>;
 }
 
 /// Progress of an apply, for the CLI to show.
 #[derive(Clone, Debug)]
 pub enum ApplyEvent {
-    Started { addr: ResourceInstanceAddr, action: Action },
-    Finished { addr: ResourceInstanceAddr, action: Action, elapsed: std::time::Duration, id: Option<String> },
+    /// An `import` block's object is being recorded.
+    Imported {
+        addr: ResourceInstanceAddr,
+        id: String,
+    },
+    Started {
+        addr: ResourceInstanceAddr,
+        action: Action,
+    },
+    Finished {
+        addr: ResourceInstanceAddr,
+        action: Action,
+        elapsed: std::time::Duration,
+        id: Option<String>,
+    },
 }
 
 /// Receives progress events; called from many tasks at once.
@@ -65,9 +81,22 @@ pub struct ApplyOutcome {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ApplyCounts {
+    pub imported: usize,
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
+}
+
+/// The plan's prior state with its moves undone: what is recorded when not even the moves
+/// could be journaled.
+fn prior_before_moves(plan: &Plan) -> State {
+    let mut state = plan.prior.clone();
+    for (to, from) in &plan.moved {
+        if let Some(inst) = state.resources.remove(to) {
+            state.resources.insert(from.clone(), inst);
+        }
+    }
+    state
 }
 
 struct ApplyWalk {
@@ -96,6 +125,16 @@ pub async fn apply(
     observer: Arc<dyn ApplyObserver>,
 ) -> ApplyOutcome {
     let mut state = plan.prior.clone();
+    // Moves first: everything recorded after them names instances by their new address.
+    for (to, from) in &plan.moved {
+        if let Err(d) = recorder.record_move(from, to) {
+            return ApplyOutcome {
+                state: prior_before_moves(&plan),
+                diagnostics: d.into(),
+                counts: ApplyCounts::default(),
+            };
+        }
+    }
     // Drift found by refresh becomes the recorded truth.
     for addr in &plan.drifted {
         match plan.prior.resources.get(addr) {
@@ -108,6 +147,35 @@ pub async fn apply(
         }
     }
     state.resources.retain(|a, _| a.resource.mode == ResourceMode::Managed);
+    // Imported objects are recorded first, as the plan saw them; what else the plan does
+    // to them (an update, a replacement) starts from there.
+    let mut imported = 0;
+    for c in plan.changes.iter().filter(|c| c.importing.is_some()) {
+        let (Some(before), Some(id)) = (&c.before, &c.importing) else { continue };
+        observer.event(ApplyEvent::Imported { addr: c.addr.clone(), id: id.clone() });
+        let inst = ResourceInstanceState {
+            provider: c.provider.clone(),
+            value: before.clone(),
+            dependencies: c.dependencies.clone(),
+            create_before_destroy: c.create_before_destroy,
+        };
+        if let Err(d) = recorder.record_set(&c.addr, &inst) {
+            return ApplyOutcome {
+                state,
+                diagnostics: d.into(),
+                counts: ApplyCounts { imported, ..ApplyCounts::default() },
+            };
+        }
+        state.resources.insert(c.addr.clone(), inst);
+        imported += 1;
+    }
+    // Forgetting calls no provider: the state simply stops recording the object.
+    for c in plan.changes.iter().filter(|c| c.action == Action::Forget) {
+        if let Err(d) = recorder.record_remove(&c.addr) {
+            return ApplyOutcome { state, diagnostics: d.into(), counts: ApplyCounts::default() };
+        }
+        state.resources.remove(&c.addr);
+    }
     let changes = plan.changes.iter().enumerate().map(|(i, c)| (c.addr.clone(), i)).collect();
     let walk = Arc::new(ApplyWalk {
         calls: Semaphore::new(ctx.parallelism.max(1)),
@@ -117,7 +185,7 @@ pub async fn apply(
         state: Mutex::new(state),
         recorder,
         observer,
-        counts: Mutex::new(ApplyCounts::default()),
+        counts: Mutex::new(ApplyCounts { imported, ..ApplyCounts::default() }),
         plan,
     });
     let mut diags =
@@ -149,6 +217,10 @@ impl ApplyWalk {
         let node = self.ctx.graph.graph[i].clone();
         match &node.kind {
             NodeKind::Resource(addr) => self.apply_resource(&node, addr).await,
+            NodeKind::Check(name) => {
+                let d = crate::checks::run(&self.ctx, &self.values, &node, name).await;
+                if d.is_empty() { Ok(()) } else { Err(d) }
+            }
             _ => walk::eval_plain_node(&self.ctx, &self.values, &node),
         }
     }
@@ -160,7 +232,10 @@ impl ApplyWalk {
         for (name, o) in &self.ctx.config.outputs {
             // A null output is not recorded, as in Terraform.
             if let Some(v) = values.outputs.get(&(ModuleInstance::root(), name.clone())).filter(|v| !v.is_null()) {
-                state.outputs.insert(name.clone(), OutputState { value: v.clone(), sensitive: o.sensitive });
+                // The state keeps an output's sensitivity as its flag, as Terraform's does,
+                // not as marks inside the value.
+                let value = v.clone().unmark_deep().0;
+                state.outputs.insert(name.clone(), OutputState { value, sensitive: o.sensitive });
             }
         }
     }

@@ -67,6 +67,14 @@ impl SourceMap {
         files.get(id.0 as usize).cloned()
     }
 
+    /// `file:line,column` of a span, as Terraform names another place in a message.
+    pub fn describe(&self, span: Span) -> String {
+        match self.line_col(span) {
+            Some((name, line, col)) => format!("{name}:{line},{col}"),
+            None => "an unknown place".into(),
+        }
+    }
+
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, span: Span) -> Option<(String, usize, usize)> {
         let file = self.get(span.file)?;

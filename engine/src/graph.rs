@@ -19,6 +19,11 @@ pub type ModulePath = Vec<String>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeKind {
     Variable(String),
+    /// The `validation` blocks of a variable, which may refer to anything in the module
+    /// (Terraform 1.9), so they are checked once all that is known.
+    VariableValidation(String),
+    /// A `check` block: assertions (and a scoped data source) that warn, never fail.
+    Check(String),
     Local(String),
     Output(String),
     Resource(ResourceAddr),
@@ -39,6 +44,8 @@ impl fmt::Display for Node {
         }
         match &self.kind {
             NodeKind::Variable(n) => write!(f, "var.{n}"),
+            NodeKind::VariableValidation(n) => write!(f, "var.{n} (validation)"),
+            NodeKind::Check(n) => write!(f, "check.{n}"),
             NodeKind::Local(n) => write!(f, "local.{n}"),
             NodeKind::Output(n) => write!(f, "output.{n}"),
             NodeKind::Resource(r) => write!(f, "{r}"),
@@ -199,6 +206,12 @@ impl Builder {
     fn add_module(&mut self, m: &Module, path: &ModulePath) {
         for (n, v) in &m.variables {
             self.declare(path, NodeKind::Variable(n.clone()), v.span);
+            if !v.validations.is_empty() {
+                self.declare(path, NodeKind::VariableValidation(n.clone()), v.span);
+            }
+        }
+        for (n, c) in &m.checks {
+            self.declare(path, NodeKind::Check(n.clone()), c.span);
         }
         for (n, l) in &m.locals {
             self.declare(path, NodeKind::Local(n.clone()), l.span);
@@ -267,9 +280,44 @@ impl Builder {
             }
             link(self, NodeKind::Resource(addr.clone()), refs);
         }
-        for n in m.variables.keys() {
+        for (n, v) in &m.variables {
             link(self, NodeKind::Variable(n.clone()), Vec::new());
+            if !v.validations.is_empty() {
+                let mut refs = vec![];
+                for c in &v.validations {
+                    refs.extend(expr_refs(&c.condition));
+                    refs.extend(expr_refs(&c.error_message));
+                }
+                link(self, NodeKind::VariableValidation(n.clone()), refs);
+                let (var, validation) = (
+                    self.node(path, NodeKind::Variable(n.clone())),
+                    self.node(path, NodeKind::VariableValidation(n.clone())),
+                );
+                self.graph.update_edge(var, validation, ());
+            }
         }
+        for (n, c) in &m.checks {
+            let mut refs = vec![];
+            for a in &c.asserts {
+                refs.extend(expr_refs(&a.condition));
+                refs.extend(expr_refs(&a.error_message));
+            }
+            // The scoped data source is the check's own: references to it stay inside.
+            let own = c.data.as_ref().map(|d| d.addr.clone());
+            refs.retain(|r| {
+                own.as_ref().is_none_or(|d| {
+                    !(r.root == "data" && r.attrs.first() == Some(&d.type_name) && r.attrs.get(1) == Some(&d.name))
+                })
+            });
+            if let Some(d) = &c.data {
+                refs.extend(body_references(&d.body));
+                for e in d.count.iter().chain(&d.for_each).chain(&d.depends_on) {
+                    refs.extend(expr_refs(e));
+                }
+            }
+            link(self, NodeKind::Check(n.clone()), refs);
+        }
+        self.link_imports(m, path);
         // Provider blocks are evaluated before the walk (see `configure`); their references
         // are checked here like any other.
         for b in &m.providers {
@@ -313,6 +361,78 @@ impl Builder {
                 }
             }
             self.link_module(&call.module, &child);
+        }
+    }
+
+    /// `import` blocks: only the root module's count; each makes its target resource wait
+    /// for what its `id`, `for_each` and keys refer to.
+    fn link_imports(&mut self, m: &Module, path: &ModulePath) {
+        let mut seen: Vec<(String, crate::diag::Span)> = Vec::new();
+        for imp in &m.imports {
+            if !path.is_empty() {
+                let shown: Vec<String> = path.iter().map(|p| format!("module.{p}")).collect();
+                self.diags.push(
+                    Diagnostic::error("Invalid import configuration")
+                        .with_detail(format!(
+                            "An import block was detected in \"{}\". Import blocks are only allowed in the root module.",
+                            shown.join(".")
+                        ))
+                        .with_span(imp.span),
+                );
+                continue;
+            }
+            let target_path = imp.target.module_path();
+            let declared = module_at(m, &target_path).is_some_and(|t| t.resources.contains_key(&imp.target.resource));
+            if !declared {
+                let to = imp.to.expr.to_string();
+                let detail = if module_at(m, &target_path).is_none() {
+                    format!(
+                        "The configuration for the given import target {} does not exist. All target instances must have an associated configuration to be imported.",
+                        to.trim()
+                    )
+                } else {
+                    format!(
+                        "The configuration for the given import target {} does not exist. If you wish to automatically generate config for this resource, use the -generate-config-out option within terraform plan. Otherwise, make sure the target resource exists within your configuration. For example:\n\n  terraform plan -generate-config-out=generated.tf",
+                        to.trim()
+                    )
+                };
+                self.diags.push(
+                    Diagnostic::error("Configuration for import target does not exist")
+                        .with_detail(detail)
+                        .with_span(imp.to.span()),
+                );
+                continue;
+            }
+            let text = imp.to.expr.to_string().split_whitespace().collect::<String>();
+            if imp.for_each.is_none() {
+                if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
+                    let _ = first;
+                    self.diags.push(
+                        Diagnostic::error(format!("Duplicate import configuration for \"{text}\""))
+                            .with_detail(format!(
+                                "An import block for the resource \"{text}\" was already declared. A resource can have only one import block."
+                            ))
+                            .with_span(imp.to.span()),
+                    );
+                    continue;
+                }
+                seen.push((text, imp.span));
+            }
+            let target = self.node(&target_path, NodeKind::Resource(imp.target.resource.clone()));
+            let mut refs = expr_refs(&imp.id);
+            for e in imp
+                .for_each
+                .iter()
+                .chain(imp.target.key.iter())
+                .chain(imp.target.modules.iter().filter_map(|(_, k)| k.as_ref()))
+            {
+                refs.extend(expr_refs(e));
+            }
+            for r in refs {
+                for from in self.resolve(m, path, &r) {
+                    self.graph.update_edge(from, target, ());
+                }
+            }
         }
     }
 

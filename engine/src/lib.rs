@@ -9,6 +9,8 @@
 //! | [`config`]  | loading `*.hcl`/`*.tf` files into typed configuration, spans kept |
 //! | [`eval`]    | values, types, expressions and the built-in functions |
 //! | [`graph`]   | the dependency graph of a configuration |
+//! | [`checks`]  | `check` blocks: assertions that warn |
+//! | [`refactor`]| `moved` blocks and implied moves: renaming what the state records |
 //! | [`plan`]    | refresh + diff of configuration against prior state |
 //! | [`apply`]   | bounded-parallel walk that makes a plan so |
 //! | [`state`]   | the state file, its journal and its lock |
@@ -24,6 +26,7 @@
 
 pub mod addrs;
 pub mod apply;
+pub mod checks;
 pub mod config;
 pub mod configure;
 pub mod diag;
@@ -31,5 +34,6 @@ pub mod eval;
 pub mod graph;
 pub mod plan;
 pub mod provider;
+pub mod refactor;
 pub mod state;
 pub mod walk;

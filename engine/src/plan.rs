@@ -18,6 +18,7 @@ use crate::eval::Value;
 use crate::eval::expr::references;
 use crate::graph::{ModulePath, Node, NodeKind};
 use crate::provider::PlanRequest;
+use crate::refactor;
 use crate::state::{ResourceInstanceState, State};
 use crate::walk::{self, InstanceNames, NodeFuture, RunContext, Values};
 
@@ -35,6 +36,8 @@ pub enum Action {
     /// Create the new object first (`create_before_destroy`), then delete the old.
     CreateThenDelete,
     Delete,
+    /// Drop from the state without destroying (`removed` with `destroy = false`).
+    Forget,
 }
 
 impl Action {
@@ -52,6 +55,7 @@ impl Action {
             Action::DeleteThenCreate => &["delete", "create"],
             Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
         }
     }
 }
@@ -74,6 +78,8 @@ pub enum ChangeReason {
     EachKeyNotFound,
     /// The module instance it lived in is gone.
     NoModuleInstance,
+    /// A `moved` block took it to an address the configuration does not declare.
+    NoMoveTarget,
     /// `meshform destroy`.
     DestroyRequested,
     /// Refresh found the object gone, so it is created again.
@@ -92,6 +98,18 @@ pub struct ResourceChange {
     /// The resources this instance depends on, recorded in state for destroy order.
     pub dependencies: Vec<AbsResource>,
     pub create_before_destroy: bool,
+    /// Where the state recorded it before a `moved` block (or an implied move) renamed it.
+    pub previous: Option<ResourceInstanceAddr>,
+    /// The id an `import` block brings it in by; `before` is the imported object.
+    pub importing: Option<String>,
+}
+
+impl ResourceChange {
+    /// True when apply does anything for it: an action, a new address to record, or an
+    /// object to import.
+    pub fn is_change(&self) -> bool {
+        self.action != Action::NoOp || self.previous.is_some() || self.importing.is_some()
+    }
 }
 
 /// The planned change of one root output.
@@ -152,11 +170,16 @@ pub struct Plan {
     pub drifted: Vec<ResourceInstanceAddr>,
     /// The root module's variable values the plan was made with.
     pub variables: BTreeMap<String, Value>,
+    /// What the plan warns of (moves that could not happen, failed checks).
+    pub warnings: Diagnostics,
+    /// Instances `moved` blocks renamed in `prior`: new address → recorded address.
+    pub moved: BTreeMap<ResourceInstanceAddr, ResourceInstanceAddr>,
 }
 
 /// Counts for the summary line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PlanSummary {
+    pub import: usize,
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
@@ -166,6 +189,9 @@ impl Plan {
     pub fn summary(&self) -> PlanSummary {
         let mut s = PlanSummary::default();
         for c in &self.changes {
+            if c.importing.is_some() {
+                s.import += 1;
+            }
             match c.action {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
@@ -174,15 +200,16 @@ impl Plan {
                     s.add += 1;
                     s.destroy += 1;
                 }
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         s
     }
 
-    /// True when applying would change anything: a resource, an output, or drift to record.
+    /// True when applying would change anything: a resource (or its address), an output,
+    /// or drift to record.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(ResourceChange::is_change)
             || self.outputs.iter().any(OutputChange::is_change)
             || !self.drifted.is_empty()
     }
@@ -202,6 +229,7 @@ struct PlanWalk {
     /// Graph nodes inside the targeted set (all when no targets).
     in_scope: Option<HashSet<NodeIndex>>,
     calls: Semaphore,
+    warnings: Mutex<Diagnostics>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -219,6 +247,7 @@ async fn run_walk(ctx: Arc<RunContext>, refreshed: State, opts: PlanOptions) -> 
         opts,
         changes: Mutex::new(BTreeMap::new()),
         in_scope,
+        warnings: Mutex::new(Diagnostics::new()),
     });
     walk::write(&walk.values).modules.insert(Vec::new(), vec![ModuleInstance::root()]);
     let diags = {
@@ -240,19 +269,42 @@ pub async fn evaluate(ctx: Arc<RunContext>, prior: &State) -> Result<Values, Dia
     Ok(std::mem::take(&mut *walk::write(&walk.values)))
 }
 
-/// Refreshes `prior` and plans the configuration against it.
+/// Moves what `prior` records as the configuration's `moved` blocks say, refreshes it,
+/// and plans the configuration against it.
 pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Result<Plan, Diagnostics> {
-    let (refreshed, drifted) = if opts.refresh { refresh(&ctx, prior).await? } else { (prior.clone(), Vec::new()) };
+    let (statements, mut diags) = refactor::statements(&ctx.config, &ctx.sources);
+    let (removals, removal_diags) = refactor::removed_statements(&ctx.config);
+    diags.extend(removal_diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut moved_prior = prior.clone();
+    let moves = refactor::apply_moves(&statements, &mut moved_prior);
+    cross_type_moves(&moves, prior)?;
+    let mut warnings = blocked_moves_warning(&moves);
+    // What is only forgotten is not read back first, as in Terraform.
+    let forgotten = |a: &ResourceInstanceAddr| removals.iter().any(|r| !r.destroy && r.selects(a));
+    let (refreshed, drifted) =
+        if opts.refresh { refresh(&ctx, &moved_prior, &forgotten).await? } else { (moved_prior.clone(), Vec::new()) };
     if opts.mode == PlanMode::Destroy {
-        return Ok(destroy_plan(refreshed, prior, opts));
+        let mut plan = destroy_plan(refreshed, prior, opts);
+        mark_moved(&mut plan.changes, &moves);
+        plan.warnings = warnings;
+        plan.moved = moves.moved;
+        return Ok(plan);
     }
     let walk = run_walk(ctx, refreshed, opts).await?;
     let mut changes = std::mem::take(&mut *lock(&walk.changes));
+    walk.moved_objects_still_declared(&statements, &changes)?;
     if walk.opts.mode == PlanMode::RefreshOnly {
         changes.retain(|_, _| false);
     } else {
-        walk.plan_orphans(&mut changes);
+        walk.plan_orphans(&mut changes, &removals);
     }
+    let mut changes: Vec<ResourceChange> = changes.into_values().collect();
+    mark_moved(&mut changes, &moves);
+    warnings.extend(forget_warning(&changes));
+    warnings.extend(std::mem::take(&mut *lock(&walk.warnings)));
     let outputs = walk.output_changes(prior);
     let variables = walk::read(&walk.values)
         .variables
@@ -265,12 +317,125 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         mode: walk.opts.mode,
         lineage: prior.lineage.clone(),
         serial: prior.serial,
-        changes: changes.into_values().collect(),
+        changes,
         outputs,
         prior: walk.prior.clone(),
         targets: walk.opts.targets.clone(),
         drifted,
+        warnings,
+        moved: moves.moved,
     })
+}
+
+/// `rel` (a module path inside `inst`) as one module instance.
+fn join(inst: &ModuleInstance, rel: &ModuleInstance) -> ModuleInstance {
+    ModuleInstance(inst.0.iter().chain(&rel.0).cloned().collect())
+}
+
+/// A statement's address made absolute in one instance of its module.
+fn prefixed(inst: &ModuleInstance, t: &Target) -> String {
+    if inst.is_root() {
+        return t.to_string();
+    }
+    format!("{inst}.{t}")
+}
+
+/// Moves between resource types: Terraform asks the destination's provider to convert the
+/// object, and none of meshform's providers can.
+fn cross_type_moves(moves: &refactor::MoveResults, prior: &State) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    for (from, to) in &moves.cross_type {
+        let provider = prior.resources.get(from).map_or("terraform", |i| i.provider.as_str());
+        diags.push(
+            Diagnostic::error("Unsupported `moved` across resource types")
+                .with_detail(format!(
+                    "The provider \"meshform.io/builtin/{}\" does not support moved operations across resource types and providers.",
+                    provider.split('.').next().unwrap_or(provider)
+                ))
+                .with_address(format!("{from} -> {to}")),
+        );
+    }
+    if diags.has_errors() { Err(diags) } else { Ok(()) }
+}
+
+fn invalid_import_id(detail: &str, e: &crate::config::Expr) -> Diagnostics {
+    Diagnostic::error("Invalid import id argument").with_detail(detail).with_span(e.span()).into()
+}
+
+/// The `each.key`/`each.value` pairs of an import block's `for_each`: a map's entries, a
+/// set's strings, or a list's elements by index.
+fn import_repetition(
+    fe: &crate::config::Expr,
+    s: &dyn crate::eval::expr::Scope,
+) -> Result<Vec<InstanceNames>, Diagnostics> {
+    let v = walk::eval_expr(fe, s)?.unmark_deep().0;
+    let pairs: Vec<(String, Value)> = match v {
+        Value::Map(m) | Value::Object(m) => m.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
+        Value::Set(xs) => xs.iter().map(|x| (x.as_str().unwrap_or_default().to_string(), x.clone())).collect(),
+        Value::List(xs) | Value::Tuple(xs) => xs.into_iter().enumerate().map(|(i, x)| (i.to_string(), x)).collect(),
+        _ => {
+            return Err(Diagnostic::error("Invalid for_each argument")
+                .with_detail("The \"for_each\" of an import block must be a map, a set of strings or a list.")
+                .with_span(fe.span())
+                .into());
+        }
+    };
+    Ok(pairs.into_iter().map(|(k, v)| InstanceNames { key: Some(InstanceKey::Str(k)), each_value: Some(v) }).collect())
+}
+
+/// An instance key from the value of an index expression.
+fn instance_key(v: Value, counted: bool, e: &crate::config::Expr) -> Result<InstanceKey, Diagnostic> {
+    match v {
+        Value::Number(n) => n.to_i64().map(InstanceKey::Int),
+        Value::String(s) if counted => s.parse().ok().map(InstanceKey::Int),
+        Value::String(s) => Some(InstanceKey::Str(s)),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        Diagnostic::error("Invalid import 'to' expression")
+            .with_detail("An instance key must be a whole number or a string known at plan time.")
+            .with_span(e.span())
+    })
+}
+
+/// Records on each change where a move took it from; what a move took out of the
+/// configuration is deleted for that reason.
+fn mark_moved(changes: &mut [ResourceChange], moves: &refactor::MoveResults) {
+    for c in changes {
+        c.previous = moves.moved.get(&c.addr).cloned();
+        if c.previous.is_some() && c.reason == Some(ChangeReason::NoResourceConfig) && c.action == Action::Delete {
+            c.reason = Some(ChangeReason::NoMoveTarget);
+        }
+    }
+}
+
+/// Terraform's warning listing what a plan forgets without destroying.
+fn forget_warning(changes: &[ResourceChange]) -> Diagnostics {
+    let forgotten: Vec<String> =
+        changes.iter().filter(|c| c.action == Action::Forget).map(|c| format!(" - {}", c.addr)).collect();
+    let mut out = Diagnostics::new();
+    if !forgotten.is_empty() {
+        out.push(Diagnostic::warning("Some objects will no longer be managed by Terraform").with_detail(format!(
+            "If you apply this plan, Terraform will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Terraform will no longer manage these objects. You will need to import them into Terraform to manage them again.",
+            forgotten.join("\n")
+        )));
+    }
+    out
+}
+
+/// Terraform's warning for moves whose destination already holds an object.
+fn blocked_moves_warning(moves: &refactor::MoveResults) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    if moves.blocked.is_empty() {
+        return out;
+    }
+    let lines: Vec<String> =
+        moves.blocked.iter().map(|(from, to)| format!("  - {from} could not move to {to}")).collect();
+    out.push(Diagnostic::warning("Unresolved resource instance address changes").with_detail(format!(
+        "Terraform tried to adjust resource instance addresses in the prior state based on change information recorded in the configuration, but some adjustments did not succeed due to existing objects already at the intended addresses:\n{}\n\nTerraform has planned to destroy these objects. If Terraform's proposed changes aren't appropriate, you must first resolve the conflicts using the \"terraform state\" subcommands and then create a new plan.",
+        lines.join("\n")
+    )));
+    out
 }
 
 fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
@@ -279,6 +444,8 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
         .iter()
         .filter(|(addr, _)| opts.targets.is_empty() || opts.targets.iter().any(|t| t.selects(addr)))
         .map(|(addr, inst)| ResourceChange {
+            previous: None,
+            importing: None,
             addr: addr.clone(),
             provider: inst.provider.clone(),
             action: Action::Delete,
@@ -313,15 +480,22 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
         targets: opts.targets,
         drifted: Vec::new(),
         variables: BTreeMap::new(),
+        warnings: Diagnostics::new(),
+        moved: BTreeMap::new(),
     }
 }
 
-/// Reads every managed instance back from its provider; gone objects leave the state.
-async fn refresh(ctx: &RunContext, prior: &State) -> Result<(State, Vec<ResourceInstanceAddr>), Diagnostics> {
+/// Reads every managed instance back from its provider (but those `skip` passes); gone
+/// objects leave the state.
+async fn refresh(
+    ctx: &RunContext,
+    prior: &State,
+    skip: &dyn Fn(&ResourceInstanceAddr) -> bool,
+) -> Result<(State, Vec<ResourceInstanceAddr>), Diagnostics> {
     let sem = Arc::new(Semaphore::new(ctx.parallelism.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (addr, inst) in &prior.resources {
-        if addr.resource.mode == ResourceMode::Data {
+        if addr.resource.mode == ResourceMode::Data || skip(addr) {
             continue;
         }
         let provider = match ctx.provider_named(&inst.provider, &addr.resource.type_name) {
@@ -431,6 +605,14 @@ impl PlanWalk {
         let node = self.ctx.graph.graph[i].clone();
         match &node.kind {
             NodeKind::Resource(addr) => self.plan_resource(i, &node, addr).await,
+            NodeKind::Check(name) => {
+                let d = crate::checks::run(&self.ctx, &self.values, &node, name).await;
+                if d.has_errors() {
+                    return Err(d);
+                }
+                lock(&self.warnings).extend(d);
+                Ok(())
+            }
             _ => walk::eval_plain_node(&self.ctx, &self.values, &node),
         }
     }
@@ -546,9 +728,26 @@ impl PlanWalk {
         };
         let mut instance_values = BTreeMap::new();
         let mut diags = Diagnostics::new();
+        let imports =
+            if abs.resource.mode == ResourceMode::Managed { self.imports_for(abs, res)? } else { BTreeMap::new() };
         for key in exp.keys() {
             let addr = abs.instance(key.clone());
-            let prior = self.prior.resources.get(&addr).map(|s| s.value.clone());
+            let mut prior = self.prior.resources.get(&addr).map(|s| s.value.clone());
+            // An import block's object is planned against as though it were recorded; one
+            // already recorded is not imported again, as in Terraform.
+            let importing = match (&prior, imports.get(&key)) {
+                (None, Some(id)) => match self.import_object(&addr, provider.as_ref(), id).await {
+                    Ok(v) => {
+                        prior = Some(v);
+                        Some(id.clone())
+                    }
+                    Err(d) => {
+                        diags.push(d.with_address(addr.to_string()).or_span(res.span));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
             if !self.is_targeted(i, &addr) {
                 instance_values.insert(key, prior.unwrap_or(Value::Unknown));
                 continue;
@@ -585,12 +784,113 @@ impl PlanWalk {
             match planned {
                 Ok(v) => {
                     instance_values.insert(key, v);
+                    if let Some(c) = lock(&self.changes).get_mut(&addr) {
+                        c.importing = importing;
+                    }
                 }
                 Err(d) => diags.push(d.with_address(addr.to_string()).or_span(res.span)),
             }
         }
+        for key in imports.keys().filter(|k| !exp.keys().contains(k)) {
+            diags.push(
+                Diagnostic::error("Configuration for import target does not exist")
+                    .with_detail(format!(
+                        "The configuration for the given import {} does not exist. All target instances must have an associated configuration to be imported.",
+                        abs.instance(key.clone())
+                    ))
+                    .with_span(res.span),
+            );
+        }
         walk::write(&self.values).resources.insert(abs.clone(), exp.collect(instance_values));
         if diags.has_errors() { Err(diags) } else { Ok(()) }
+    }
+
+    /// The ids import blocks bring to the instances of `abs`, by instance key; the
+    /// blocks' `for_each`, keys and ids are evaluated in the root module.
+    fn imports_for(&self, abs: &AbsResource, res: &Resource) -> Result<BTreeMap<InstanceKey, String>, Diagnostics> {
+        let root = &self.ctx.config;
+        let path: Vec<String> = abs.module.0.iter().map(|s| s.name.clone()).collect();
+        let mut out = BTreeMap::new();
+        let root_inst = ModuleInstance::root();
+        for imp in root.imports.iter().filter(|i| i.target.module_path() == path && i.target.resource == abs.resource) {
+            let v = walk::read(&self.values);
+            let each = match &imp.for_each {
+                None => vec![InstanceNames::default()],
+                Some(fe) => {
+                    let s = walk::scope(&self.ctx, &v, root, &root_inst, InstanceNames::default());
+                    import_repetition(fe, &s)?
+                }
+            };
+            for names in each {
+                let s = walk::scope(&self.ctx, &v, root, &root_inst, names);
+                let key_of = |e: &Option<crate::config::Expr>, counted: bool| -> Result<InstanceKey, Diagnostic> {
+                    match e {
+                        None => Ok(InstanceKey::None),
+                        Some(e) => instance_key(walk::eval_expr(e, &s)?.unmark_deep().0, counted, e),
+                    }
+                };
+                let mut module = ModuleInstance::root();
+                let mut m: &crate::config::Module = root;
+                for (name, k) in &imp.target.modules {
+                    let call = m.module_calls.get(name);
+                    let counted = call.is_some_and(|c| c.count.is_some());
+                    module = module.child(name, key_of(k, counted)?);
+                    if let Some(c) = call {
+                        m = c.module.as_ref();
+                    }
+                }
+                if module != abs.module {
+                    continue;
+                }
+                let key = key_of(&imp.target.key, res.count.is_some())?;
+                let id = walk::eval_expr(&imp.id, &s)?.unmark_deep().0;
+                let id = match id {
+                    Value::String(s) if s.is_empty() => {
+                        return Err(invalid_import_id(
+                            "The import ID value evaluates to an empty string, please provide a non-empty value.",
+                            &imp.id,
+                        ));
+                    }
+                    Value::String(s) => s,
+                    Value::Null => return Err(invalid_import_id("The import ID cannot be null.", &imp.id)),
+                    Value::Unknown => {
+                        return Err(invalid_import_id(
+                            "The import block \"id\" argument depends on resource attributes that cannot be determined until apply, so Terraform cannot plan to import this resource.",
+                            &imp.id,
+                        ));
+                    }
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(invalid_import_id("The import ID value is unsuitable: not a string.", &imp.id)),
+                };
+                out.insert(key, id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the object an import block names, and reads it back as refresh would.
+    async fn import_object(
+        &self,
+        addr: &ResourceInstanceAddr,
+        provider: &dyn crate::provider::Provider,
+        id: &str,
+    ) -> Result<Value, Diagnostic> {
+        let _permit = self.calls.acquire().await;
+        let failed = |e: crate::provider::ProviderError| {
+            let detail = match e.code {
+                Some(code) => format!("{} ({code})", e.message),
+                None => e.message,
+            };
+            Diagnostic::error("Failed to import").with_detail(format!("Importing {addr} from ID {id:?}: {detail}"))
+        };
+        let imported = provider.import(&addr.resource.type_name, id).await.map_err(failed)?;
+        match provider.read(&addr.resource.type_name, &imported).await.map_err(failed)? {
+            Some(v) => Ok(v),
+            None => Err(Diagnostic::error("Cannot import non-existent remote object").with_detail(format!(
+                "While attempting to import an existing object to {addr}, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"terraform apply\" to create a new remote object for this resource."
+            ))),
+        }
     }
 
     async fn plan_data(
@@ -617,6 +917,8 @@ impl PlanWalk {
         lock(&self.changes).insert(
             addr.clone(),
             ResourceChange {
+                previous: None,
+                importing: None,
                 addr: addr.clone(),
                 provider: provider_name.to_string(),
                 action,
@@ -702,6 +1004,8 @@ impl PlanWalk {
         lock(&self.changes).insert(
             addr.clone(),
             ResourceChange {
+                previous: None,
+                importing: None,
                 addr: addr.clone(),
                 provider: provider_name.to_string(),
                 action,
@@ -741,8 +1045,93 @@ impl PlanWalk {
         None
     }
 
-    /// Instances in state that the configuration no longer has.
-    fn plan_orphans(&self, changes: &mut BTreeMap<ResourceInstanceAddr, ResourceChange>) {
+    /// A `moved` block whose `from` the configuration still declares: Terraform refuses
+    /// it, since both addresses would claim one object. Checked for every instance of the
+    /// module that declares the block, once the walk has expanded them.
+    fn moved_objects_still_declared(
+        &self,
+        statements: &[refactor::MoveStatement],
+        planned: &BTreeMap<ResourceInstanceAddr, ResourceChange>,
+    ) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let values = walk::read(&self.values);
+        for s in statements.iter().filter(|s| !s.implied) {
+            for inst in values.modules.get(&s.module).into_iter().flatten() {
+                let Some((from, place)) = self.still_declared(&values, planned, s, inst) else { continue };
+                let (noun, short) = refactor::nouns(&s.from, &s.to);
+                let to = prefixed(inst, &s.to);
+                diags.push(
+                    Diagnostic::error("Moved object still exists")
+                        .with_detail(format!(
+                            "This statement declares a move from {from}, but that {noun} is still declared at {}.\n\nChange your configuration so that this {short} will be declared as {to} instead.",
+                            self.ctx.sources.describe(place)
+                        ))
+                        .with_span(s.span),
+                );
+            }
+        }
+        if diags.has_errors() { Err(diags) } else { Ok(()) }
+    }
+
+    /// The absolute `from` of a statement in one module instance and where the
+    /// configuration declares it, if it does.
+    fn still_declared(
+        &self,
+        values: &Values,
+        planned: &BTreeMap<ResourceInstanceAddr, ResourceChange>,
+        s: &refactor::MoveStatement,
+        inst: &ModuleInstance,
+    ) -> Option<(String, crate::diag::Span)> {
+        let exists = |m: &ModuleInstance| {
+            let path: Vec<String> = m.0.iter().map(|st| st.name.clone()).collect();
+            values.modules.get(&path).is_some_and(|l| l.contains(m))
+        };
+        let repetition = |count: &Option<crate::config::Expr>, for_each: &Option<crate::config::Expr>, block| {
+            count.as_ref().or(for_each.as_ref()).map_or(block, |e| e.span())
+        };
+        match &s.from {
+            Target::Resource(r) => {
+                let module = join(inst, &r.module);
+                let path: Vec<String> = module.0.iter().map(|st| st.name.clone()).collect();
+                let res = self.ctx.module(&path)?.resources.get(&r.resource)?;
+                exists(&module).then(|| {
+                    (
+                        AbsResource { module, resource: r.resource.clone() }.to_string(),
+                        repetition(&res.count, &res.for_each, res.span),
+                    )
+                })
+            }
+            Target::Instance(i) => {
+                let module = join(inst, &i.module);
+                let abs = ResourceInstanceAddr { module, resource: i.resource.clone(), key: i.key.clone() };
+                let path: Vec<String> = abs.module.0.iter().map(|st| st.name.clone()).collect();
+                let res = self.ctx.module(&path)?.resources.get(&i.resource)?;
+                planned.contains_key(&abs).then(|| (abs.to_string(), repetition(&res.count, &res.for_each, res.span)))
+            }
+            Target::Module(m) => {
+                let (last, parent) = m.0.split_last()?;
+                let parent = join(inst, &ModuleInstance(parent.to_vec()));
+                let path: Vec<String> = parent.0.iter().map(|st| st.name.clone()).collect();
+                let call = self.ctx.module(&path)?.module_calls.get(&last.name)?;
+                if !exists(&parent) {
+                    return None;
+                }
+                let whole = refactor::moves_whole_call(&s.from, &s.to);
+                let child = parent.child(&last.name, last.key.clone());
+                let declared = whole || exists(&child);
+                let place = if whole { call.span } else { repetition(&call.count, &call.for_each, call.span) };
+                declared.then(|| (child.to_string(), place))
+            }
+        }
+    }
+
+    /// Instances in state that the configuration no longer has: deleted, or only forgotten
+    /// where a `removed` block says `destroy = false`.
+    fn plan_orphans(
+        &self,
+        changes: &mut BTreeMap<ResourceInstanceAddr, ResourceChange>,
+        removals: &[refactor::RemoveStatement],
+    ) {
         let values = walk::read(&self.values);
         for (addr, inst) in &self.prior.resources {
             if changes.contains_key(addr) {
@@ -757,7 +1146,14 @@ impl PlanWalk {
             if addr.resource.mode == ResourceMode::Data {
                 continue;
             }
-            changes.insert(addr.clone(), delete_change(addr, inst, reason));
+            let mut change = delete_change(addr, inst, reason);
+            if let Some(r) = removals.iter().find(|r| r.selects(addr)) {
+                change.reason = Some(ChangeReason::NoResourceConfig);
+                if !r.destroy {
+                    change.action = Action::Forget;
+                }
+            }
+            changes.insert(addr.clone(), change);
         }
     }
 
@@ -789,6 +1185,8 @@ impl PlanWalk {
 
 fn delete_change(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState, reason: ChangeReason) -> ResourceChange {
     ResourceChange {
+        previous: None,
+        importing: None,
         addr: addr.clone(),
         provider: inst.provider.clone(),
         action: Action::Delete,

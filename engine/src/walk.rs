@@ -99,6 +99,8 @@ pub struct RunContext {
     /// Set on Ctrl-C: start no new work.
     pub interrupted: Arc<AtomicBool>,
     pub workspace: String,
+    /// The configuration's files, for diagnostics that name another place in them.
+    pub sources: crate::diag::SourceMap,
 }
 
 impl RunContext {
@@ -562,7 +564,9 @@ pub fn eval_plain_node(ctx: &RunContext, values: &RwLock<Values>, node: &Node) -
             NodeKind::Local(n) => eval_local(ctx, values, module, inst, n),
             NodeKind::Output(n) => eval_output(ctx, values, module, inst, n),
             NodeKind::ModuleCall(n) => eval_module_call(ctx, values, module, &node.module, inst, n),
-            NodeKind::Resource(_) => Ok(()),
+            NodeKind::VariableValidation(n) => eval_variable_validation(ctx, values, module, inst, n),
+            // Checks warn; plan and apply run them themselves.
+            NodeKind::Resource(_) | NodeKind::Check(_) => Ok(()),
         };
         if let Err(d) = result {
             diags.extend(d);
@@ -718,12 +722,6 @@ fn eval_variable(
         },
     };
     let value = check_variable(var, &ty, value, span)?;
-    {
-        // Validation conditions may only refer to the variable itself.
-        let mut own = Values::default();
-        own.variables.insert((inst.clone(), name.to_string()), value.clone());
-        validate_variable(var, &scope(ctx, &own, module, inst, InstanceNames::default()))?;
-    }
     write(values).variables.insert((inst.clone(), name.to_string()), value.mark_if(var.sensitive));
     Ok(())
 }
@@ -752,8 +750,21 @@ fn check_variable(var: &Variable, ty: &Type, value: Value, span: Span) -> Result
     })
 }
 
-fn validate_variable(var: &Variable, s: &dyn Scope) -> Result<(), Diagnostics> {
-    check_conditions(&var.validations, s, "Invalid value for variable", "this validation failed")
+/// A variable's `validation` blocks, against everything they refer to (other variables,
+/// locals, data sources) in this module instance.
+fn eval_variable_validation(
+    ctx: &RunContext,
+    values: &RwLock<Values>,
+    module: &Module,
+    inst: &ModuleInstance,
+    name: &str,
+) -> Result<(), Diagnostics> {
+    let Some(var) = module.variables.get(name) else {
+        return Ok(());
+    };
+    let guard = read(values);
+    let s = scope(ctx, &guard, module, inst, InstanceNames::default());
+    check_conditions(&var.validations, &s, "Invalid value for variable", "this validation failed")
 }
 
 /// Checks `validation` or `precondition` blocks: a false condition is an error with the
@@ -897,11 +908,13 @@ pub async fn walk_graph(graph: &Graph, run_node: impl Fn(NodeIndex) -> NodeFutur
                 continue;
             }
         };
+        // Warnings alone (a failed check) hold nothing up.
         let ok = match result {
             Ok(()) => true,
             Err(d) => {
+                let ok = !d.has_errors();
                 diags.extend(d);
-                false
+                ok
             }
         };
         for succ in g.neighbors_directed(i, Direction::Outgoing) {

@@ -80,7 +80,9 @@ pub fn state_diagnostic(e: StateError) -> Diagnostic {
         StateError::Journal { .. } => {
             Diagnostic::error("Failed to recover the apply journal").with_detail(e.to_string())
         }
-        StateError::Write { .. } => Diagnostic::error("Failed to write state").with_detail(e.to_string()),
+        StateError::Write { .. } | StateError::NotReadBack { .. } => {
+            Diagnostic::error("Failed to write state").with_detail(e.to_string())
+        }
         StateError::LockMismatch { .. } | StateError::NotLocked { .. } => {
             Diagnostic::error("Failed to unlock state").with_detail(e.to_string())
         }
@@ -607,9 +609,8 @@ impl Backend {
         match &self.kind {
             Kind::Local { local, .. } => local.persist(state).map_err(diags),
             Kind::Remote(store) => {
-                let mut text = Vec::new();
-                meshform_engine::state::file::write_text(state, &mut text)
-                    .map_err(|e| Diagnostic::error(format!("cannot encode the state: {e}")))?;
+                let text = meshform_engine::state::file::checked_text(state)
+                    .map_err(|message| state_diagnostic(StateError::NotReadBack { path: store.describe(), message }))?;
                 let text = String::from_utf8(text).map_err(|e| Diagnostic::error(format!("state encoding: {e}")))?;
                 store.write(&self.workspace, &text, state.serial).await.map_err(diags)
             }
@@ -694,6 +695,10 @@ impl StateRecorder for JournalRecorder {
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic> {
         self.journal.record_remove(addr).map_err(state_diagnostic)
     }
+
+    fn record_move(&self, from: &ResourceInstanceAddr, to: &ResourceInstanceAddr) -> Result<(), Diagnostic> {
+        self.journal.record_move(from, to).map_err(state_diagnostic)
+    }
 }
 
 type Ack = std::sync::mpsc::Sender<Result<(), StateError>>;
@@ -764,5 +769,9 @@ impl StateRecorder for RemoteRecorder {
 
     fn record_remove(&self, addr: &ResourceInstanceAddr) -> Result<(), Diagnostic> {
         self.append(journal::remove_record(addr).to_string())
+    }
+
+    fn record_move(&self, from: &ResourceInstanceAddr, to: &ResourceInstanceAddr) -> Result<(), Diagnostic> {
+        self.append(journal::move_record(from, to).to_string())
     }
 }

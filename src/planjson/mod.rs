@@ -137,6 +137,7 @@ fn action_reason(c: &ResourceChange) -> Option<&'static str> {
         ChangeReason::CountIndexOutOfRange => "delete_because_count_index",
         ChangeReason::EachKeyNotFound => "delete_because_each_key",
         ChangeReason::NoModuleInstance => "delete_because_no_module",
+        ChangeReason::NoMoveTarget => "delete_because_no_move_target",
         ChangeReason::DestroyRequested | ChangeReason::GoneOutOfBand => return None,
     })
 }
@@ -154,6 +155,9 @@ fn resource_change(c: &ResourceChange) -> J {
     if a.key != InstanceKey::None {
         o.insert("index".into(), a.key.to_value().to_json());
     }
+    if let Some(from) = &c.previous {
+        o.insert("previous_address".into(), json!(from.to_string()));
+    }
     o.insert("provider_name".into(), json!(provider_name(&c.provider)));
     let mut change = Map::new();
     change.insert("actions".into(), json!(c.action.json_actions()));
@@ -164,6 +168,9 @@ fn resource_change(c: &ResourceChange) -> J {
     change.insert("after_sensitive".into(), c.after.as_ref().map_or(J::Bool(false), sensitive_json));
     if let Some(ChangeReason::AttributesForceReplace(attrs)) = &c.reason {
         change.insert("replace_paths".into(), json!(attrs.iter().map(|a| vec![a]).collect::<Vec<_>>()));
+    }
+    if let Some(id) = &c.importing {
+        change.insert("importing".into(), json!({ "id": id }));
     }
     o.insert("change".into(), J::Object(change));
     if let Some(r) = action_reason(c) {

@@ -4,6 +4,7 @@
 
 pub mod kube;
 pub mod moto;
+pub mod oracle;
 pub mod pg;
 pub mod spark;
 pub mod ssh;

@@ -21,9 +21,13 @@ pub struct Loader {
     pub display_base: PathBuf,
 }
 
-/// Is this a configuration file (not a variable-values file)?
+/// Is this a configuration file (not a variable-values file, nor a file of the test
+/// command: `*.tftest.hcl` and `*.tfmock.hcl` belong to `meshform test`)?
 fn is_config_file(name: &str) -> bool {
-    (name.ends_with(".tf") || name.ends_with(".hcl")) && !name.ends_with(".tfvars.hcl") && !name.starts_with('.')
+    let not_config = [".tfvars.hcl", ".tftest.hcl", ".tfmock.hcl"];
+    (name.ends_with(".tf") || name.ends_with(".hcl"))
+        && !not_config.iter().any(|suffix| name.ends_with(suffix))
+        && !name.starts_with('.')
 }
 
 impl Loader {
@@ -304,14 +308,39 @@ impl Lowerer<'_> {
                 }
             }
             "terraform" | "meshform" => self.settings_block(b, module),
-            // Refactoring and checking blocks: accepted; they do not change what is planned
-            // for a configuration applied from scratch.
-            "moved" | "import" | "removed" | "check" => {}
+            "moved" => {
+                let body = self.body(b.body);
+                if let Some(m) = self.moved(body, span) {
+                    module.moved.push(m);
+                }
+            }
+            "removed" => {
+                let body = self.body(b.body);
+                if let Some(r) = self.removed(body, span) {
+                    module.removed.push(r);
+                }
+            }
+            "import" => {
+                let body = self.body(b.body);
+                if let Some(i) = self.import(body, span) {
+                    module.imports.push(i);
+                }
+            }
+            "check" => {
+                if let Some(l) = self.labels(&b, 1, "the check name") {
+                    let body = self.body(b.body);
+                    let c = self.check(&l[0], body, span);
+                    self.insert_unique(&mut module.checks, &l[0], c, "check block", span);
+                }
+            }
             other => {
                 let s = self.span(b.ident.span());
                 let help = closest(
                     other,
-                    &["variable", "locals", "output", "resource", "data", "module", "provider", "meshform"],
+                    &[
+                        "variable", "locals", "output", "resource", "data", "module", "provider", "meshform", "moved",
+                        "removed", "import", "check",
+                    ],
                 );
                 let mut d = Diagnostic::error("Unsupported block type")
                     .with_detail(format!("Blocks of type \"{other}\" are not expected here."))
@@ -392,11 +421,31 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A string known without evaluating anything: a literal, or a template (quoted or
+    /// heredoc) with no interpolation or directive, as Terraform accepts there.
     fn static_string(&mut self, e: &Expr) -> Option<String> {
-        match e.expr.as_ref() {
+        let literal = |t: &hcl_edit::template::Template| -> Option<String> {
+            t.iter()
+                .map(|el| match el {
+                    hcl_edit::template::Element::Literal(l) => Some(l.value().to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let found = match e.expr.as_ref() {
             Expression::String(s) => Some(s.value().to_string()),
             Expression::Variable(v) => Some(v.value().as_str().to_string()),
-            _ => {
+            Expression::StringTemplate(t) => literal(t),
+            Expression::HeredocTemplate(h) => literal(&h.template),
+            Expression::Parenthesis(p) => {
+                let inner = Expr { file: e.file, expr: Arc::new(p.inner().clone()) };
+                return self.static_string(&inner);
+            }
+            _ => None,
+        };
+        match found {
+            Some(s) => Some(s),
+            None => {
                 self.error("Invalid value", "A literal string is expected here.".into(), e.span());
                 None
             }
@@ -648,6 +697,141 @@ impl Lowerer<'_> {
         }
     }
 
+    /// An address written as a reference (`module.a["x"].terraform_data.b[0]`).
+    fn endpoint(&mut self, e: &Expr, what: &str) -> Option<Endpoint> {
+        let parsed = address_text(&e.expr).and_then(|t| t.parse::<crate::addrs::Target>().ok());
+        match parsed {
+            Some(target) => Some(Endpoint { target, span: e.span() }),
+            None => {
+                self.error(
+                    "Invalid address",
+                    format!("The {what} address must be a module or resource address, such as module.a or terraform_data.b[0], with literal keys."),
+                    e.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn required(&mut self, body: &Body, name: &str, block: &str, span: Span) -> Option<Expr> {
+        match body.attribute(name) {
+            Some(a) => Some(a.expr.clone()),
+            None => {
+                self.error(
+                    "Missing required argument",
+                    format!("The argument \"{name}\" is required in a {block} block."),
+                    span,
+                );
+                None
+            }
+        }
+    }
+
+    fn moved(&mut self, body: Body, span: Span) -> Option<Moved> {
+        self.reject_unknown(&body, &["from", "to"], &[], "moved");
+        let from = self.required(&body, "from", "moved", span);
+        let to = self.required(&body, "to", "moved", span);
+        let from = self.endpoint(&from?, "from");
+        let to = self.endpoint(&to?, "to");
+        Some(Moved { from: from?, to: to?, span })
+    }
+
+    fn removed(&mut self, body: Body, span: Span) -> Option<Removed> {
+        self.reject_unknown(&body, &["from"], &["lifecycle", "provisioner", "connection"], "removed");
+        let from = self.required(&body, "from", "removed", span)?;
+        let from = self.endpoint(&from, "from")?;
+        let keyed_module =
+            |m: &crate::addrs::ModuleInstance| m.0.iter().any(|s| s.key != crate::addrs::InstanceKey::None);
+        match &from.target {
+            crate::addrs::Target::Instance(_) => {
+                self.error(
+                    "Resource instance keys not allowed",
+                    "Resource address must be a resource (e.g. \"test_instance.foo\"), not a resource instance (e.g. \"test_instance.foo[1]\").".into(),
+                    from.span,
+                );
+                return None;
+            }
+            crate::addrs::Target::Module(m) if keyed_module(m) => {
+                self.error(
+                    "Module instance keys not allowed",
+                    "Module address must be a module (e.g. \"module.foo\"), not a module instance (e.g. \"module.foo[1]\").".into(),
+                    from.span,
+                );
+                return None;
+            }
+            crate::addrs::Target::Resource(r) if keyed_module(&r.module) => {
+                self.error(
+                    "Module instance keys not allowed",
+                    "Module address must be a module (e.g. \"module.foo\"), not a module instance (e.g. \"module.foo[1]\").".into(),
+                    from.span,
+                );
+                return None;
+            }
+            _ => {}
+        }
+        let mut destroy = true;
+        for lc in body.blocks.iter().filter(|b| b.kind == "lifecycle") {
+            self.reject_unknown(&lc.body, &["destroy"], &[], "lifecycle");
+            if let Some(a) = lc.body.attribute("destroy") {
+                destroy = self.static_bool(&a.expr);
+            }
+        }
+        Some(Removed { from, destroy, span })
+    }
+
+    fn import(&mut self, body: Body, span: Span) -> Option<Import> {
+        self.reject_unknown(&body, &["to", "id", "for_each", "provider", "identity"], &[], "import");
+        let to = self.required(&body, "to", "import", span)?;
+        let id = self.required(&body, "id", "import", span)?;
+        let for_each = body.attribute("for_each").map(|a| a.expr.clone());
+        let provider = body.attribute("provider").map(|a| a.expr.clone());
+        let provider = provider.and_then(|e| self.provider_ref(&e));
+        let Some(target) = import_target(&to) else {
+            self.error(
+                "Invalid import address",
+                "The import block \"to\" argument must be a resource instance address, such as terraform_data.x or module.m.terraform_data.x[each.key].".into(),
+                to.span(),
+            );
+            return None;
+        };
+        if target.resource.mode == ResourceMode::Data {
+            self.error("Invalid import address", "Only managed resources can be imported.".into(), to.span());
+            return None;
+        }
+        Some(Import { to, target, id, for_each, provider, span })
+    }
+
+    fn check(&mut self, name: &str, body: Body, span: Span) -> Check {
+        self.reject_unknown(&body, &[], &["data", "assert"], "check");
+        let mut data = None;
+        for nb in body.blocks.iter().filter(|b| b.kind == "data") {
+            if nb.labels.len() != 2 {
+                self.error(
+                    "Wrong number of block labels",
+                    "A data block takes 2 labels (the type and the name).".into(),
+                    nb.span,
+                );
+                continue;
+            }
+            if data.is_some() {
+                self.error(
+                    "Multiple data blocks",
+                    format!("A check block may contain at most one data block; check \"{name}\" has more."),
+                    nb.span,
+                );
+                continue;
+            }
+            let addr =
+                ResourceAddr { mode: ResourceMode::Data, type_name: nb.labels[0].clone(), name: nb.labels[1].clone() };
+            data = Some(self.resource(addr, nb.body.clone(), nb.span));
+        }
+        let asserts = self.conditions(&body, "assert");
+        if asserts.is_empty() {
+            self.error("Missing required block", format!("Check \"{name}\" needs at least one assert block."), span);
+        }
+        Check { name: name.to_string(), span, data, asserts }
+    }
+
     fn providers_map(&mut self, e: &Expr) -> BTreeMap<String, ProviderRef> {
         let mut out = BTreeMap::new();
         let Expression::Object(obj) = e.expr.as_ref() else {
@@ -670,6 +854,73 @@ impl Lowerer<'_> {
             }
         }
         out
+    }
+}
+
+/// An import block's `to` taken apart; indexes may be any expression.
+fn import_target(to: &Expr) -> Option<ImportTarget> {
+    use hcl_edit::expr::TraversalOperator;
+    let Expression::Traversal(t) = to.expr.as_ref() else { return None };
+    let Expression::Variable(root) = &t.expr else { return None };
+    let expr = |e: &Expression| Expr { file: to.file, expr: Arc::new(e.clone()) };
+    let mut names: Vec<(String, Option<Expr>)> = vec![(root.value().as_str().to_string(), None)];
+    for op in &t.operators {
+        match op.value() {
+            TraversalOperator::GetAttr(a) => names.push((a.as_str().to_string(), None)),
+            TraversalOperator::Index(e) => names.last_mut()?.1 = Some(expr(e)),
+            TraversalOperator::LegacyIndex(i) => {
+                let n = Expression::Number(hcl_edit::Formatted::new(hcl_edit::Number::from(*i.value())));
+                names.last_mut()?.1 = Some(expr(&n));
+            }
+            _ => return None,
+        }
+    }
+    let mut modules = Vec::new();
+    let mut rest = names.as_slice();
+    while let [(m, None), (name, key), tail @ ..] = rest
+        && m == "module"
+    {
+        modules.push((name.clone(), key.clone()));
+        rest = tail;
+    }
+    let (mode, rest) = match rest {
+        [(d, None), tail @ ..] if d == "data" => (ResourceMode::Data, tail),
+        _ => (ResourceMode::Managed, rest),
+    };
+    match rest {
+        [(type_name, None), (name, key)] => Some(ImportTarget {
+            modules,
+            resource: ResourceAddr { mode, type_name: type_name.clone(), name: name.clone() },
+            key: key.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// A reference with literal keys, as address text: `module.a["x"].terraform_data.b[0]`.
+fn address_text(e: &Expression) -> Option<String> {
+    use hcl_edit::expr::TraversalOperator;
+    match e {
+        Expression::Variable(v) => Some(v.value().as_str().to_string()),
+        Expression::Traversal(t) => {
+            let mut out = address_text(&t.expr)?;
+            for op in &t.operators {
+                match op.value() {
+                    TraversalOperator::GetAttr(a) => {
+                        out.push('.');
+                        out.push_str(a.as_str());
+                    }
+                    TraversalOperator::Index(Expression::Number(n)) => out.push_str(&format!("[{}]", n.value())),
+                    TraversalOperator::Index(Expression::String(s)) => {
+                        out.push_str(&format!("[{}]", serde_json::to_string(s.value()).ok()?))
+                    }
+                    TraversalOperator::LegacyIndex(i) => out.push_str(&format!("[{}]", i.value())),
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+        _ => None,
     }
 }
 
@@ -777,6 +1028,8 @@ output "o" { value = 1 }
     #[test]
     fn tfvars_hcl_files_are_not_config() {
         assert!(!is_config_file("prod.tfvars.hcl"));
+        assert!(!is_config_file("main.tftest.hcl"));
+        assert!(!is_config_file("mock.tfmock.hcl"));
         assert!(is_config_file("main.hcl"));
         assert!(is_config_file("main.tf"));
     }

@@ -75,6 +75,80 @@ pub struct Module {
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub providers: Vec<ProviderBlock>,
     pub backend: Option<BackendBlock>,
+    /// `moved` blocks, in file order.
+    pub moved: Vec<Moved>,
+    /// `removed` blocks, in file order.
+    pub removed: Vec<Removed>,
+    /// `import` blocks (the root module's only are honoured, as in Terraform).
+    pub imports: Vec<Import>,
+    /// `check` blocks by name.
+    pub checks: BTreeMap<String, Check>,
+}
+
+/// What a `moved` or `removed` block names, relative to the module it is declared in:
+/// a module call or instance (`module.a`, `module.a[0]`), a whole resource
+/// (`terraform_data.x`, every instance), or one resource instance (`terraform_data.x[0]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub target: crate::addrs::Target,
+    pub span: Span,
+}
+
+/// `moved { from = ..., to = ... }`: the object recorded at `from` is now at `to`.
+#[derive(Clone, Debug)]
+pub struct Moved {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub span: Span,
+}
+
+/// `removed { from = ... lifecycle { destroy = false } }`: the configuration no longer
+/// has `from`; its objects are destroyed, or with `destroy = false` only forgotten.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    pub from: Endpoint,
+    pub destroy: bool,
+    pub span: Span,
+}
+
+/// `import { to = ..., id = ... }`: an existing object to record at `to`.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The address expression as written: a reference whose indexes may be expressions of
+    /// `each.key`/`each.value`.
+    pub to: Expr,
+    /// `to` taken apart: the module calls on the way (each with its index, if any), the
+    /// resource, and its index.
+    pub target: ImportTarget,
+    pub id: Expr,
+    pub for_each: Option<Expr>,
+    pub provider: Option<ProviderRef>,
+    pub span: Span,
+}
+
+/// Where an `import` block puts what it imports.
+#[derive(Clone, Debug)]
+pub struct ImportTarget {
+    pub modules: Vec<(String, Option<Expr>)>,
+    pub resource: ResourceAddr,
+    pub key: Option<Expr>,
+}
+
+impl ImportTarget {
+    /// The static path of the module holding the resource.
+    pub fn module_path(&self) -> Vec<String> {
+        self.modules.iter().map(|(m, _)| m.clone()).collect()
+    }
+}
+
+/// `check "name" { data ... assert { ... } }`: assertions that warn, never stop a run.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub name: String,
+    pub span: Span,
+    /// The one data source a check may scope to itself.
+    pub data: Option<Resource>,
+    pub asserts: Vec<Validation>,
 }
 
 #[derive(Clone, Debug)]

@@ -211,6 +211,13 @@ pub fn unified_type(values: &[Value]) -> Result<Type, String> {
     Err("all elements must have the same type".into())
 }
 
+/// The values brought to the one type they all convert to ([`unified_type`]), as
+/// Terraform unifies a function's arguments or a collection's elements.
+pub fn unify(values: Vec<Value>) -> Result<Vec<Value>, String> {
+    let ty = unified_type(&values)?;
+    values.into_iter().map(|v| convert(v, &ty).map_err(|e| e.to_string())).collect()
+}
+
 /// The type of a value.
 pub fn type_of(v: &Value) -> Type {
     match v.peel() {

@@ -40,11 +40,14 @@ impl Value {
         Value::Number(n.into())
     }
 
-    /// A set: sorted, duplicates removed.
-    pub fn set(mut items: Vec<Value>) -> Value {
+    /// A set: sorted, duplicates removed. A set's elements cannot be addressed, so marks
+    /// on them move to the set itself, as in Terraform.
+    pub fn set(items: Vec<Value>) -> Value {
+        let (mut items, marked) =
+            if items.iter().any(Value::contains_sensitive) { unmark_all(items) } else { (items, false) };
         items.sort();
         items.dedup();
-        Value::Set(items)
+        Value::Set(items).mark_if(marked)
     }
 
     pub fn object<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {

@@ -84,6 +84,37 @@ pub fn write_text(state: &State, w: &mut impl std::io::Write) -> std::io::Result
     writeln!(w, "}}")
 }
 
+/// The state's text, read back before anyone may store it: a state that would not read
+/// back equal to `state` (so the next command could not load it, or would load something
+/// else) is refused with what differs, and the previous state stays where it is.
+pub fn checked_text(state: &State) -> Result<Vec<u8>, String> {
+    let mut text = Vec::new();
+    write_text(state, &mut text).map_err(|e| e.to_string())?;
+    let back = std::str::from_utf8(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|t| from_text(t).map_err(|(TextError::Syntax(m) | TextError::Content(m))| m))?;
+    match first_difference(state, &back) {
+        None => Ok(text),
+        Some(what) => Err(format!("{what} does not read back as it was written")),
+    }
+}
+
+/// Names the first part of `a` that `b` does not hold equal.
+fn first_difference(a: &State, b: &State) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    if let Some(name) = a.outputs.keys().chain(b.outputs.keys()).find(|k| a.outputs.get(*k) != b.outputs.get(*k)) {
+        return Some(format!("output {name:?}"));
+    }
+    if let Some(addr) =
+        a.resources.keys().chain(b.resources.keys()).find(|k| a.resources.get(*k) != b.resources.get(*k))
+    {
+        return Some(addr.to_string());
+    }
+    Some("the state's serial or lineage".into())
+}
+
 /// The whole state as a JSON value.
 pub fn to_json(state: &State) -> J {
     let outputs: Map<String, J> = state

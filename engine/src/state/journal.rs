@@ -46,6 +46,11 @@ impl Journal {
         self.append(&remove_record(addr))
     }
 
+    /// Records an instance renamed by a `moved` block.
+    pub fn record_move(&self, from: &ResourceInstanceAddr, to: &ResourceInstanceAddr) -> Result<(), StateError> {
+        self.append(&move_record(from, to))
+    }
+
     /// Records a create about to be made.
     pub fn record_intent(&self, intent: &Intent) -> Result<(), StateError> {
         self.append(&intent_record(intent))
@@ -105,6 +110,11 @@ pub fn set_record(addr: &ResourceInstanceAddr, inst: &ResourceInstanceState) -> 
 /// The record of a deleted instance.
 pub fn remove_record(addr: &ResourceInstanceAddr) -> J {
     json!({"op": "remove", "addr": addr.to_string()})
+}
+
+/// The record of an instance renamed: it is at `addr` now, no longer at `from`.
+pub fn move_record(from: &ResourceInstanceAddr, to: &ResourceInstanceAddr) -> J {
+    json!({"op": "move", "addr": to.to_string(), "from": from.to_string()})
 }
 
 /// Opens a file for writing with mode 0600.
@@ -194,6 +204,16 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<Replay
             }
             Some("remove") => {
                 state.resources.remove(&addr);
+            }
+            Some("move") => {
+                let from: ResourceInstanceAddr = record
+                    .get("from")
+                    .and_then(J::as_str)
+                    .and_then(|a| a.parse().ok())
+                    .ok_or_else(|| jerr(format!("move record without a valid source address: {line}")))?;
+                if let Some(inst) = state.resources.remove(&from) {
+                    state.resources.insert(addr, inst);
+                }
             }
             _ => return Err(jerr(format!("unknown record: {line}"))),
         }

@@ -173,8 +173,8 @@ impl LocalBackend {
     /// Writes the state atomically, keeping the previous file as the backup, then removes
     /// the journal (its records are in the file now).
     pub fn persist(&self, state: &State) -> Result<(), StateError> {
-        let mut text = Vec::new();
-        file::write_text(state, &mut text).map_err(io_write(&self.path))?;
+        let text = file::checked_text(state)
+            .map_err(|message| StateError::NotReadBack { path: self.path.display().to_string(), message })?;
         if self.path.exists() {
             self.keep_backup()?;
         }

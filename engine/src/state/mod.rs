@@ -76,6 +76,8 @@ pub enum StateError {
     TooNew { path: String, found: u64, supported: u64 },
     #[error("the state is locked by {holder}")]
     Locked { holder: String, id: String },
+    #[error("refusing to write {path}: {message}; the previous state is kept")]
+    NotReadBack { path: String, message: String },
     #[error("{path}: {message}")]
     Journal { path: String, message: String },
     #[error("lock ID {given:?} does not match the lock held ({held:?})")]

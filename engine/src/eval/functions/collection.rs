@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::args::{int, map, number, seq, string, strings};
 use super::{Arity, FunctionContext, FunctionError, Handles, Registry};
-use crate::eval::types::{Type, convert, unified_type};
+use crate::eval::types::{convert, unified_type, unify};
 use crate::eval::{Number, Value};
 
 pub(super) fn register(r: &mut Registry) {
@@ -45,7 +45,10 @@ type R = Result<Value, FunctionError>;
 fn length(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     match &a[0] {
         Value::Unknown => Ok(Value::Unknown),
-        Value::String(s) => Ok(Value::from(s.chars().count() as i64)),
+        // Grapheme clusters, as Terraform counts them: "👾🕹️" is 2 long.
+        Value::String(s) => {
+            Ok(Value::from(unicode_segmentation::UnicodeSegmentation::graphemes(s.as_str(), true).count() as i64))
+        }
         Value::List(xs) | Value::Tuple(xs) => Ok(Value::from(xs.len() as i64)),
         Value::Set(xs) if xs.iter().all(Value::is_wholly_known) => Ok(Value::from(xs.len() as i64)),
         Value::Set(_) => Ok(Value::Unknown),
@@ -56,16 +59,6 @@ fn length(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
 }
 
 /// Builds a list whose elements are brought to one type, or a tuple when they cannot be.
-fn list_of(items: Vec<Value>) -> Value {
-    match unified_type(&items) {
-        Ok(t) if t != Type::Any => match convert(Value::Tuple(items.clone()), &Type::List(Box::new(t))) {
-            Ok(v) => v,
-            Err(_) => Value::List(items),
-        },
-        _ => Value::List(items),
-    }
-}
-
 fn concat(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let mut out = Vec::new();
     let mut all_lists = true;
@@ -146,13 +139,16 @@ fn compact(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     ))
 }
 
+/// The first argument that is neither null nor an empty string, after every argument has
+/// been brought to the one type they share (`coalesce(1, "x")` is `"1"`).
 fn coalesce(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
-    for x in &a {
+    let a = unify(a).map_err(|_| FunctionError::new("all arguments must have the same type"))?;
+    for x in a {
         match x {
             Value::Unknown => return Ok(Value::Unknown),
             Value::Null => continue,
             Value::String(s) if s.is_empty() => continue,
-            other => return Ok(other.clone()),
+            other => return Ok(other),
         }
     }
     Err(FunctionError::new("no non-null, non-empty-string arguments"))
@@ -237,10 +233,21 @@ fn zipmap(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     Ok(if matches!(a[1], Value::Tuple(_)) { Value::Object(m.into()) } else { Value::Map(m.into()) })
 }
 
+/// Every combination of one element from each argument, as tuples; a list when every
+/// argument is a list or tuple, else a set. Each argument's elements are first brought to
+/// one type, as Terraform does (`["a", 2]` takes part as `["a", "2"]`).
 fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
+    if a.len() < 2 {
+        return Err(FunctionError::new("at least two arguments are required"));
+    }
     let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
     for i in 0..a.len() {
         let xs = seq(&a, i)?;
+        let xs = if matches!(a[i], Value::Set(_)) {
+            xs
+        } else {
+            unify(xs).map_err(|_| FunctionError::at(i, "all elements must be of the same type"))?
+        };
         rows = rows
             .into_iter()
             .flat_map(|r| {
@@ -253,7 +260,11 @@ fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             .collect();
     }
     let items: Vec<Value> = rows.into_iter().map(Value::Tuple).collect();
-    Ok(if a.iter().all(|x| matches!(x, Value::Set(_))) { Value::set(items) } else { Value::List(items) })
+    Ok(if a.iter().all(|x| matches!(x, Value::List(_) | Value::Tuple(_))) {
+        Value::List(items)
+    } else {
+        Value::set(items)
+    })
 }
 
 enum SetOp {
@@ -262,18 +273,26 @@ enum SetOp {
     Subtract,
 }
 
+/// Union, intersection or difference of sets whose elements are first brought to the one
+/// type all the arguments' elements share (`setunion([1], ["a"])` is `["1", "a"]`).
 fn set_op(a: Vec<Value>, op: SetOp) -> R {
-    let mut acc = seq(&a, 0)?;
-    for i in 1..a.len() {
-        let other = seq(&a, i)?;
+    let args: Vec<Vec<Value>> = (0..a.len()).map(|i| seq(&a, i)).collect::<Result<_, _>>()?;
+    let all: Vec<Value> = args.iter().flatten().cloned().collect();
+    let ty = unified_type(&all).map_err(|_| FunctionError::new("given sets must all have compatible element types"))?;
+    let convert_all = |xs: Vec<Value>| -> Result<Vec<Value>, FunctionError> {
+        xs.into_iter().map(|x| convert(x, &ty).map_err(|e| FunctionError::new(e.to_string()))).collect()
+    };
+    let mut args = args.into_iter();
+    let mut acc = convert_all(args.next().unwrap_or_default())?;
+    for other in args {
+        let other = convert_all(other)?;
         acc = match op {
             SetOp::Union => acc.into_iter().chain(other).collect(),
             SetOp::Intersection => acc.into_iter().filter(|x| other.contains(x)).collect(),
             SetOp::Subtract => acc.into_iter().filter(|x| !other.contains(x)).collect(),
         };
     }
-    let unified = list_of(acc);
-    Ok(Value::set(unified.as_seq().map(<[Value]>::to_vec).unwrap_or_default()))
+    Ok(Value::set(acc))
 }
 
 fn slice(_: &FunctionContext<'_>, a: Vec<Value>) -> R {

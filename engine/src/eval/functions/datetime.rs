@@ -100,13 +100,28 @@ fn formatdate(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionE
     while i < chars.len() {
         let c = chars[i];
         if c == '\'' {
-            let end = chars[i + 1..]
-                .iter()
-                .position(|x| *x == '\'')
-                .ok_or_else(|| FunctionError::at(0, "unterminated literal '"))?;
-            let lit: String = chars[i + 1..i + 1 + end].iter().collect();
-            out.push_str(if lit.is_empty() { "'" } else { &lit });
-            i += end + 2;
+            // `''` is a quote, alone or inside a quoted literal (`'o''clock'`).
+            if chars.get(i + 1) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+                continue;
+            }
+            let mut j = i + 1;
+            loop {
+                match chars.get(j) {
+                    None => return Err(FunctionError::at(0, "unterminated literal '")),
+                    Some('\'') if chars.get(j + 1) == Some(&'\'') => {
+                        out.push('\'');
+                        j += 2;
+                    }
+                    Some('\'') => break,
+                    Some(ch) => {
+                        out.push(*ch);
+                        j += 1;
+                    }
+                }
+            }
+            i = j + 1;
             continue;
         }
         if !c.is_ascii_alphabetic() {

@@ -99,24 +99,89 @@ fn base64decode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, Functio
         .map_err(|_| FunctionError::at(0, "the result of decoding the provided string is not valid UTF-8"))
 }
 
-fn check_encoding(enc: &str) -> Result<(), FunctionError> {
-    match enc.to_ascii_uppercase().replace('-', "").as_str() {
-        "UTF8" => Ok(()),
-        _ => Err(FunctionError::at(
-            1,
-            format!("{enc:?} is not a supported IANA encoding name or alias in this build; UTF-8 is"),
-        )),
-    }
+/// A text encoding by its IANA name or alias, as Terraform's `textencodebase64` takes it.
+enum TextEncoding {
+    Utf8,
+    /// UTF-16, big or little endian; plain "UTF-16" writes a byte-order mark, big endian.
+    Utf16 {
+        big_endian: bool,
+        bom: bool,
+    },
+    Other(&'static encoding_rs::Encoding),
+}
+
+fn text_encoding(name: &str) -> Result<TextEncoding, FunctionError> {
+    let upper = name.to_ascii_uppercase();
+    Ok(match upper.as_str() {
+        "UTF-8" | "UTF8" => TextEncoding::Utf8,
+        "UTF-16LE" => TextEncoding::Utf16 { big_endian: false, bom: false },
+        "UTF-16BE" => TextEncoding::Utf16 { big_endian: true, bom: false },
+        "UTF-16" => TextEncoding::Utf16 { big_endian: true, bom: true },
+        _ => match encoding_rs::Encoding::for_label(name.as_bytes()) {
+            Some(e) if e != encoding_rs::REPLACEMENT => TextEncoding::Other(e),
+            _ => {
+                return Err(FunctionError::at(
+                    1,
+                    format!("{name:?} is not a supported IANA encoding name or alias in this Terraform version"),
+                ));
+            }
+        },
+    })
 }
 
 fn textencodebase64(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
-    check_encoding(&string(&a, 1)?)?;
-    Ok(Value::String(B64.encode(string(&a, 0)?)))
+    let (text, name) = (string(&a, 0)?, string(&a, 1)?);
+    let bytes: Vec<u8> = match text_encoding(&name)? {
+        TextEncoding::Utf8 => text.into_bytes(),
+        TextEncoding::Utf16 { big_endian, bom } => {
+            let units = bom.then_some(0xFEFF_u16).into_iter().chain(text.encode_utf16());
+            units.flat_map(|u| if big_endian { u.to_be_bytes() } else { u.to_le_bytes() }).collect()
+        }
+        TextEncoding::Other(e) => {
+            let (bytes, _, unmappable) = e.encode(&text);
+            if unmappable {
+                return Err(FunctionError::at(
+                    0,
+                    format!("the given string contains characters that cannot be represented in {name}"),
+                ));
+            }
+            bytes.into_owned()
+        }
+    };
+    Ok(Value::String(B64.encode(bytes)))
 }
 
-fn textdecodebase64(c: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
-    check_encoding(&string(&a, 1)?)?;
-    base64decode(c, a)
+fn textdecodebase64(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
+    let (encoded, name) = (string(&a, 0)?, string(&a, 1)?);
+    let encoding = text_encoding(&name)?;
+    let bytes = B64
+        .decode(encoded.as_bytes())
+        .map_err(|e| FunctionError::at(0, format!("the given value is has an invalid base64 symbol: {e}")))?;
+    let invalid = || FunctionError::at(0, format!("the given string contains symbols that are not defined for {name}"));
+    let text = match encoding {
+        TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
+        TextEncoding::Utf16 { big_endian, bom } => {
+            if bytes.len() % 2 != 0 {
+                return Err(invalid());
+            }
+            let mut units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| if big_endian { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
+                .collect();
+            if bom && units.first() == Some(&0xFEFF) {
+                units.remove(0);
+            }
+            String::from_utf16(&units).map_err(|_| invalid())?
+        }
+        TextEncoding::Other(e) => {
+            let (text, malformed) = e.decode_without_bom_handling(&bytes);
+            if malformed {
+                return Err(invalid());
+            }
+            text.into_owned()
+        }
+    };
+    Ok(Value::String(text))
 }
 
 fn csvdecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
@@ -151,8 +216,7 @@ fn urlencode(s: &str) -> String {
 
 fn yamldecode(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
     let s = string(&a, 0)?;
-    super::yaml::parse(&s)
-        .map_err(|e| FunctionError::at(0, format!("on line {}, column {}: {}", e.line, e.column, e.message)))
+    super::yaml::parse(&s).map_err(|e| FunctionError::new(e.to_string()))
 }
 
 #[cfg(test)]

@@ -227,5 +227,5 @@ pub(crate) mod args {
 
 /// Decodes YAML text as `yamldecode` does, for providers that read YAML files.
 pub fn yaml_decode(text: &str) -> Result<Value, String> {
-    yaml::parse(text).map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
+    yaml::parse(text).map_err(|e| e.to_string())
 }

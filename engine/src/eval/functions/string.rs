@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use unicode_segmentation::UnicodeSegmentation;
+
 use super::args::{int, seq, string};
 use super::{Arity, FunctionContext, FunctionError, Handles, Registry};
 use crate::eval::expr::to_string;
@@ -31,7 +33,7 @@ pub(super) fn register(r: &mut Registry) {
     });
     r.add("indent", Arity::Exactly(2), indent);
     r.add("substr", Arity::Exactly(3), substr);
-    r.add("strrev", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.chars().rev().collect())));
+    r.add("strrev", Arity::Exactly(1), |_, a| Ok(Value::String(string(&a, 0)?.graphemes(true).rev().collect())));
     r.add("startswith", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.starts_with(&string(&a, 1)?))));
     r.add("endswith", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.ends_with(&string(&a, 1)?))));
     r.add("strcontains", Arity::Exactly(2), |_, a| Ok(Value::Bool(string(&a, 0)?.contains(&string(&a, 1)?))));
@@ -124,7 +126,9 @@ fn indent(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError
 }
 
 fn substr(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError> {
-    let s: Vec<char> = string(&a, 0)?.chars().collect();
+    // Offsets count user-perceived characters (grapheme clusters), as Terraform's do.
+    let text = string(&a, 0)?;
+    let s: Vec<&str> = text.graphemes(true).collect();
     let (mut offset, length) = (int(&a, 1)?, int(&a, 2)?);
     let len = s.len() as i64;
     if offset < 0 {
@@ -134,7 +138,7 @@ fn substr(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, FunctionError
         return Err(FunctionError::at(1, "offset out of range"));
     }
     let end = if length < 0 { len } else { (offset + length).min(len) };
-    Ok(Value::String(s[offset as usize..end.max(offset) as usize].iter().collect()))
+    Ok(Value::String(s[offset as usize..end.max(offset) as usize].concat()))
 }
 
 fn compile(pattern: &str, arg: usize) -> Result<regex::Regex, FunctionError> {
