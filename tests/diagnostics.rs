@@ -120,3 +120,17 @@ fn failed_preconditions_stop_the_plan_with_their_message() {
     assert!(err.contains("Module output value precondition failed") && err.contains("n must be above 5."), "{err}");
     assert!(err.contains("checks.tf:8"), "{err}");
 }
+
+#[test]
+fn mistyped_resource_types_suggest_the_close_type() {
+    let ws = applied();
+    ws.write("typo.tf", "resource \"terraform_dta\" \"x\" {\n  input = 1\n}\n");
+    let err = plan_fails(&ws, &[]);
+    assert!(err.contains("did you mean `terraform_data`?"), "{err}");
+    ws.write("typo.tf", "resource \"aws_instnace\" \"x\" {\n  ami = \"ami-1\"\n}\n");
+    let err = plan_fails(&ws, &[]);
+    assert!(err.contains("did you mean `aws_instance`?"), "{err}");
+    ws.write("typo.tf", "resource \"awss_instance\" \"x\" {\n  ami = \"ami-1\"\n}\n");
+    let err = plan_fails(&ws, &[]);
+    assert!(err.contains("did you mean `aws_instance`?"), "{err}");
+}

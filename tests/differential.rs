@@ -170,9 +170,16 @@ fn run_failing(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
-/// Terraform wraps long lines of its messages; compare text with whitespace folded.
+/// Both tools wrap long lines of their messages behind a gutter (`│`, `|`); compare the
+/// text with the gutters dropped and whitespace folded.
 fn folded(s: &str) -> String {
-    s.replace(['│', '╷', '╵'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    s.lines()
+        .map(|l| l.trim_start().trim_start_matches(['│', '|', '╷', '╵', 'x']).trim_start())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]

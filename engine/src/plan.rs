@@ -717,14 +717,18 @@ impl PlanWalk {
             ResourceMode::Data => provider.schema().data_sources.get(&abs.resource.type_name),
         };
         let Some(schema) = schema else {
-            return Err(Diagnostic::error("Unsupported resource type")
+            let d = Diagnostic::error("Unsupported resource type")
                 .with_detail(format!(
                     "Provider \"{provider_name}\" has no {} type \"{}\".",
                     if abs.resource.mode == ResourceMode::Data { "data source" } else { "resource" },
                     abs.resource.type_name
                 ))
-                .with_span(res.span)
-                .into());
+                .with_span(res.span);
+            return Err(match self.ctx.closest_type(&abs.resource.type_name) {
+                Some(t) => d.with_help(format!("did you mean `{t}`?")),
+                None => d,
+            }
+            .into());
         };
         let mut instance_values = BTreeMap::new();
         let mut diags = Diagnostics::new();

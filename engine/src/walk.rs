@@ -147,10 +147,28 @@ impl RunContext {
                 &key[name.len() + 1..]
             )));
         }
-        Err(Diagnostic::error("Unknown provider").with_detail(format!(
+        let d = Diagnostic::error("Unknown provider").with_detail(format!(
             "Resource type \"{type_name}\" belongs to provider \"{name}\", which meshform does not have. Known providers: {}.",
             self.providers.keys().filter(|k| !k.contains('.')).cloned().collect::<Vec<_>>().join(", ")
-        )))
+        ));
+        Err(match self.closest_type(type_name) {
+            Some(t) => d.with_help(format!("did you mean `{t}`?")),
+            None => d,
+        })
+    }
+
+    /// The resource or data source type of any provider closest to a mistyped one.
+    pub fn closest_type(&self, type_name: &str) -> Option<String> {
+        let names: Vec<&str> = self
+            .providers
+            .iter()
+            .filter(|(k, _)| !k.contains('.'))
+            .flat_map(|(_, p)| {
+                let s = p.schema();
+                s.resources.keys().chain(s.data_sources.keys()).map(String::as_str).collect::<Vec<_>>()
+            })
+            .collect();
+        crate::config::load::closest(type_name, &names).map(str::to_string)
     }
 }
 

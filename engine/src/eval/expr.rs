@@ -475,6 +475,14 @@ impl Evaluator<'_> {
         let ctx = FunctionContext { module_dir: self.scope.module_dir() };
         functions::call(func, &ctx, args).map_err(|e| {
             let at = e.arg.and_then(|i| spans.get(i).copied()).unwrap_or(span);
+            if let Some(param) = e.param {
+                return err(
+                    "Invalid function argument",
+                    format!("Invalid value for \"{param}\" parameter: {}.", e.message.trim_end_matches('.')),
+                    at,
+                )
+                .with_label(format!("while calling {name}"));
+            }
             err(
                 "Error in function call",
                 format!("Call to function \"{name}\" failed: {}.", e.message.trim_end_matches('.')),

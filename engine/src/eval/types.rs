@@ -168,6 +168,9 @@ fn convert_elements(items: Vec<Value>, el: &Type) -> Result<Vec<Value>, Conversi
     items.into_iter().enumerate().map(|(i, x)| convert(x, &target).map_err(|e| at(format!("[{i}]"), e))).collect()
 }
 
+/// Why [`unified_type`] found no type for a set of values.
+pub const NO_COMMON_TYPE: &str = "all elements must have the same type";
+
 /// The one type a set of values can all be converted to, as Terraform unifies the
 /// elements of `list(any)`: mixed primitives become strings, lists of lists unify
 /// their elements, objects of one shape stay objects.
@@ -179,8 +182,16 @@ pub fn unified_type(values: &[Value]) -> Result<Type, String> {
     };
     let primitive = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
     if known.iter().all(|v| primitive(v)) {
+        // Mixed primitives meet at string, but only where a string is among them: a
+        // number and a bool alone have no type in common.
         let t = type_of(first);
-        return Ok(if known.iter().all(|v| type_of(v) == t) { t } else { Type::String });
+        if known.iter().all(|v| type_of(v) == t) {
+            return Ok(t);
+        }
+        if known.iter().any(|v| matches!(v, Value::String(_))) {
+            return Ok(Type::String);
+        }
+        return Err(NO_COMMON_TYPE.into());
     }
     if known.iter().all(|v| v.as_seq().is_some() && !matches!(v, Value::Set(_))) {
         let all: Vec<Value> = known.iter().flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec()).collect();
@@ -208,7 +219,7 @@ pub fn unified_type(values: &[Value]) -> Result<Type, String> {
         let all: Vec<Value> = known.iter().flat_map(|v| v.as_seq().unwrap_or(&[]).to_vec()).collect();
         return Ok(Type::Set(Box::new(unified_type(&all)?)));
     }
-    Err("all elements must have the same type".into())
+    Err(NO_COMMON_TYPE.into())
 }
 
 /// The values brought to the one type they all convert to ([`unified_type`]), as

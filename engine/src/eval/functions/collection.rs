@@ -246,7 +246,7 @@ fn setproduct(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
         let xs = if matches!(a[i], Value::Set(_)) {
             xs
         } else {
-            unify(xs).map_err(|_| FunctionError::at(i, "all elements must be of the same type"))?
+            unify(xs).map_err(|_| FunctionError::invalid(i, "sets", "all elements must be of the same type"))?
         };
         rows = rows
             .into_iter()

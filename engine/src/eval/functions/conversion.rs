@@ -19,6 +19,8 @@ pub(super) fn register(r: &mut Registry) {
     });
 }
 
+use crate::eval::types::NO_COMMON_TYPE;
+
 fn to(mut a: Vec<Value>, ty: Type, what: &str) -> Result<Value, FunctionError> {
     let v = a.remove(0);
     if matches!(ty, Type::String | Type::Number | Type::Bool)
@@ -31,6 +33,9 @@ fn to(mut a: Vec<Value>, ty: Type, what: &str) -> Result<Value, FunctionError> {
         other => other.type_name().to_string(),
     };
     convert(v, &ty).map_err(|e| {
+        if e.message == NO_COMMON_TYPE {
+            return FunctionError::invalid(0, "v", format!("cannot convert {shown} to {what} of any single type"));
+        }
         let hint = if what == "number" { "; given string must be a decimal representation of a number" } else { "" };
         FunctionError::at(0, format!("cannot convert {shown} to {what}{hint} ({e})"))
     })

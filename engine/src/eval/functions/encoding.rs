@@ -120,8 +120,9 @@ fn text_encoding(name: &str) -> Result<TextEncoding, FunctionError> {
         _ => match encoding_rs::Encoding::for_label(name.as_bytes()) {
             Some(e) if e != encoding_rs::REPLACEMENT => TextEncoding::Other(e),
             _ => {
-                return Err(FunctionError::at(
+                return Err(FunctionError::invalid(
                     1,
+                    "encoding",
                     format!("{name:?} is not a supported IANA encoding name or alias in this Terraform version"),
                 ));
             }
@@ -140,8 +141,9 @@ fn textencodebase64(_: &FunctionContext<'_>, a: Vec<Value>) -> Result<Value, Fun
         TextEncoding::Other(e) => {
             let (bytes, _, unmappable) = e.encode(&text);
             if unmappable {
-                return Err(FunctionError::at(
+                return Err(FunctionError::invalid(
                     0,
+                    "string",
                     format!("the given string contains characters that cannot be represented in {name}"),
                 ));
             }

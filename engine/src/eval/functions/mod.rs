@@ -36,18 +36,25 @@ pub struct FunctionContext<'a> {
 
 /// A function failed on its arguments. `arg` is the 0-based index of the argument at
 /// fault, so the diagnostic can point at it.
+/// `param` names the parameter when the value given for it is unsuitable, which
+/// Terraform reports as an invalid argument rather than a failed call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionError {
     pub message: String,
     pub arg: Option<usize>,
+    pub param: Option<&'static str>,
 }
 
 impl FunctionError {
     pub fn new(message: impl Into<String>) -> FunctionError {
-        FunctionError { message: message.into(), arg: None }
+        FunctionError { message: message.into(), arg: None, param: None }
     }
     pub fn at(arg: usize, message: impl Into<String>) -> FunctionError {
-        FunctionError { message: message.into(), arg: Some(arg) }
+        FunctionError { message: message.into(), arg: Some(arg), param: None }
+    }
+    /// The value given for parameter `name` (argument `arg`) is unsuitable.
+    pub fn invalid(arg: usize, name: &'static str, message: impl Into<String>) -> FunctionError {
+        FunctionError { message: message.into(), arg: Some(arg), param: Some(name) }
     }
 }
 

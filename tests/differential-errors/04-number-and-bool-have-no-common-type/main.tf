@@ -1,0 +1,3 @@
+output "x" {
+  value = tolist([1, true])
+}
