@@ -7,7 +7,8 @@
 //! another directory and the two documents must have the same top-level keys (but for
 //! [`KEY_EXCEPTIONS`]), the same resource changes with the same actions, reasons,
 //! `change` keys and unknown attributes, the same output changes, the same relevant
-//! attributes and the same `configuration.root_module`. Without `terraform` the comparison is skipped with a notice.
+//! attributes and the same `configuration.root_module`. The oracle must be installed
+//! (`scripts/test` does it); without it the test fails.
 
 mod common;
 
@@ -292,10 +293,6 @@ fn terraform_plan(s: &Scenario) -> J {
     serde_json::from_str(&terraform(dir.path(), &["show", "-json", "p.bin"])).expect("terraform plan JSON")
 }
 
-fn terraform_present() -> bool {
-    Command::new("terraform").arg("version").output().is_ok_and(|o| o.status.success())
-}
-
 fn schema_errors(doc: &J) -> Vec<String> {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/plan.schema.json")).expect("schema");
@@ -382,10 +379,7 @@ fn check(name: &str, s: &Scenario) {
         changes(&mine).into_iter().map(|(a, c)| (a, c["change"]["actions"].clone())).collect();
     let want: BTreeMap<String, J> = s.expect.iter().map(|(a, acts)| (a.to_string(), json!(acts))).collect();
     assert_eq!(got, want, "{name}: planned actions");
-    if !terraform_present() {
-        println!("terraform not found: skipping the comparison of {name} with Terraform's plan JSON");
-        return;
-    }
+    common::oracle::require();
     let theirs = terraform_plan(s);
     let diffs = differences(&theirs, &mine);
     assert!(
