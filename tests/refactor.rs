@@ -453,3 +453,126 @@ fn a_killed_apply_keeps_each_moved_object_at_exactly_one_address() {
     assert_eq!(ws.addresses(), ["terraform_data.b"]);
     assert_eq!(ids(&ws)["terraform_data.b"], id);
 }
+
+/// `(address, actions, importing id)` of every resource change.
+fn imports(plan: &J) -> BTreeSet<(String, String, Option<String>)> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let actions: Vec<&str> =
+                c["change"]["actions"].as_array().into_iter().flatten().filter_map(J::as_str).collect();
+            (
+                c["address"].as_str().unwrap_or_default().to_string(),
+                actions.join(","),
+                c["change"]["importing"]["id"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn import_blocks_plan_and_apply_as_terraform_does() {
+    oracle::require();
+    let spec = r#"resource "terraform_data" "x" {
+}
+
+import {
+  to = terraform_data.x
+  id = "abc-123"
+}
+
+resource "terraform_data" "y" {
+  for_each = toset(["a", "b"])
+  input    = each.key
+}
+
+import {
+  for_each = { a = "id-a", b = "id-b" }
+  to       = terraform_data.y[each.key]
+  id       = each.value
+}
+
+module "m" {
+  source = "./m"
+}
+
+import {
+  to = module.m.terraform_data.a
+  id = "in-module"
+}
+"#;
+    let files = [("main.tf", spec), ("m/main.tf", MODULE)];
+    let ws = Workspace::new();
+    write_all(ws.path(), &files);
+    let plan = ws.run(&["plan", "-out=p.bin", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("# terraform_data.x will be imported"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 4 to import, 0 to add, 3 to change, 0 to destroy."), "{}", plan.stdout);
+    let shown = ws.run(&["show", "-json", "p.bin"]);
+    shown.ok();
+    let mine = imports(&serde_json::from_str(&shown.stdout).expect("plan JSON"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_all(dir.path(), &files);
+    oracle::ok(dir.path(), &["init", "-input=false", "-no-color"]);
+    oracle::ok(dir.path(), &["plan", "-out=p.bin", "-input=false", "-no-color"]);
+    let theirs: J = serde_json::from_str(&oracle::ok(dir.path(), &["show", "-json", "p.bin"])).expect("plan JSON");
+    assert_eq!(mine, imports(&theirs), "meshform's imports differ from terraform's");
+    let applied = ws.run(&["apply", "-input=false", "p.bin"]);
+    applied.ok();
+    assert!(applied.stdout.contains("Resources: 4 imported, 0 added, 3 changed, 0 destroyed."), "{}", applied.stdout);
+    assert_eq!(ids(&ws)["terraform_data.x"], "abc-123");
+    assert_eq!(ids(&ws)["module.m.terraform_data.a"], "in-module");
+    let again = ws.run(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "the imports were not recorded:\n{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn check_blocks_warn_at_plan_and_apply_and_never_fail() {
+    let ws = Workspace::new();
+    ws.write(
+        "main.tf",
+        r#"variable "one" {
+  default = 1
+}
+
+resource "terraform_data" "x" {
+  input = "v"
+}
+
+check "failing" {
+  assert {
+    condition     = var.one == 2
+    error_message = "One is not two (got ${var.one})."
+  }
+}
+
+check "later" {
+  assert {
+    condition     = terraform_data.x.output == "w"
+    error_message = "x is ${terraform_data.x.output}."
+  }
+}
+
+check "passing" {
+  assert {
+    condition     = var.one == 1
+    error_message = "never shown"
+  }
+}
+"#,
+    );
+    let plan = ws.run(&["plan", "-input=false"]);
+    plan.ok();
+    assert!(
+        plan.stderr.contains("Check block assertion failed") && plan.stderr.contains("One is not two (got 1)."),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("Check block assertion known after apply"), "{}", plan.stderr);
+    assert!(!plan.stderr.contains("never shown"), "{}", plan.stderr);
+    let apply = ws.run(&["apply", "-auto-approve", "-input=false"]);
+    apply.ok();
+    assert!(apply.stderr.contains("x is v."), "the check was not run again at apply:\n{}", apply.stderr);
+}
