@@ -52,10 +52,19 @@ impl Loader {
     pub fn parse_file(&self, path: &Path, text: String) -> (FileId, Result<HclBody, Diagnostic>) {
         let name = self.display_name(path);
         let file = self.sources.add(name, path, text.as_str());
-        let parsed = hcl_edit::parser::parse_body(&text).map(|mut body| {
-            super::heredoc::normalize_flush_heredocs(&mut body, &text);
-            body
-        });
+        let mut source = text.clone();
+        let parsed = loop {
+            match hcl_edit::parser::parse_body(&source) {
+                Ok(mut body) => {
+                    super::heredoc::normalize_flush_heredocs(&mut body, &source);
+                    break Ok(body);
+                }
+                Err(e) => match continued_line(&source, e.location().offset()) {
+                    Some(joined) => source = joined,
+                    None => break Err(e),
+                },
+            }
+        };
         let parsed = parsed.map_err(|e| {
             let loc = e.location();
             let offset = loc.offset().min(text.len());
@@ -147,6 +156,30 @@ impl Loader {
             call.module = Arc::new(child);
         }
     }
+}
+
+/// hcl-edit refuses a line break right after an operator inside a `{ for ... }`
+/// expression (`k => a ? b :` then the rest on the next line), which Terraform accepts:
+/// an expression cannot end at an operator, so the break can only continue it. Where the
+/// parser stopped at such a break, the text with that break made a space (same length, so
+/// every span stays right); `None` where the error is anything else.
+fn continued_line(source: &str, offset: usize) -> Option<String> {
+    let bytes = source.as_bytes();
+    let mut at = offset.min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\r') {
+        at += 1;
+    }
+    if bytes.get(at) != Some(&b'\n') {
+        return None;
+    }
+    let before = source[..offset.min(source.len())].trim_end_matches([' ', '\t', '\r']);
+    let last = before.chars().next_back()?;
+    if !"?:=>+-*/%&|!<,(".contains(last) {
+        return None;
+    }
+    let mut joined = source.to_string();
+    joined.replace_range(at..=at, " ");
+    Some(joined)
 }
 
 /// Removes `.` and `a/..` components without touching the file system.
@@ -1023,6 +1056,19 @@ output "o" { value = 1 }
         assert_eq!(normalize(Path::new("./../../modules/x")), PathBuf::from("../../modules/x"));
         assert_eq!(normalize(Path::new("a/b/../c")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn a_line_break_after_an_operator_in_a_for_object_continues_the_expression() {
+        let (m, d) = load_str(&[(
+            "main.tf",
+            "locals {\n  a = { for k in [\"x\"] : k => k == \"none\" ? 1 :\n    k == \"y\" ? 2 :\n    3\n  }\n}\n",
+        )]);
+        assert!(d.is_empty(), "{d:?}");
+        assert!(m.locals.contains_key("a"));
+        // A break after something complete is still an error.
+        let (_, d) = load_str(&[("main.tf", "locals {\n  a = { for k in [\"x\"] : k => k\n    == 1 }\n}\n")]);
+        assert_eq!(d.0.len(), 1, "{d:?}");
     }
 
     #[test]
