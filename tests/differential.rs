@@ -39,22 +39,28 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
+/// Runs a command quietly (no colour, no checkpoint calls): its exit code and its stdout
+/// and stderr.
+fn run_quiet(cmd: &mut Command) -> Result<(Option<i32>, String, String), String> {
     let out = cmd
         .env("TF_IN_AUTOMATION", "1")
         .env("CHECKPOINT_DISABLE", "1")
         .env("NO_COLOR", "1")
         .output()
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+    Ok((
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn run(cmd: &mut Command) -> Result<String, String> {
+    match run_quiet(cmd)? {
+        (Some(0), stdout, _) => Ok(stdout),
+        (code, stdout, stderr) => Err(format!("{cmd:?} failed (exit {code:?}):\n{stdout}{stderr}")),
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn terraform_outputs(dir: &Path) -> Result<serde_json::Value, String> {
@@ -155,18 +161,11 @@ fn outputs_match_terraform() {
     assert!(failures.is_empty(), "{} of {} specs differ:\n\n{}", failures.len(), dirs.len(), failures.join("\n\n"));
 }
 
-/// Runs a command that must fail; returns its output, or why it did not fail.
+/// Runs a command that must fail with exit 1; returns all it printed.
 fn run_failing(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("NO_COLOR", "1")
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    match out.status.code() {
-        Some(1) => Ok(text),
-        code => Err(format!("{cmd:?} exited {code:?}, not 1:\n{text}")),
+    match run_quiet(cmd)? {
+        (Some(1), stdout, stderr) => Ok(format!("{stdout}{stderr}")),
+        (code, stdout, stderr) => Err(format!("{cmd:?} exited {code:?}, not 1:\n{stdout}{stderr}")),
     }
 }
 

@@ -180,31 +180,26 @@ fn check_ambiguity(stmts: &[MoveStatement], sources: &SourceMap, diags: &mut Dia
             if b.implied || a.module != b.module {
                 continue;
             }
-            if a.from == b.from && a.to != b.to {
-                diags.push(
-                    Diagnostic::error("Ambiguous move statements")
-                        .with_detail(format!(
-                            "A statement at {} declared that {} moved to {}, but this statement instead declares that it moved to {}.\n\nEach {short} can move to only one destination {short}.",
-                            sources.describe(b.span),
-                            describe(&a.from),
-                            describe(&b.to),
-                            describe(&a.to)
-                        ))
-                        .with_span(a.span),
-                );
+            let detail = if a.from == b.from && a.to != b.to {
+                format!(
+                    "A statement at {} declared that {} moved to {}, but this statement instead declares that it moved to {}.\n\nEach {short} can move to only one destination {short}.",
+                    sources.describe(b.span),
+                    describe(&a.from),
+                    describe(&b.to),
+                    describe(&a.to)
+                )
             } else if a.to == b.to && a.from != b.from {
-                diags.push(
-                    Diagnostic::error("Ambiguous move statements")
-                        .with_detail(format!(
-                            "A statement at {} declared that {} moved to {}, but this statement instead declares that {} moved there.\n\nEach {short} can have moved from only one source {short}.",
-                            sources.describe(b.span),
-                            describe(&b.from),
-                            describe(&a.to),
-                            describe(&a.from)
-                        ))
-                        .with_span(a.span),
-                );
-            }
+                format!(
+                    "A statement at {} declared that {} moved to {}, but this statement instead declares that {} moved there.\n\nEach {short} can have moved from only one source {short}.",
+                    sources.describe(b.span),
+                    describe(&b.from),
+                    describe(&a.to),
+                    describe(&a.from)
+                )
+            } else {
+                continue;
+            };
+            diags.push(Diagnostic::error("Ambiguous move statements").with_detail(detail).with_span(a.span));
         }
     }
 }
