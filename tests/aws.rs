@@ -263,6 +263,27 @@ fn import_adopts_an_existing_instance() {
     let gone = ws.run(&["import", "aws_instance.legacy", "i-0000000000000dead"]);
     assert_eq!(gone.code, 1);
     assert!(gone.stderr.contains("aws_instance.legacy") && gone.stderr.contains("NotFound"), "{}", gone.stderr);
+
+    // The same through an import block: planned as an import, recorded by apply, and
+    // with nothing booted.
+    ws.write("import.tf", &format!("import {{\n  to = aws_instance.legacy\n  id = \"{id}\"\n}}\n"));
+    let plan = ws.run(&["plan", "-input=false"]);
+    plan.ok();
+    // Imported, then updated in place to take the provider's default tags.
+    assert!(plan.stdout.contains(&format!("# (imported from \"{id}\")")), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 1 to import, 0 to add"), "{}", plan.stdout);
+    let applied = ws.run(&["apply", "-auto-approve", "-input=false"]);
+    applied.ok();
+    assert!(applied.stdout.contains("Resources: 1 imported, 0 added"), "{}", applied.stdout);
+    assert_eq!(common::id_of(&ws, "aws_instance.legacy"), id);
+    assert_eq!(moto.instances("Name", "legacy", &["pending", "running"]), [id.clone()]);
+    ws.write("import.tf", "import {\n  to = aws_instance.legacy\n  id = \"i-0000000000000dead\"\n}\n");
+    let recorded = ws.run(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(
+        recorded.code, 0,
+        "an import block for a recorded instance is not imported again:\n{}{}",
+        recorded.stdout, recorded.stderr
+    );
 }
 
 #[test]
