@@ -79,6 +79,36 @@ const SCENARIOS: &[Scenario] = &[
         expect: &[("module.n[\"k\"].terraform_data.a", "no-op", Some("module.m.terraform_data.a"), None)],
     },
     Scenario {
+        name: "moved-inside-a-module-with-for-each",
+        before: &[
+            ("main.tf", "module \"m\" {\n  source   = \"./m\"\n  for_each = toset([\"a\", \"b\"])\n}\n"),
+            ("m/main.tf", "resource \"terraform_data\" \"old\" {\n  input = 1\n}\n"),
+        ],
+        after: &[
+            ("main.tf", "module \"m\" {\n  source   = \"./m\"\n  for_each = toset([\"a\", \"b\"])\n}\n"),
+            (
+                "m/main.tf",
+                "resource \"terraform_data\" \"new\" {\n  input = 1\n}\n\nmoved {\n  from = terraform_data.old\n  to   = terraform_data.new\n}\n",
+            ),
+        ],
+        expect: &[
+            ("module.m[\"a\"].terraform_data.new", "no-op", Some("module.m[\"a\"].terraform_data.old"), None),
+            ("module.m[\"b\"].terraform_data.new", "no-op", Some("module.m[\"b\"].terraform_data.old"), None),
+        ],
+    },
+    Scenario {
+        name: "module-gains-count",
+        before: &[("main.tf", "module \"m\" {\n  source = \"./m\"\n}\n"), ("m/main.tf", MODULE)],
+        after: &[
+            (
+                "main.tf",
+                "module \"m\" {\n  source = \"./m\"\n  count  = 1\n}\n\nmoved {\n  from = module.m\n  to   = module.m[0]\n}\n",
+            ),
+            ("m/main.tf", MODULE),
+        ],
+        expect: &[("module.m[0].terraform_data.a", "no-op", Some("module.m.terraform_data.a"), None)],
+    },
+    Scenario {
         name: "count-to-for-each",
         before: &[("main.tf", "resource \"terraform_data\" \"x\" {\n  count = 2\n  input = count.index\n}\n")],
         after: &[(
