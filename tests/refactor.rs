@@ -606,3 +606,28 @@ check "passing" {
     apply.ok();
     assert!(apply.stderr.contains("x is v."), "the check was not run again at apply:\n{}", apply.stderr);
 }
+
+#[test]
+fn a_targeted_plan_must_cover_both_ends_of_every_move() {
+    oracle::require();
+    let before = "resource \"terraform_data\" \"a\" {\n  input = 1\n}\n\nresource \"terraform_data\" \"other\" {\n  input = 1\n}\n";
+    let after = "resource \"terraform_data\" \"q\" {\n  input = 1\n}\n\nresource \"terraform_data\" \"other\" {\n  input = 2\n}\n\nmoved {\n  from = terraform_data.a\n  to   = terraform_data.q\n}\n";
+    let summary = "Moved resource instances excluded by targeting";
+    let ws = Workspace::new();
+    ws.write("main.tf", before);
+    ws.run(&["apply", "-auto-approve", "-input=false"]).ok();
+    ws.write("main.tf", after);
+    let mine = ws.run(&["plan", "-input=false", "-target=terraform_data.other"]);
+    assert_eq!(mine.code, 1, "{}{}", mine.stdout, mine.stderr);
+    assert!(mine.stderr.contains(summary) && mine.stderr.contains("-target=\"terraform_data.q\""), "{}", mine.stderr);
+    let covered = ws.run(&["plan", "-input=false", "-target=terraform_data.a", "-target=terraform_data.q"]);
+    covered.ok();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), before).expect("spec");
+    oracle::ok(dir.path(), &["init", "-input=false", "-no-color"]);
+    oracle::ok(dir.path(), &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    std::fs::write(dir.path().join("main.tf"), after).expect("spec");
+    let theirs = oracle::run(dir.path(), &["plan", "-input=false", "-no-color", "-target=terraform_data.other"]);
+    assert_eq!(theirs.code, 1);
+    assert!(format!("{}{}", theirs.stdout, theirs.stderr).contains(summary), "{}{}", theirs.stdout, theirs.stderr);
+}

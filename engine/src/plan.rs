@@ -281,6 +281,7 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
     let mut moved_prior = prior.clone();
     let moves = refactor::apply_moves(&statements, &mut moved_prior);
     cross_type_moves(&moves, prior)?;
+    moves_outside_targets(&moves, &opts.targets)?;
     let mut warnings = blocked_moves_warning(&moves);
     // What is only forgotten is not read back first, as in Terraform.
     let forgotten = |a: &ResourceInstanceAddr| removals.iter().any(|r| !r.destroy && r.selects(a));
@@ -338,6 +339,33 @@ fn prefixed(inst: &ModuleInstance, t: &Target) -> String {
         return t.to_string();
     }
     format!("{inst}.{t}")
+}
+
+/// A targeted plan must cover both ends of every move, or it would record objects at
+/// addresses it did not plan; Terraform refuses it and says which targets to add.
+fn moves_outside_targets(moves: &refactor::MoveResults, targets: &[Target]) -> Result<(), Diagnostics> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let covered = |a: &ResourceInstanceAddr| targets.iter().any(|t| t.selects(a));
+    let mut missing: Vec<String> = moves
+        .moved
+        .iter()
+        .flat_map(|(to, from)| [from, to])
+        .filter(|a| !covered(a))
+        .map(|a| format!("  -target={:?}", a.resource().to_string()))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::error("Moved resource instances excluded by targeting")
+        .with_detail(format!(
+            "Resource instances in your current state have moved to new addresses in the latest configuration. Terraform must include those resource instances while planning in order to ensure a correct result, but your -target=... options do not fully cover all of those resource instances.\n\nTo create a valid plan, either remove your -target=... options altogether or add the following additional target options:\n{}\n\nNote that adding these options may include further additional resource instances in your plan, in order to respect object dependencies.",
+            missing.join("\n")
+        ))
+        .into())
 }
 
 /// Moves between resource types: Terraform asks the destination's provider to convert the
