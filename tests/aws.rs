@@ -276,7 +276,7 @@ fn import_adopts_an_existing_instance() {
     applied.ok();
     assert!(applied.stdout.contains("Resources: 1 imported, 0 added"), "{}", applied.stdout);
     assert_eq!(common::id_of(&ws, "aws_instance.legacy"), id);
-    assert_eq!(moto.instances("Name", "legacy", &["pending", "running"]), [id.clone()]);
+    assert_eq!(moto.instances("Name", "legacy", &["pending", "running"]), std::slice::from_ref(&id));
     ws.write("import.tf", "import {\n  to = aws_instance.legacy\n  id = \"i-0000000000000dead\"\n}\n");
     let recorded = ws.run(&["plan", "-input=false", "-detailed-exitcode"]);
     assert_eq!(
