@@ -70,6 +70,11 @@ impl ModuleInstance {
         self.0.iter().map(|s| s.name.as_str()).collect()
     }
 
+    /// The static module path, keys dropped, as owned names (what `module_at` takes).
+    pub fn path(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// True when `self` is `other` or lies inside it.
     pub fn is_within(&self, other: &ModuleInstance) -> bool {
         self.0.len() >= other.0.len() && self.0[..other.0.len()] == other.0[..]

@@ -172,7 +172,11 @@ pub async fn apply(
     // Forgetting calls no provider: the state simply stops recording the object.
     for c in plan.changes.iter().filter(|c| c.action == Action::Forget) {
         if let Err(d) = recorder.record_remove(&c.addr) {
-            return ApplyOutcome { state, diagnostics: d.into(), counts: ApplyCounts::default() };
+            return ApplyOutcome {
+                state,
+                diagnostics: d.into(),
+                counts: ApplyCounts { imported, ..ApplyCounts::default() },
+            };
         }
         state.resources.remove(&c.addr);
     }

@@ -367,7 +367,7 @@ impl Builder {
     /// `import` blocks: only the root module's count; each makes its target resource wait
     /// for what its `id`, `for_each` and keys refer to.
     fn link_imports(&mut self, m: &Module, path: &ModulePath) {
-        let mut seen: Vec<(String, crate::diag::Span)> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for imp in &m.imports {
             if !path.is_empty() {
                 let shown: Vec<String> = path.iter().map(|p| format!("module.{p}")).collect();
@@ -382,10 +382,10 @@ impl Builder {
                 continue;
             }
             let target_path = imp.target.module_path();
-            let declared = module_at(m, &target_path).is_some_and(|t| t.resources.contains_key(&imp.target.resource));
-            if !declared {
+            let target_module = module_at(m, &target_path);
+            if !target_module.is_some_and(|t| t.resources.contains_key(&imp.target.resource)) {
                 let to = imp.to.expr.to_string();
-                let detail = if module_at(m, &target_path).is_none() {
+                let detail = if target_module.is_none() {
                     format!(
                         "The configuration for the given import target {} does not exist. All target instances must have an associated configuration to be imported.",
                         to.trim()
@@ -405,8 +405,7 @@ impl Builder {
             }
             let text = imp.to.expr.to_string().split_whitespace().collect::<String>();
             if imp.for_each.is_none() {
-                if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
-                    let _ = first;
+                if seen.contains(&text) {
                     self.diags.push(
                         Diagnostic::error(format!("Duplicate import configuration for \"{text}\""))
                             .with_detail(format!(
@@ -416,7 +415,7 @@ impl Builder {
                     );
                     continue;
                 }
-                seen.push((text, imp.span));
+                seen.insert(text);
             }
             let target = self.node(&target_path, NodeKind::Resource(imp.target.resource.clone()));
             let mut refs = expr_refs(&imp.id);

@@ -279,7 +279,7 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         return Err(diags);
     }
     let mut moved_prior = prior.clone();
-    let moves = refactor::apply_moves(&statements, &mut moved_prior);
+    let moves = refactor::apply_moves(&ctx.config, &statements, &mut moved_prior);
     cross_type_moves(&moves, prior)?;
     moves_outside_targets(&moves, &opts.targets)?;
     let mut warnings = blocked_moves_warning(&moves);
@@ -823,7 +823,8 @@ impl PlanWalk {
                 Err(d) => diags.push(d.with_address(addr.to_string()).or_span(res.span)),
             }
         }
-        for key in imports.keys().filter(|k| !exp.keys().contains(k)) {
+        let declared = exp.keys();
+        for key in imports.keys().filter(|k| !declared.contains(k)) {
             diags.push(
                 Diagnostic::error("Configuration for import target does not exist")
                     .with_detail(format!(
@@ -841,8 +842,11 @@ impl PlanWalk {
     /// blocks' `for_each`, keys and ids are evaluated in the root module.
     fn imports_for(&self, abs: &AbsResource, res: &Resource) -> Result<BTreeMap<InstanceKey, String>, Diagnostics> {
         let root = &self.ctx.config;
-        let path: Vec<String> = abs.module.0.iter().map(|s| s.name.clone()).collect();
         let mut out = BTreeMap::new();
+        if root.imports.is_empty() {
+            return Ok(out);
+        }
+        let path = abs.module.path();
         let root_inst = ModuleInstance::root();
         for imp in root.imports.iter().filter(|i| i.target.module_path() == path && i.target.resource == abs.resource) {
             let v = walk::read(&self.values);
@@ -1087,7 +1091,7 @@ impl PlanWalk {
     ) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
         let values = walk::read(&self.values);
-        for s in statements.iter().filter(|s| !s.implied) {
+        for s in statements {
             for inst in values.modules.get(&s.module).into_iter().flatten() {
                 let Some((from, place)) = self.still_declared(&values, planned, s, inst) else { continue };
                 let (noun, short) = refactor::nouns(&s.from, &s.to);
@@ -1114,18 +1118,14 @@ impl PlanWalk {
         s: &refactor::MoveStatement,
         inst: &ModuleInstance,
     ) -> Option<(String, crate::diag::Span)> {
-        let exists = |m: &ModuleInstance| {
-            let path: Vec<String> = m.0.iter().map(|st| st.name.clone()).collect();
-            values.modules.get(&path).is_some_and(|l| l.contains(m))
-        };
+        let exists = |m: &ModuleInstance| values.modules.get(&m.path()).is_some_and(|l| l.contains(m));
         let repetition = |count: &Option<crate::config::Expr>, for_each: &Option<crate::config::Expr>, block| {
             count.as_ref().or(for_each.as_ref()).map_or(block, |e| e.span())
         };
         match &s.from {
             Target::Resource(r) => {
                 let module = join(inst, &r.module);
-                let path: Vec<String> = module.0.iter().map(|st| st.name.clone()).collect();
-                let res = self.ctx.module(&path)?.resources.get(&r.resource)?;
+                let res = self.ctx.module(&module.path())?.resources.get(&r.resource)?;
                 exists(&module).then(|| {
                     (
                         AbsResource { module, resource: r.resource.clone() }.to_string(),
@@ -1136,15 +1136,13 @@ impl PlanWalk {
             Target::Instance(i) => {
                 let module = join(inst, &i.module);
                 let abs = ResourceInstanceAddr { module, resource: i.resource.clone(), key: i.key.clone() };
-                let path: Vec<String> = abs.module.0.iter().map(|st| st.name.clone()).collect();
-                let res = self.ctx.module(&path)?.resources.get(&i.resource)?;
+                let res = self.ctx.module(&abs.module.path())?.resources.get(&i.resource)?;
                 planned.contains_key(&abs).then(|| (abs.to_string(), repetition(&res.count, &res.for_each, res.span)))
             }
             Target::Module(m) => {
                 let (last, parent) = m.0.split_last()?;
                 let parent = join(inst, &ModuleInstance(parent.to_vec()));
-                let path: Vec<String> = parent.0.iter().map(|st| st.name.clone()).collect();
-                let call = self.ctx.module(&path)?.module_calls.get(&last.name)?;
+                let call = self.ctx.module(&parent.path())?.module_calls.get(&last.name)?;
                 if !exists(&parent) {
                     return None;
                 }

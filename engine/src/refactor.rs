@@ -62,7 +62,6 @@ fn collect(m: &Module, path: &mut ModulePath, out: &mut Vec<MoveStatement>, diag
         let (from, to) = unify(mv.from.target.clone(), mv.to.target.clone());
         out.push(MoveStatement { module: path.clone(), from, to, span: mv.span, implied: false });
     }
-    implied(m, path, out);
     for (name, call) in &m.module_calls {
         path.push(name.clone());
         collect(&call.module, path, out, diags);
@@ -70,33 +69,47 @@ fn collect(m: &Module, path: &mut ModulePath, out: &mut Vec<MoveStatement>, diag
     }
 }
 
-/// `count` added to a resource moves its one instance to `[0]`; `count` taken away
-/// moves `[0]` back, unless a `moved` block already says where it goes.
-fn implied(m: &Module, path: &ModulePath, out: &mut Vec<MoveStatement>) {
-    let explicit: BTreeSet<String> = out
-        .iter()
-        .filter(|s| &s.module == path)
-        .flat_map(|s| [resource_of(&s.from), resource_of(&s.to)])
-        .flatten()
-        .collect();
-    for (addr, res) in &m.resources {
-        if addr.mode != ResourceMode::Managed || explicit.contains(&addr.to_string()) {
+/// The moves Terraform implies for what `state` records: `count` added to a resource
+/// moves its one instance to `[0]`, `count` taken away moves `[0]` back, unless a `moved`
+/// block of that module already names the resource. Only resources the state holds such
+/// an instance of are looked at, so a large configuration costs nothing here.
+fn implied(root: &Module, explicit: &[MoveStatement], state: &State) -> Vec<MoveStatement> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for addr in state.resources.keys() {
+        if addr.resource.mode != ResourceMode::Managed || !matches!(addr.key, InstanceKey::None | InstanceKey::Int(0)) {
             continue;
         }
-        let abs = crate::addrs::AbsResource { module: ModuleInstance::root(), resource: addr.clone() };
+        let path = addr.module.path();
+        if !seen.insert((path.clone(), addr.resource.clone())) {
+            continue;
+        }
+        let Some(res) = crate::graph::module_at(root, &path).and_then(|m| m.resources.get(&addr.resource)) else {
+            continue;
+        };
+        let named = addr.resource.to_string();
+        let mentioned = explicit.iter().any(|s| {
+            s.module == path
+                && (resource_of(&s.from).as_ref() == Some(&named) || resource_of(&s.to).as_ref() == Some(&named))
+        });
+        if mentioned {
+            continue;
+        }
+        let abs = crate::addrs::AbsResource { module: ModuleInstance::root(), resource: addr.resource.clone() };
         let (from, to) = match (&res.count, &res.for_each) {
             (None, None) => (abs.instance(InstanceKey::Int(0)), abs.instance(InstanceKey::None)),
             (Some(_), None) => (abs.instance(InstanceKey::None), abs.instance(InstanceKey::Int(0))),
             _ => continue,
         };
         out.push(MoveStatement {
-            module: path.clone(),
+            module: path,
             from: Target::Instance(from),
             to: Target::Instance(to),
             span: res.span,
             implied: true,
         });
     }
+    out
 }
 
 fn resource_of(t: &Target) -> Option<String> {
@@ -107,25 +120,15 @@ fn resource_of(t: &Target) -> Option<String> {
     }
 }
 
-fn describe(t: &Target) -> String {
-    t.to_string()
-}
-
 /// Terraform settles an address without a key against the other endpoint: where either
 /// names an instance (has a key), both do, and a key-less address is the no-key instance.
 fn unify(from: Target, to: Target) -> (Target, Target) {
-    let keyed = |t: &Target| match t {
-        Target::Instance(_) => true,
-        Target::Module(m) => m.0.last().is_some_and(|s| s.key != InstanceKey::None),
-        Target::Resource(_) => false,
-    };
     let as_instance = |t: Target| match t {
         Target::Resource(r) => Target::Instance(r.instance(InstanceKey::None)),
         other => other,
     };
     // Module endpoints need no rewriting: a key-less last step against a keyed one is
     // matched as the no-key instance when the moves are applied (see `rewrite`).
-    let _ = keyed;
     if matches!(from, Target::Instance(_)) || matches!(to, Target::Instance(_)) {
         (as_instance(from), as_instance(to))
     } else {
@@ -145,7 +148,7 @@ fn check_statement(from: &Endpoint, to: &Endpoint) -> Result<(), Diagnostic> {
     if f == t {
         return Err(Diagnostic::error("Redundant move statement").with_detail(format!(
             "This statement declares a move from {} to the same address, which is the same as not declaring this move at all.",
-            describe(f)
+            f
         )));
     }
     Ok(())
@@ -172,29 +175,26 @@ pub fn nouns(from: &Target, to: &Target) -> (&'static str, &'static str) {
 /// different objects to the same place.
 fn check_ambiguity(stmts: &[MoveStatement], sources: &SourceMap, diags: &mut Diagnostics) {
     for (i, a) in stmts.iter().enumerate() {
-        if a.implied {
-            continue;
-        }
         let short = nouns(&a.from, &a.to).1;
         for b in &stmts[..i] {
-            if b.implied || a.module != b.module {
+            if a.module != b.module {
                 continue;
             }
             let detail = if a.from == b.from && a.to != b.to {
                 format!(
                     "A statement at {} declared that {} moved to {}, but this statement instead declares that it moved to {}.\n\nEach {short} can move to only one destination {short}.",
                     sources.describe(b.span),
-                    describe(&a.from),
-                    describe(&b.to),
-                    describe(&a.to)
+                    a.from,
+                    b.to,
+                    a.to
                 )
             } else if a.to == b.to && a.from != b.from {
                 format!(
                     "A statement at {} declared that {} moved to {}, but this statement instead declares that {} moved there.\n\nEach {short} can have moved from only one source {short}.",
                     sources.describe(b.span),
-                    describe(&b.from),
-                    describe(&a.to),
-                    describe(&a.from)
+                    b.from,
+                    a.to,
+                    a.from
                 )
             } else {
                 continue;
@@ -216,9 +216,9 @@ fn wildcard(module: &ModulePath, t: &Target) -> String {
 
 /// Statements whose chain comes back to where it started: none of them can end anywhere.
 fn check_cycles(stmts: &[MoveStatement], sources: &SourceMap, diags: &mut Diagnostics) {
-    let explicit: Vec<&MoveStatement> = stmts.iter().filter(|s| !s.implied).collect();
+    let explicit: Vec<&MoveStatement> = stmts.iter().collect();
     let mut reported: BTreeSet<usize> = BTreeSet::new();
-    for (i, start) in explicit.iter().enumerate() {
+    for i in 0..explicit.len() {
         if reported.contains(&i) {
             continue;
         }
@@ -250,7 +250,6 @@ fn check_cycles(stmts: &[MoveStatement], sources: &SourceMap, diags: &mut Diagno
                     "The following chained move statements form a cycle, and so there is no final location to move objects to:\n  - {}\n\nA chain of move statements must end with an address that doesn't appear in any other statements, and which typically also refers to an object still declared in the configuration.",
                     lines.join("\n  - ")
                 )));
-                let _ = start;
                 break;
             }
             if chain.contains(&next) {
@@ -276,14 +275,10 @@ pub struct RemoveStatement {
 impl RemoveStatement {
     /// Whether a recorded instance is one of those this statement removes.
     pub fn selects(&self, addr: &ResourceInstanceAddr) -> bool {
-        let names: Vec<&String> = addr.module.0.iter().map(|s| &s.name).collect();
+        let path = addr.module.path();
         match &self.resource {
-            Some(r) => {
-                names.len() == self.module.len()
-                    && names.iter().zip(&self.module).all(|(a, b)| *a == b)
-                    && addr.resource == *r
-            }
-            None => names.len() >= self.module.len() && names.iter().zip(&self.module).all(|(a, b)| *a == b),
+            Some(r) => path == self.module && addr.resource == *r,
+            None => path.starts_with(&self.module),
         }
     }
 
@@ -377,17 +372,20 @@ fn still_declared(root: &Module, s: &RemoveStatement) -> Option<Diagnostic> {
     }
 }
 
-/// Renames the instances of `state` that the statements move. An object whose
-/// destination is already taken stays where it is and is reported as blocked.
-pub fn apply_moves(stmts: &[MoveStatement], state: &mut State) -> MoveResults {
+/// Renames the instances of `state` that the `moved` blocks (`explicit`, from
+/// [`statements`]) and the moves `count` changes imply move. An object whose destination
+/// is already taken stays where it is and is reported as blocked.
+pub fn apply_moves(root: &Module, explicit: &[MoveStatement], state: &mut State) -> MoveResults {
     let mut results = MoveResults::default();
+    let mut stmts = explicit.to_vec();
+    stmts.extend(implied(root, explicit, state));
     if stmts.is_empty() {
         return results;
     }
     let recorded: Vec<ResourceInstanceAddr> = state.resources.keys().cloned().collect();
     let mut plans: Vec<(ResourceInstanceAddr, ResourceInstanceAddr, bool)> = Vec::new();
     for addr in &recorded {
-        if let Some((dest, implied)) = destination(stmts, addr) {
+        if let Some((dest, implied)) = destination(&stmts, addr) {
             plans.push((addr.clone(), dest, implied));
         }
     }
@@ -413,13 +411,12 @@ pub fn apply_moves(stmts: &[MoveStatement], state: &mut State) -> MoveResults {
     }
     for (from, to) in moves {
         if let Some(inst) = state.resources.remove(&from) {
-            // The instance's own dependencies name resources by address; a moved
-            // dependency is renamed there too.
             state.resources.insert(to.clone(), inst);
-            let from = results.moved.remove(&from).unwrap_or(from);
             results.moved.insert(to, from);
         }
     }
+    // Instances name what they depend on by resource address; a moved dependency is
+    // renamed there too.
     let renamed: BTreeMap<_, _> = results.moved.iter().map(|(to, from)| (from.resource(), to.resource())).collect();
     for inst in state.resources.values_mut() {
         for d in &mut inst.dependencies {
@@ -558,6 +555,7 @@ mod tests {
         let mut s =
             state(&["terraform_data.a[0]", "terraform_data.a[1]", "module.m.terraform_data.x", "terraform_data.k[0]"]);
         let r = apply_moves(
+            &Module::default(),
             &[
                 stmt("terraform_data.a", "terraform_data.b"),
                 stmt("module.m", "module.n[\"one\"]"),
@@ -584,6 +582,7 @@ mod tests {
     fn chains_are_followed_to_their_end() {
         let mut s = state(&["terraform_data.a"]);
         apply_moves(
+            &Module::default(),
             &[stmt("terraform_data.b", "terraform_data.c"), stmt("terraform_data.a", "terraform_data.b")],
             &mut s,
         );
@@ -593,7 +592,7 @@ mod tests {
     #[test]
     fn a_taken_destination_blocks_the_move() {
         let mut s = state(&["terraform_data.a", "terraform_data.b"]);
-        let r = apply_moves(&[stmt("terraform_data.a", "terraform_data.b")], &mut s);
+        let r = apply_moves(&Module::default(), &[stmt("terraform_data.a", "terraform_data.b")], &mut s);
         assert_eq!(keys(&s), ["terraform_data.a", "terraform_data.b"]);
         assert_eq!(r.blocked.len(), 1);
         assert!(r.moved.is_empty());
@@ -604,7 +603,7 @@ mod tests {
         let mut s = state(&["module.m[0].terraform_data.a", "module.m[1].terraform_data.a", "terraform_data.a"]);
         let mut st = stmt("terraform_data.a", "terraform_data.b");
         st.module = vec!["m".into()];
-        apply_moves(&[st], &mut s);
+        apply_moves(&Module::default(), &[st], &mut s);
         assert_eq!(keys(&s), ["module.m[0].terraform_data.b", "module.m[1].terraform_data.b", "terraform_data.a"]);
     }
 }
