@@ -60,8 +60,28 @@ pub enum Command {
     /// Workspaces: one state each, in the configured backend.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Run the module's test files (`*.tftest.hcl` here and in `tests/`).
+    Test(TestArgs),
     /// Print the version.
     Version,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Run only this test file, named as the output shows it (repeatable).
+    #[arg(long = "filter", value_name = "FILE")]
+    pub filter: Vec<String>,
+    /// Where test files are besides the module's own directory.
+    #[arg(long, value_name = "DIR", default_value = "tests")]
+    pub test_directory: PathBuf,
+    /// Show the plan or state of each run.
+    #[arg(long)]
+    pub verbose: bool,
+    /// How many operations run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
 }
 
 #[derive(Args, Debug, Default, Clone)]

@@ -41,6 +41,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Workspace(w) => workspace(&wd, w).await,
         Command::ForceUnlock(a) => force_unlock(&wd, &a.lock_id).await,
         Command::Import(a) => import(&wd, &a).await,
+        Command::Test(a) => crate::testcmd::test(&wd, a, style).await,
         Command::Version => {
             println!("meshform v{}", env!("CARGO_PKG_VERSION"));
             Ok(Outcome::Ok)
@@ -250,7 +251,7 @@ fn parse_duration(s: &str) -> Res<Duration> {
 }
 
 /// Sets the interrupted flag on the first Ctrl-C; a second one exits at once.
-fn watch_interrupts() -> Arc<AtomicBool> {
+pub fn watch_interrupts() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     tokio::spawn(async move {
@@ -620,16 +621,21 @@ async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
         println!("{}", serde_json::to_string_pretty(&state_json(&state)).unwrap_or_default());
         return Ok(Outcome::Ok);
     }
+    print_state(&state);
+    Ok(Outcome::Ok)
+}
+
+/// The state as `show` prints it: every instance, then the outputs.
+pub fn print_state(state: &State) {
     if state.resources.is_empty() && state.outputs.is_empty() {
         println!("The state file is empty. No resources are represented.");
-        return Ok(Outcome::Ok);
+        return;
     }
     for (addr, inst) in &state.resources {
         print_instance(addr, inst);
         println!();
     }
-    print_outputs(&state);
-    Ok(Outcome::Ok)
+    print_outputs(state);
 }
 
 /// One recorded instance, sensitive values redacted.

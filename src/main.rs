@@ -13,6 +13,7 @@ mod planfile;
 mod planjson;
 mod planmd;
 mod render;
+mod testcmd;
 mod workdir;
 
 use std::io::IsTerminal;

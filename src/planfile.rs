@@ -113,6 +113,11 @@ pub fn save(
                         wd.sources.get(e.file).map(|f| f.text.get(span.start..span.end).unwrap_or("null").to_string());
                     SavedVariable { kind: "expression".into(), text: text.unwrap_or_else(|| "null".into()) }
                 }
+                // JSON is an HCL expression too.
+                RawVariable::Value { value, .. } => SavedVariable {
+                    kind: "expression".into(),
+                    text: value.clone().unmark_deep().0.to_json().to_string(),
+                },
             };
             (k.clone(), saved)
         })

@@ -210,6 +210,7 @@ pub async fn run_context(
         interrupted,
         workspace: crate::backend::current_workspace(&wd.dir),
         sources: wd.sources.clone(),
+        overrides: BTreeMap::new(),
     };
     ctx.providers = meshform_engine::configure::configure(&ctx, &registry()).await?;
     Ok(ctx)

@@ -77,6 +77,8 @@ pub struct ApplyOutcome {
     pub state: State,
     pub diagnostics: Diagnostics,
     pub counts: ApplyCounts,
+    /// Every value the walk computed, as applied (empty when apply stopped before its walk).
+    pub values: Values,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -132,6 +134,7 @@ pub async fn apply(
                 state: prior_before_moves(&plan),
                 diagnostics: d.into(),
                 counts: ApplyCounts::default(),
+                values: Values::default(),
             };
         }
     }
@@ -164,6 +167,7 @@ pub async fn apply(
                 state,
                 diagnostics: d.into(),
                 counts: ApplyCounts { imported, ..ApplyCounts::default() },
+                values: Values::default(),
             };
         }
         state.resources.insert(c.addr.clone(), inst);
@@ -176,6 +180,7 @@ pub async fn apply(
                 state,
                 diagnostics: d.into(),
                 counts: ApplyCounts { imported, ..ApplyCounts::default() },
+                values: Values::default(),
             };
         }
         state.resources.remove(&c.addr);
@@ -213,7 +218,8 @@ pub async fn apply(
     }
     let state = lock(&walk.state).clone();
     let counts = *lock(&walk.counts);
-    ApplyOutcome { state, diagnostics: diags, counts }
+    let values = std::mem::take(&mut *walk::write(&walk.values));
+    ApplyOutcome { state, diagnostics: diags, counts, values }
 }
 
 impl ApplyWalk {
@@ -491,10 +497,8 @@ impl ApplyWalk {
                 .with_detail("Not started: meshform was interrupted.")
                 .with_address(addr.to_string()));
         }
-        let (_, provider) = self
-            .ctx
-            .provider_named(&change.provider, &addr.resource.type_name)
-            .map_err(|d| d.with_address(addr.to_string()))?;
+        let (_, provider) =
+            self.ctx.provider_of(addr, &change.provider).map_err(|d| d.with_address(addr.to_string()))?;
         let prior = change.before.clone().map(|v| v.unmark_deep().0);
         let Some(prior) = prior else { return Ok(()) };
         let started = std::time::Instant::now();

@@ -272,6 +272,16 @@ pub async fn evaluate(ctx: Arc<RunContext>, prior: &State) -> Result<Values, Dia
 /// Moves what `prior` records as the configuration's `moved` blocks say, refreshes it,
 /// and plans the configuration against it.
 pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    plan_with_values(ctx, prior, opts).await.map(|(p, _)| p)
+}
+
+/// [`plan`], also returning every value the walk computed (planned values, unknowns
+/// where apply decides), for assertions about the plan; a destroy plan computes none.
+pub async fn plan_with_values(
+    ctx: Arc<RunContext>,
+    prior: &State,
+    opts: PlanOptions,
+) -> Result<(Plan, Values), Diagnostics> {
     let (statements, mut diags) = refactor::statements(&ctx.config, &ctx.sources);
     let (removals, removal_diags) = refactor::removed_statements(&ctx.config);
     diags.extend(removal_diags);
@@ -292,7 +302,7 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         mark_moved(&mut plan.changes, &moves);
         plan.warnings = warnings;
         plan.moved = moves.moved;
-        return Ok(plan);
+        return Ok((plan, Values::default()));
     }
     let walk = run_walk(ctx, refreshed, opts).await?;
     let mut changes = std::mem::take(&mut *lock(&walk.changes));
@@ -313,7 +323,7 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         .filter(|((m, _), _)| m.is_root())
         .map(|((_, n), v)| (n.clone(), v.clone()))
         .collect();
-    Ok(Plan {
+    let plan = Plan {
         variables,
         mode: walk.opts.mode,
         lineage: prior.lineage.clone(),
@@ -325,7 +335,9 @@ pub async fn plan(ctx: Arc<RunContext>, prior: &State, opts: PlanOptions) -> Res
         drifted,
         warnings,
         moved: moves.moved,
-    })
+    };
+    let values = std::mem::take(&mut *walk::write(&walk.values));
+    Ok((plan, values))
 }
 
 /// `rel` (a module path inside `inst`) as one module instance.
@@ -526,7 +538,7 @@ async fn refresh(
         if addr.resource.mode == ResourceMode::Data || skip(addr) {
             continue;
         }
-        let provider = match ctx.provider_named(&inst.provider, &addr.resource.type_name) {
+        let provider = match ctx.provider_of(addr, &inst.provider) {
             Ok((_, p)) => p,
             Err(d) => return Err(d.with_address(addr.to_string()).into()),
         };

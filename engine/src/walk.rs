@@ -28,6 +28,9 @@ pub enum RawVariable {
     Literal { text: String, origin: String },
     /// From a `.tfvars` file: an expression with its span.
     Expr(Expr),
+    /// Already evaluated (a test file's `variables`, which may refer to earlier runs),
+    /// with the place it was written.
+    Value { value: Value, span: Span },
 }
 
 /// How the instances of a resource or module are keyed.
@@ -101,6 +104,9 @@ pub struct RunContext {
     pub workspace: String,
     /// The configuration's files, for diagnostics that name another place in them.
     pub sources: crate::diag::SourceMap,
+    /// Resources a test file overrides (by module path and address): these providers
+    /// serve them instead of their own.
+    pub overrides: BTreeMap<(ModulePath, ResourceAddr), Arc<dyn Provider>>,
 }
 
 impl RunContext {
@@ -132,7 +138,25 @@ impl RunContext {
                 r = outer.clone();
             }
         }
-        self.provider_named(&r.to_string(), &res.addr.type_name).map_err(|d| d.with_span(res.span))
+        let (name, provider) =
+            self.provider_named(&r.to_string(), &res.addr.type_name).map_err(|d| d.with_span(res.span))?;
+        match self.overrides.get(&(path.to_vec(), res.addr.clone())) {
+            Some(o) => Ok((name, o.clone())),
+            None => Ok((name, provider)),
+        }
+    }
+
+    /// The provider of an instance the state records under provider configuration `recorded`.
+    pub fn provider_of(
+        &self,
+        addr: &crate::addrs::ResourceInstanceAddr,
+        recorded: &str,
+    ) -> Result<(String, Arc<dyn Provider>), Diagnostic> {
+        let (name, provider) = self.provider_named(recorded, &addr.resource.type_name)?;
+        match self.overrides.get(&(addr.module.path(), addr.resource.clone())) {
+            Some(o) => Ok((name, o.clone())),
+            None => Ok((name, provider)),
+        }
     }
 
     /// A provider configuration by name (`aws`, `aws.east`), as the state records it.
@@ -823,6 +847,7 @@ fn root_variable_value(ctx: &RunContext, var: &Variable, ty: &Type) -> Result<Op
     };
     match raw {
         RawVariable::Expr(e) => Ok(Some((eval_constant(e)?, e.span()))),
+        RawVariable::Value { value, span } => Ok(Some((value.clone(), *span))),
         RawVariable::Literal { text, origin } => {
             let primitive = matches!(ty, Type::String | Type::Number | Type::Bool | Type::Any);
             if primitive {

@@ -219,9 +219,9 @@ pub fn parse_expression(sources: &SourceMap, name: &str, text: &str) -> Result<E
     }
 }
 
-struct Lowerer<'d> {
-    file: FileId,
-    diags: &'d mut Diagnostics,
+pub(super) struct Lowerer<'d> {
+    pub(super) file: FileId,
+    pub(super) diags: &'d mut Diagnostics,
 }
 
 fn label_str(l: &BlockLabel) -> &str {
@@ -232,15 +232,15 @@ fn label_str(l: &BlockLabel) -> &str {
 }
 
 impl Lowerer<'_> {
-    fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+    pub(super) fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
         Span::from_opt(self.file, range)
     }
 
-    fn expr(&self, e: Expression) -> Expr {
+    pub(super) fn expr(&self, e: Expression) -> Expr {
         Expr { file: self.file, expr: Arc::new(e) }
     }
 
-    fn error(&mut self, summary: &str, detail: String, span: Span) {
+    pub(super) fn error(&mut self, summary: &str, detail: String, span: Span) {
         self.diags.push(Diagnostic::error(summary).with_detail(detail).with_span(span));
     }
 
@@ -260,7 +260,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn labels(&mut self, b: &Block, n: usize, what: &str) -> Option<Vec<String>> {
+    pub(super) fn labels(&mut self, b: &Block, n: usize, what: &str) -> Option<Vec<String>> {
         if b.labels.len() == n {
             return Some(b.labels.iter().map(|l| label_str(l).to_string()).collect());
         }
@@ -412,7 +412,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers a block body generically, keeping `dynamic` blocks as nested blocks.
-    fn body(&mut self, body: HclBody) -> Body {
+    pub(super) fn body(&mut self, body: HclBody) -> Body {
         let mut out = Body { span: self.span(body.span()), ..Body::default() };
         for s in body {
             match s {
@@ -444,7 +444,7 @@ impl Lowerer<'_> {
         out
     }
 
-    fn static_bool(&mut self, e: &Expr) -> bool {
+    pub(super) fn static_bool(&mut self, e: &Expr) -> bool {
         match e.expr.as_ref() {
             Expression::Bool(b) => *b.value(),
             _ => {
@@ -456,7 +456,7 @@ impl Lowerer<'_> {
 
     /// A string known without evaluating anything: a literal, or a template (quoted or
     /// heredoc) with no interpolation or directive, as Terraform accepts there.
-    fn static_string(&mut self, e: &Expr) -> Option<String> {
+    pub(super) fn static_string(&mut self, e: &Expr) -> Option<String> {
         let literal = |t: &hcl_edit::template::Template| -> Option<String> {
             t.iter()
                 .map(|el| match el {
@@ -486,7 +486,7 @@ impl Lowerer<'_> {
     }
 
     /// `[a.b, c.d]` as a list of expressions (for `depends_on`, `replace_triggered_by`).
-    fn expr_list(&mut self, e: &Expr) -> Vec<Expr> {
+    pub(super) fn expr_list(&mut self, e: &Expr) -> Vec<Expr> {
         match e.expr.as_ref() {
             Expression::Array(items) => {
                 items.iter().map(|i| Expr { file: e.file, expr: Arc::new(i.clone()) }).collect()
@@ -498,7 +498,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn reject_unknown(&mut self, body: &Body, allowed_attrs: &[&str], allowed_blocks: &[&str], what: &str) {
+    pub(super) fn reject_unknown(&mut self, body: &Body, allowed_attrs: &[&str], allowed_blocks: &[&str], what: &str) {
         for a in &body.attributes {
             if !allowed_attrs.contains(&a.name.as_str()) {
                 let mut d = Diagnostic::error("Unsupported argument")
@@ -553,7 +553,7 @@ impl Lowerer<'_> {
     }
 
     /// `validation`, `precondition` blocks: a condition and an error message each.
-    fn conditions(&mut self, body: &Body, kind: &str) -> Vec<Validation> {
+    pub(super) fn conditions(&mut self, body: &Body, kind: &str) -> Vec<Validation> {
         let mut out = Vec::new();
         for b in body.blocks.iter().filter(|b| b.kind == kind) {
             match (b.body.attribute("condition"), b.body.attribute("error_message")) {
@@ -626,7 +626,7 @@ impl Lowerer<'_> {
         Resource { addr, span, provider, count, for_each, depends_on, lifecycle, body }
     }
 
-    fn provider_ref(&mut self, e: &Expr) -> Option<ProviderRef> {
+    pub(super) fn provider_ref(&mut self, e: &Expr) -> Option<ProviderRef> {
         if let Expression::Variable(v) = e.expr.as_ref() {
             return Some(ProviderRef { name: v.value().as_str().to_string(), alias: None });
         }
@@ -746,7 +746,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn required(&mut self, body: &Body, name: &str, block: &str, span: Span) -> Option<Expr> {
+    pub(super) fn required(&mut self, body: &Body, name: &str, block: &str, span: Span) -> Option<Expr> {
         match body.attribute(name) {
             Some(a) => Some(a.expr.clone()),
             None => {
@@ -865,7 +865,7 @@ impl Lowerer<'_> {
         Check { name: name.to_string(), span, data, asserts }
     }
 
-    fn providers_map(&mut self, e: &Expr) -> BTreeMap<String, ProviderRef> {
+    pub(super) fn providers_map(&mut self, e: &Expr) -> BTreeMap<String, ProviderRef> {
         let mut out = BTreeMap::new();
         let Expression::Object(obj) = e.expr.as_ref() else {
             self.error("Invalid providers map", "Expected { child_name = provider.alias, ... }.".into(), e.span());
@@ -931,7 +931,12 @@ fn import_target(to: &Expr) -> Option<ImportTarget> {
 }
 
 /// A reference with literal keys, as address text: `module.a["x"].terraform_data.b[0]`.
-fn address_text(e: &Expression) -> Option<String> {
+/// An address written as a reference (`module.a.terraform_data.b[0]`), as text.
+pub fn address_text_of(e: &Expr) -> Option<String> {
+    address_text(&e.expr)
+}
+
+pub(super) fn address_text(e: &Expression) -> Option<String> {
     use hcl_edit::expr::TraversalOperator;
     match e {
         Expression::Variable(v) => Some(v.value().as_str().to_string()),

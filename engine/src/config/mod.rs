@@ -5,6 +5,7 @@
 pub mod format;
 mod heredoc;
 pub mod load;
+pub mod test_file;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
