@@ -962,6 +962,20 @@ fn render_with_graphviz(dot: &str, format: &str) -> Res<Vec<u8>> {
     Ok(out.stdout)
 }
 
+/// One instance's value among a walk's values (null when the walk has none).
+fn instance_value(values: &meshform_engine::walk::Values, addr: &ResourceInstanceAddr) -> meshform_engine::eval::Value {
+    use meshform_engine::addrs::{AbsResource, InstanceKey};
+    use meshform_engine::eval::Value;
+    let abs = AbsResource { module: addr.module.clone(), resource: addr.resource.clone() };
+    let Some(v) = values.resources.get(&abs) else { return Value::Null };
+    let found = match &addr.key {
+        InstanceKey::None => Some(v.clone()),
+        InstanceKey::Int(i) => v.as_seq().and_then(|s| usize::try_from(*i).ok().and_then(|i| s.get(i))).cloned(),
+        InstanceKey::Str(k) => v.get_attr(k).cloned(),
+    };
+    found.unwrap_or(Value::Null)
+}
+
 /// Reads an existing object through its provider and records it at an address the
 /// configuration declares, as `terraform import` does.
 async fn import(wd: &Workdir, a: &crate::args::ImportArgs) -> Res<Outcome> {
@@ -993,7 +1007,12 @@ async fn import(wd: &Workdir, a: &crate::args::ImportArgs) -> Res<Outcome> {
             .into());
     }
     println!("{addr}: Importing from ID \"{}\"...", a.id);
-    let value = provider.import(&addr.resource.type_name, &a.id).await.map_err(|e| {
+    // What the configuration says of the object, for providers that need it to find it.
+    let config = match meshform_engine::plan::evaluate(ctx.clone(), &state).await {
+        Ok(values) => instance_value(&values, &addr),
+        Err(_) => meshform_engine::eval::Value::Null,
+    };
+    let value = provider.import(&addr.resource.type_name, &a.id, &config).await.map_err(|e| {
         let mut d = Diagnostic::error("Import failed").with_detail(e.message).with_address(addr.to_string());
         if let Some(code) = e.code {
             d = d.with_help(format!("the provider reported {code}"));

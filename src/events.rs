@@ -96,12 +96,21 @@ pub fn diagnostic_json(d: &Diagnostic, sources: &SourceMap) -> J {
 }
 
 pub fn diagnostic(d: &Diagnostic, sources: &SourceMap) {
+    diagnostic_with(d, sources, json!({}));
+}
+
+/// A diagnostic event with more fields beside it (`@testfile`, `@testrun`).
+pub fn diagnostic_with(d: &Diagnostic, sources: &SourceMap, extra: J) {
     let level = if d.severity == Severity::Error { "error" } else { "warn" };
     let text = match &d.detail {
         Some(detail) => format!("{}: {}: {detail}", if level == "error" { "Error" } else { "Warning" }, d.summary),
         None => d.summary.clone(),
     };
-    emit(level, &text, "diagnostic", json!({"diagnostic": diagnostic_json(d, sources)}));
+    let mut fields = json!({"diagnostic": diagnostic_json(d, sources)});
+    if let (Some(f), J::Object(more)) = (fields.as_object_mut(), extra) {
+        f.extend(more);
+    }
+    emit(level, &text, "diagnostic", fields);
 }
 
 fn action_word(a: Action) -> &'static str {

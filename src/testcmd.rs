@@ -174,8 +174,19 @@ impl View {
         println!("{}... {}", file.name, self.colored(what));
     }
 
-    fn diagnostics(&self, diags: &Diagnostics) {
-        print_diagnostics(diags, &self.sources);
+    /// A run's diagnostics (`run` is `None` for the file's own).
+    fn diagnostics(&self, diags: &Diagnostics, file: &TestFile, run: Option<&str>) {
+        if !events::enabled() {
+            print_diagnostics(diags, &self.sources);
+            return;
+        }
+        let mut extra = json!({ "@testfile": file.name });
+        if let Some(r) = run {
+            extra["@testrun"] = json!(r);
+        }
+        for d in &diags.0 {
+            events::diagnostic_with(d, &self.sources, extra.clone());
+        }
     }
 
     fn leftovers(&self, file: &TestFile, report: &FileReport) {
@@ -195,13 +206,13 @@ impl View {
                         "test_cleanup": { "failed_resources": names.iter().map(|n| json!({"instance": n})).collect::<Vec<_>>() },
                     }),
                 );
-                self.diagnostics(&l.diagnostics);
+                self.diagnostics(&l.diagnostics, file, Some(&l.run));
                 continue;
             }
             if l.diagnostics.has_errors() {
                 eprintln!("meshform encountered an error destroying resources created while executing {place}.");
             }
-            self.diagnostics(&l.diagnostics);
+            self.diagnostics(&l.diagnostics, file, Some(&l.run));
             if !names.is_empty() {
                 eprintln!(
                     "\nmeshform left the following resources in state after executing {place}, and they need to be cleaned up manually:"
@@ -283,7 +294,7 @@ impl TestObserver for View {
                 }
             }
         }
-        self.diagnostics(&r.diagnostics);
+        self.diagnostics(&r.diagnostics, file, Some(&r.name));
     }
 
     fn teardown_started(&self, file: &TestFile) {

@@ -66,7 +66,7 @@ fn wrong_type_for_var_is_refused() {
     let ws = applied();
     ws.write("vars.tf", "variable \"n\" {\n  type = number\n}\noutput \"n\" {\n  value = var.n\n}\n");
     let err = plan_fails(&ws, &["-var", "n=many"]);
-    assert!(err.contains("Invalid value for variable"), "{err}");
+    assert!(err.contains("Invalid value for input variable"), "{err}");
     assert!(err.contains("vars.tf:1"), "{err}");
     insta::assert_snapshot!(err);
 }

@@ -146,3 +146,98 @@ fn inventory_data_source_declares_hosts_once() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("data.host_inventory.red") && r.stderr.contains("\"boss\""), "{}", r.stderr);
 }
+
+#[test]
+fn import_blocks_take_over_a_file_a_running_service_and_a_command_already_run() {
+    let ws = Workspace::new();
+    let conf = ws.path().join("spark-defaults.conf");
+    std::fs::write(&conf, "spark.master local\n").expect("existing file");
+    // A daemon started by hand: in a session of its own, not a child of this test.
+    let started = std::process::Command::new("sh")
+        .args(["-c", "setsid sleep 300 >/dev/null 2>&1 & echo $!"])
+        .output()
+        .expect("start a daemon");
+    let pid: u32 = String::from_utf8_lossy(&started.stdout).trim().parse().expect("its pid");
+    let spec = |content: &str| {
+        format!(
+            r#"
+import {{
+  to = host_file.conf
+  id = "{conf}"
+}}
+import {{
+  to = host_service.daemon
+  id = "{pid}"
+}}
+import {{
+  to = host_command.setup
+  id = "done-before"
+}}
+resource "host_file" "conf" {{
+  path    = "{conf}"
+  content = "{content}\n"
+  connection {{
+    type = "local"
+  }}
+}}
+resource "host_service" "daemon" {{
+  command = "sleep 300"
+  connection {{
+    type = "local"
+  }}
+}}
+resource "host_command" "setup" {{
+  command = "echo ran >> {marker}"
+  connection {{
+    type = "local"
+  }}
+}}
+output "pid" {{
+  value = host_service.daemon.pid
+}}
+"#,
+            conf = conf.display(),
+            marker = ws.path().join("ran").display(),
+        )
+    };
+    // The file already says what the configuration says: imported, nothing to change.
+    ws.write("main.tf", &spec("spark.master local"));
+    let plan = ws.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    for addr in ["host_file.conf", "host_service.daemon", "host_command.setup"] {
+        assert!(plan.stdout.contains(&format!("# {addr} will be imported")), "{addr}:\n{}", plan.stdout);
+    }
+    assert!(plan.stdout.contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(ws.run(&["output", "-raw", "pid"]).stdout, pid.to_string(), "the running process is the one recorded");
+    assert!(!ws.path().join("ran").exists(), "an imported command is not run again");
+    assert!(alive(u64::from(pid)), "importing a service does not restart it");
+    assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0, "nothing left to do");
+    // From then on the file is managed: a new content is written.
+    ws.write("main.tf", &spec("spark.master spark://m:7077"));
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert_eq!(std::fs::read_to_string(&conf).expect("file"), "spark.master spark://m:7077\n");
+    // And destroy stops the imported service.
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(!alive(u64::from(pid)), "destroy stops the imported service");
+}
+
+#[test]
+fn importing_what_is_not_there_fails_and_records_nothing() {
+    let ws = Workspace::new();
+    let missing = ws.path().join("nope.conf");
+    ws.write(
+        "main.tf",
+        &format!(
+            "import {{\n  to = host_service.gone\n  id = \"999999999\"\n}}\nresource \"host_service\" \"gone\" {{\n  command = \"sleep 1\"\n  connection {{\n    type = \"local\"\n  }}\n}}\nimport {{\n  to = host_file.f\n  id = \"{}\"\n}}\nresource \"host_file\" \"f\" {{\n  path    = \"{}\"\n  content = \"x\"\n  connection {{\n    type = \"local\"\n  }}\n}}\n",
+            missing.display(),
+            missing.display()
+        ),
+    );
+    let plan = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(plan.stderr.contains("Cannot import non-existent remote object"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("host_service.gone"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("host_file.f"), "{}", plan.stderr);
+    assert!(!missing.exists());
+}

@@ -213,8 +213,14 @@ pub async fn apply(
     }
     if walk.plan.mode == PlanMode::Destroy {
         lock(&walk.state).outputs.clear();
-    } else if !diags.has_errors() {
+    } else if walk.plan.mode == PlanMode::Normal && !diags.has_errors() {
+        // A refresh-only apply evaluates no output: the recorded ones stay.
         walk.record_outputs();
+    }
+    if !walk.plan.targets.is_empty() {
+        diags.push(Diagnostic::warning("Applied changes may be incomplete").with_detail(
+            "The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    meshform plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when meshform specifically suggests to use it as part of an error message.",
+        ));
     }
     let state = lock(&walk.state).clone();
     let counts = *lock(&walk.counts);

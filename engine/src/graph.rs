@@ -237,7 +237,8 @@ impl Builder {
                 b.graph.update_edge(c, to, ());
             }
             for r in refs {
-                for from in b.resolve(m, path, &r) {
+                // A validation refers to its own variable: that is the edge it already has.
+                for from in b.resolve(m, path, &r).into_iter().filter(|f| *f != to) {
                     b.graph.update_edge(from, to, ());
                 }
             }
@@ -456,12 +457,19 @@ impl Builder {
         match (r.root.as_str(), first) {
             ("each" | "count" | "self" | "path" | "terraform", _) => Vec::new(),
             ("var", Some(n)) => {
-                if m.variables.contains_key(n) {
-                    vec![self.node(path, NodeKind::Variable(n.to_string()))]
-                } else {
-                    let d = undeclared("input variable", n, m.variables.keys().map(String::as_str).collect());
-                    self.diags.push(d);
-                    Vec::new()
+                match m.variables.get(n) {
+                    // What uses a variable waits for its validation, so no invalid value
+                    // reaches it (as in Terraform).
+                    Some(v) if !v.validations.is_empty() => vec![
+                        self.node(path, NodeKind::Variable(n.to_string())),
+                        self.node(path, NodeKind::VariableValidation(n.to_string())),
+                    ],
+                    Some(_) => vec![self.node(path, NodeKind::Variable(n.to_string()))],
+                    None => {
+                        let d = undeclared("input variable", n, m.variables.keys().map(String::as_str).collect());
+                        self.diags.push(d);
+                        Vec::new()
+                    }
                 }
             }
             ("local", Some(n)) => {

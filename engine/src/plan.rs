@@ -258,7 +258,13 @@ async fn run_walk(ctx: Arc<RunContext>, refreshed: State, opts: PlanOptions) -> 
         })
         .await
     };
-    if diags.has_errors() { Err(diags) } else { Ok(walk) }
+    if diags.has_errors() {
+        // What the checks found is reported with the errors, as Terraform does.
+        let mut diags = diags;
+        diags.extend(std::mem::take(&mut *lock(&walk.warnings)));
+        return Err(diags);
+    }
+    Ok(walk)
 }
 
 /// Every value of the configuration as a plan against `prior` sees it (no refresh), for
@@ -293,6 +299,11 @@ pub async fn plan_with_values(
     cross_type_moves(&moves, prior)?;
     moves_outside_targets(&moves, &opts.targets)?;
     let mut warnings = blocked_moves_warning(&moves);
+    if !opts.targets.is_empty() {
+        warnings.push(Diagnostic::warning("Resource targeting is in effect").with_detail(
+            "You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n\nThe -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when meshform specifically suggests to use it as part of an error message.",
+        ));
+    }
     // What is only forgotten is not read back first, as in Terraform.
     let forgotten = |a: &ResourceInstanceAddr| removals.iter().any(|r| !r.destroy && r.selects(a));
     let (refreshed, drifted) =
@@ -777,21 +788,6 @@ impl PlanWalk {
         for key in exp.keys() {
             let addr = abs.instance(key.clone());
             let mut prior = self.prior.resources.get(&addr).map(|s| s.value.clone());
-            // An import block's object is planned against as though it were recorded; one
-            // already recorded is not imported again, as in Terraform.
-            let importing = match (&prior, imports.get(&key)) {
-                (None, Some(id)) => match self.import_object(&addr, provider.as_ref(), id).await {
-                    Ok(v) => {
-                        prior = Some(v);
-                        Some(id.clone())
-                    }
-                    Err(d) => {
-                        diags.push(d.with_address(addr.to_string()).or_span(res.span));
-                        continue;
-                    }
-                },
-                _ => None,
-            };
             if !self.is_targeted(i, &addr) {
                 instance_values.insert(key, prior.unwrap_or(Value::Unknown));
                 continue;
@@ -819,6 +815,22 @@ impl PlanWalk {
                     }
                     continue;
                 }
+            };
+            // An import block's object is planned against as though it were recorded; one
+            // already recorded is not imported again, as in Terraform. The provider gets
+            // the configuration too: it may say how to reach the object (a host).
+            let importing = match (&prior, imports.get(&key)) {
+                (None, Some(id)) => match self.import_object(&addr, provider.as_ref(), id, &config).await {
+                    Ok(v) => {
+                        prior = Some(v);
+                        Some(id.clone())
+                    }
+                    Err(d) => {
+                        diags.push(d.with_address(addr.to_string()).or_span(res.span));
+                        continue;
+                    }
+                },
+                _ => None,
             };
             let planned = if abs.resource.mode == ResourceMode::Data {
                 self.plan_data(&addr, &provider_name, provider.as_ref(), config).await
@@ -923,6 +935,7 @@ impl PlanWalk {
         addr: &ResourceInstanceAddr,
         provider: &dyn crate::provider::Provider,
         id: &str,
+        config: &Value,
     ) -> Result<Value, Diagnostic> {
         let _permit = self.calls.acquire().await;
         let failed = |e: crate::provider::ProviderError| {
@@ -932,7 +945,8 @@ impl PlanWalk {
             };
             Diagnostic::error("Failed to import").with_detail(format!("Importing {addr} from ID {id:?}: {detail}"))
         };
-        let imported = provider.import(&addr.resource.type_name, id).await.map_err(failed)?;
+        let config = config.clone().unmark_deep().0;
+        let imported = provider.import(&addr.resource.type_name, id, &config).await.map_err(failed)?;
         match provider.read(&addr.resource.type_name, &imported).await.map_err(failed)? {
             Some(v) => Ok(v),
             None => Err(Diagnostic::error("Cannot import non-existent remote object").with_detail(format!(

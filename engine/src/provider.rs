@@ -143,9 +143,11 @@ pub trait Provider: Send + Sync {
         Err(ProviderError::new(format!("data source {type_name} is not supported")))
     }
 
-    /// Adopts an existing object by its id.
-    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
-        let _ = id;
+    /// Adopts an existing object by its id. `config` is the resource's configuration,
+    /// evaluated (unknowns where it depends on what is not made yet), for providers that
+    /// need it to reach the object, such as a host's `connection`.
+    async fn import(&self, type_name: &str, id: &str, config: &Value) -> Result<Value, ProviderError> {
+        let _ = (id, config);
         Err(ProviderError::new(format!("{type_name} does not support import")))
     }
 

@@ -785,7 +785,7 @@ fn check_variable(var: &Variable, ty: &Type, value: Value, span: Span) -> Result
         return Ok(value);
     }
     types::convert(value, ty).map_err(|e| {
-        Diagnostic::error("Invalid value for variable")
+        Diagnostic::error("Invalid value for input variable")
             .with_detail(format!("The given value is not suitable for var.{}: {e}.", var.name))
             .with_label(format!("expected {}", ty.friendly_name()))
             .with_span(span)

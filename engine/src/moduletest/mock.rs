@@ -190,7 +190,7 @@ impl Provider for MockProvider {
         self.complete(schema, config, self.values.data.get(type_name), null_or_unknown)
     }
 
-    async fn import(&self, _type_name: &str, _id: &str) -> Result<Value, ProviderError> {
+    async fn import(&self, _type_name: &str, _id: &str, _config: &Value) -> Result<Value, ProviderError> {
         Err(ProviderError::new(
             "Cannot import resources from mock providers. Use an `override_resource` block to targeting the specific resource being imported instead.",
         ))

@@ -293,6 +293,8 @@ impl FileRun<'_> {
                         return Ok(());
                     }
                 };
+                let refresh_only = plan.mode == PlanMode::RefreshOnly;
+                let variables = plan.variables.clone();
                 // Apply runs the checks again; their plan-time results would be doubled.
                 let plan_warnings: Vec<Diagnostic> =
                     plan.warnings.0.iter().filter(|d| d.summary != CHECK_FAILED).cloned().collect();
@@ -312,8 +314,10 @@ impl FileRun<'_> {
                 if report.status == Status::Error {
                     return Ok(());
                 }
+                // A refresh-only apply evaluates nothing: what it recorded is the result.
+                let values = if refresh_only { state_values(&outcome.state, variables) } else { outcome.values };
                 report.outcome = Some(RunOutcome::State(Box::new(outcome.state)));
-                outcome.values
+                values
             }
         };
         self.runs.done.insert(run.name.clone(), root_outputs(&config, &values));
@@ -623,6 +627,34 @@ fn references_var(run: &TestRun, name: &str) -> bool {
                 .any(|r| r.root == "var" && r.attrs.first().is_some_and(|n| n == name))
         })
     })
+}
+
+/// The values a state records, as a walk would have computed them: each resource as one
+/// value (its instances by key), the root outputs, and the root variables given.
+fn state_values(state: &State, variables: BTreeMap<String, Value>) -> Values {
+    let mut by_resource: BTreeMap<crate::addrs::AbsResource, BTreeMap<crate::addrs::InstanceKey, Value>> =
+        BTreeMap::new();
+    for (addr, inst) in &state.resources {
+        let abs = crate::addrs::AbsResource { module: addr.module.clone(), resource: addr.resource.clone() };
+        by_resource.entry(abs).or_default().insert(addr.key.clone(), inst.value.clone());
+    }
+    let mut values = Values::default();
+    for (abs, instances) in by_resource {
+        let expansion = match instances.keys().next() {
+            Some(crate::addrs::InstanceKey::Int(_)) => walk::Expansion::Count(instances.len() as i64),
+            Some(crate::addrs::InstanceKey::Str(_)) => walk::Expansion::ForEach(BTreeMap::new()),
+            _ => walk::Expansion::Single,
+        };
+        values.resources.insert(abs, expansion.collect(instances));
+    }
+    let root = ModuleInstance::root();
+    for (name, o) in &state.outputs {
+        values.outputs.insert((root.clone(), name.clone()), o.value.clone().mark_if(o.sensitive));
+    }
+    for (name, v) in variables {
+        values.variables.insert((root.clone(), name), v);
+    }
+    values
 }
 
 /// Every output the module declares, as `run.NAME` shows them (null where there is none).

@@ -125,7 +125,7 @@ impl Provider for AwsProvider {
         data::read(&c, type_name, config).await
     }
 
-    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+    async fn import(&self, type_name: &str, id: &str, _config: &Value) -> Result<Value, ProviderError> {
         let c = self.client.get().await?;
         let base = plan::import_base(type_name);
         let found = if type_name == "aws_instance" {

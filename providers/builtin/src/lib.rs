@@ -27,11 +27,15 @@ fn attr(presence: Presence, force_new: bool, description: &'static str) -> Attri
     AttributeSchema { ty: Type::Any, presence, force_new, sensitive: false, description }
 }
 
+fn id_attr() -> AttributeSchema {
+    AttributeSchema { ty: Type::String, ..attr(Presence::Computed, false, "A random id, set on create.") }
+}
+
 fn schema() -> &'static ProviderSchema {
     static SCHEMA: OnceLock<ProviderSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut attributes = BTreeMap::new();
-        attributes.insert("id".to_string(), attr(Presence::Computed, false, "A random id, set on create."));
+        attributes.insert("id".to_string(), id_attr());
         attributes.insert("input".to_string(), attr(Presence::Optional, false, "Any value, stored."));
         attributes.insert("output".to_string(), attr(Presence::Computed, false, "The input, after apply."));
         attributes.insert(
@@ -116,7 +120,7 @@ impl Provider for BuiltinProvider {
         Ok(Some(state.clone()))
     }
 
-    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+    async fn import(&self, type_name: &str, id: &str, _config: &Value) -> Result<Value, ProviderError> {
         check_type(type_name)?;
         Ok(object(Value::from(id), Value::Null, Value::Null, Value::Null))
     }

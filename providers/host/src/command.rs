@@ -29,6 +29,16 @@ pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
     crate::plan_redo(prior, config, &RERUN_ON, &["destroy_command", "labels"], planned_new)
 }
 
+/// A command recorded as already run, under the id given: importing one says "this was
+/// done", so apply does not run it again.
+pub fn import(id: &str, config: Value) -> Value {
+    let mut obj = planned_new(&config).as_map().cloned().unwrap_or_default();
+    obj.insert("id".into(), Value::String(id.to_string()));
+    obj.insert("stdout".into(), Value::String(String::new()));
+    obj.insert("exit_code".into(), Value::Number(Number::from(0i64)));
+    Value::Object(obj.into())
+}
+
 /// Runs a user's command in the resource's directory and environment on its host.
 async fn run(command: &str, on: &Value) -> Result<String, ProviderError> {
     let script = format!("{}{command}", prelude(get_str(on, "working_dir").as_deref(), &get(on, "environment")));

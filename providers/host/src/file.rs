@@ -106,6 +106,25 @@ pub async fn read(state: &Value) -> Result<Option<Value>, ProviderError> {
     Ok(Some(Value::Object(obj.into())))
 }
 
+/// The file at `path` on the configuration's host, as the state would record it: its text
+/// as content (unless the configuration copies a local file), so the plan shows how it
+/// differs from the configuration.
+pub async fn import(path: &str, config: Value) -> Result<Value, ProviderError> {
+    let mut obj = config.as_map().cloned().unwrap_or_default();
+    obj.insert("path".into(), Value::String(path.to_string()));
+    let probe = Value::Object(obj.clone().into());
+    let script = format!("if [ -f {p} ]; then cat {p}; fi", p = quote(path));
+    let text = transport(&probe)?.run(&script, None).await?.stdout;
+    if get(&probe, "source").is_null() {
+        obj.insert("content".into(), Value::String(text.clone()));
+    }
+    let mode = get_str(&probe, "mode").unwrap_or_else(|| DEFAULT_MODE.to_string());
+    obj.insert("mode".into(), Value::String(mode));
+    obj.insert("id".into(), Value::String(path.to_string()));
+    obj.insert("sha256".into(), Value::String(sha256_hex(text.as_bytes())));
+    Ok(Value::Object(obj.into()))
+}
+
 pub async fn delete(prior: Option<&Value>) -> Result<Value, ProviderError> {
     if let Some(p) = prior
         && let Some(path) = get_str(p, "path")

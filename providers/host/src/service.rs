@@ -126,10 +126,22 @@ async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), Prov
 /// TERM to the process group, up to 10 s to go, then KILL.
 async fn stop(t: &Transport, pid: u32) -> Result<(), ProviderError> {
     let script = format!(
-        "env kill -s TERM -- -{pid} 2>/dev/null; i=0; while [ $i -lt 100 ] && {alive}; do sleep 0.1; i=$((i+1)); done; env kill -s KILL -- -{pid} 2>/dev/null; true",
+        // The process group, and the process itself for one that leads none (an imported one).
+        "env kill -s TERM -- -{pid} 2>/dev/null; env kill -s TERM {pid} 2>/dev/null; i=0; while [ $i -lt 100 ] && {alive}; do sleep 0.1; i=$((i+1)); done; env kill -s KILL -- -{pid} 2>/dev/null; env kill -s KILL {pid} 2>/dev/null; true",
         alive = alive_test(pid)
     );
     t.run(&script, None).await.map(|_| ())
+}
+
+/// A running service by its process id; refresh then checks that it is alive.
+pub fn import(id: &str, config: Value) -> Result<Value, ProviderError> {
+    let pid: i64 = id.trim().parse().map_err(|_| {
+        ProviderError::new(format!("a host_service is imported by its process id, and {id:?} is not one"))
+    })?;
+    let mut obj = config.as_map().cloned().unwrap_or_default();
+    obj.insert("id".into(), Value::String(pid.to_string()));
+    obj.insert("pid".into(), Value::Number(Number::from(pid)));
+    Ok(Value::Object(obj.into()))
 }
 
 pub async fn read(state: &Value) -> Result<Option<Value>, ProviderError> {

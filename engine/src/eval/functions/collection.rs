@@ -11,7 +11,8 @@ pub(super) fn register(r: &mut Registry) {
     r.add_with("length", Arity::Exactly(1), Handles::Unknowns, length);
     r.add("concat", Arity::AtLeast(0), concat);
     r.add("flatten", Arity::Exactly(1), |_, a| Ok(Value::Tuple(flatten_into(seq(&a, 0)?))));
-    r.add("keys", Arity::Exactly(1), keys);
+    // Keys are known when the collection is, whatever its values.
+    r.add_with("keys", Arity::Exactly(1), Handles::Unknowns, keys);
     r.add("values", Arity::Exactly(1), values);
     r.add("lookup", Arity::Between(2, 3), lookup);
     r.add("element", Arity::Exactly(2), element);
@@ -81,6 +82,9 @@ fn flatten_into(items: Vec<Value>) -> Vec<Value> {
 }
 
 fn keys(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
+    if a[0].is_unknown() {
+        return Ok(Value::Unknown);
+    }
     let m = map(&a, 0)?;
     let ks = m.keys().map(|k| Value::from(k.as_str())).collect();
     Ok(if matches!(a[0], Value::Map(_)) { Value::List(ks) } else { Value::Tuple(ks) })

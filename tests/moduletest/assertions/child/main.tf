@@ -1,0 +1,6 @@
+variable "value" {
+  type = string
+}
+output "doubled" {
+  value = "${var.value}${var.value}"
+}

@@ -1,0 +1,10 @@
+run "early" {
+  command = plan
+  assert {
+    condition     = run.late.shout == "HELLO"
+    error_message = "not yet"
+  }
+}
+run "late" {
+  command = plan
+}

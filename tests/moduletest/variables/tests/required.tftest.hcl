@@ -1,0 +1,9 @@
+run "missing_a" {
+  command = plan
+}
+run "never" {
+  command = plan
+  variables {
+    a = "x"
+  }
+}

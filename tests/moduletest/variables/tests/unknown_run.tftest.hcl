@@ -1,0 +1,9 @@
+variables {
+  a = "x"
+}
+run "refers_to_nothing" {
+  command = plan
+  variables {
+    b = run.nowhere.joined
+  }
+}
