@@ -576,7 +576,7 @@ async fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
             .map(|(k, o)| {
                 (
                     k.clone(),
-                    serde_json::json!({"sensitive": o.sensitive, "type": type_json(&o.value), "value": o.value.to_json()}),
+                    serde_json::json!({"sensitive": o.sensitive, "type": output_type(o), "value": o.value.to_json()}),
                 )
             })
             .collect();
@@ -623,6 +623,14 @@ async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
     }
     print_state(&state);
     Ok(Outcome::Ok)
+}
+
+/// An output's type JSON, with the types of the nulls in it.
+fn output_type(o: &meshform_engine::state::OutputState) -> serde_json::Value {
+    match &o.null_types {
+        Some(source) => meshform_engine::nulltypes::patch(type_json(&o.value), &o.value, source),
+        None => type_json(&o.value),
+    }
 }
 
 /// The state as `show` prints it: every instance, then the outputs.
@@ -685,7 +693,7 @@ fn state_json(state: &State) -> serde_json::Value {
         .map(|(k, o)| {
             (
                 k.clone(),
-                serde_json::json!({"sensitive": o.sensitive, "value": o.value.to_json(), "type": type_json(&o.value)}),
+                serde_json::json!({"sensitive": o.sensitive, "value": o.value.to_json(), "type": output_type(o)}),
             )
         })
         .collect();

@@ -251,7 +251,12 @@ impl ApplyWalk {
                 // The state keeps an output's sensitivity as its flag, as Terraform's does,
                 // not as marks inside the value.
                 let value = v.clone().unmark_deep().0;
-                state.outputs.insert(name.clone(), OutputState { value, sensitive: o.sensitive });
+                let null_types = values.output_types.get(name).and_then(|ty| {
+                    let (_, base) = crate::state::codec::encode(&value);
+                    let patched = crate::nulltypes::patch(base.clone(), &value, &ty.to_json());
+                    (patched != base).then_some(patched)
+                });
+                state.outputs.insert(name.clone(), OutputState { value, sensitive: o.sensitive, null_types });
             }
         }
     }

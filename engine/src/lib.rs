@@ -14,6 +14,7 @@
 //! | [`plan`]    | refresh + diff of configuration against prior state |
 //! | [`apply`]   | bounded-parallel walk that makes a plan so |
 //! | [`state`]   | the state file, its journal and its lock |
+//! | [`nulltypes`]| the types of null values, read from the expressions that give them |
 //! | [`moduletest`]| `meshform test`: run blocks of test files, against states in memory |
 //! | [`provider`]| the trait every provider implements |
 //! | [`configure`]| provider configurations, set up before a run reads anything |
@@ -34,6 +35,7 @@ pub mod diag;
 pub mod eval;
 pub mod graph;
 pub mod moduletest;
+pub mod nulltypes;
 pub mod plan;
 pub mod provider;
 pub mod refactor;

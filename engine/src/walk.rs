@@ -87,6 +87,8 @@ pub struct Values {
     pub variables: HashMap<(ModuleInstance, String), Value>,
     pub locals: HashMap<(ModuleInstance, String), Value>,
     pub outputs: HashMap<(ModuleInstance, String), Value>,
+    /// The types root outputs' expressions give where their values hold nulls.
+    pub output_types: HashMap<String, Type>,
     pub resources: HashMap<AbsResource, Value>,
 }
 
@@ -697,6 +699,11 @@ fn eval_output(
         )?;
     }
     let v = eval_in(ctx, values, module, inst, &out.value)?;
+    if inst.is_root()
+        && let Some(ty) = crate::nulltypes::declared_type(module, &out.value.expr)
+    {
+        write(values).output_types.insert(name.to_string(), ty);
+    }
     if inst.is_root() && v.contains_sensitive() && !out.sensitive {
         return Err(Diagnostic::error("Output refers to sensitive values")
             .with_detail("To reduce the risk of accidentally exporting sensitive data, an output that includes a sensitive value must itself be marked sensitive.")

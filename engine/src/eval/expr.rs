@@ -960,7 +960,36 @@ fn unify_pair(t: Value, f: Value) -> (Value, Value) {
         let s = to_string(&t).map_or(t.clone(), Value::String);
         return (s.mark_if(t.is_sensitive()), f);
     }
-    (t, f)
+    // Collections meet at their common type as HCL unifies them: tuples of one length
+    // element by element, objects of one shape attribute by attribute, and otherwise a
+    // list (of sequences) or a map (of objects) of the elements' common type.
+    match (t.peel(), f.peel()) {
+        (Value::Tuple(a), Value::Tuple(b)) if a.len() == b.len() => {
+            let (x, y): (Vec<Value>, Vec<Value>) =
+                a.iter().cloned().zip(b.iter().cloned()).map(|(x, y)| unify_pair(x, y)).unzip();
+            (Value::Tuple(x).mark_if(t.is_sensitive()), Value::Tuple(y).mark_if(f.is_sensitive()))
+        }
+        (Value::Object(a), Value::Object(b)) if a.keys().eq(b.keys()) => {
+            let mut x = BTreeMap::new();
+            let mut y = BTreeMap::new();
+            for (k, av) in a.iter() {
+                let (p, q) = unify_pair(av.clone(), b.get(k).cloned().unwrap_or(Value::Null));
+                x.insert(k.clone(), p);
+                y.insert(k.clone(), q);
+            }
+            (Value::Object(x.into()).mark_if(t.is_sensitive()), Value::Object(y.into()).mark_if(f.is_sensitive()))
+        }
+        (Value::Tuple(_) | Value::List(_), Value::Tuple(_) | Value::List(_)) | (Value::Object(_), Value::Object(_))
+            if crate::eval::types::type_of(&t) != crate::eval::types::type_of(&f) =>
+        {
+            let Ok(ty) = crate::eval::types::unified_type(&[t.clone(), f.clone()]) else { return (t, f) };
+            match (crate::eval::types::convert(t.clone(), &ty), crate::eval::types::convert(f.clone(), &ty)) {
+                (Ok(x), Ok(y)) => (x, y),
+                _ => (t, f),
+            }
+        }
+        _ => (t, f),
+    }
 }
 
 fn get_attr(v: Value, name: &str, span: Span) -> EvalResult {

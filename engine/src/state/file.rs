@@ -43,6 +43,7 @@ pub fn write_text(state: &State, w: &mut impl std::io::Write) -> std::io::Result
     write!(w, "  \"outputs\": {{")?;
     for (i, (k, o)) in state.outputs.iter().enumerate() {
         let (value, ty) = encode(&o.value);
+        let ty = o.null_types.clone().unwrap_or(ty);
         let sep = if i == 0 { "" } else { "," };
         write!(
             w,
@@ -240,7 +241,9 @@ fn header(doc: &J) -> Result<State, String> {
         let value =
             decode(field(o, "value", &ctx)?, o.get("type").unwrap_or(&J::Null)).map_err(|e| format!("{ctx}: {e}"))?;
         let sensitive = o.get("sensitive").and_then(J::as_bool).unwrap_or(false);
-        state.outputs.insert(name.clone(), OutputState { value, sensitive });
+        let written = o.get("type").cloned().unwrap_or(J::Null);
+        let null_types = (written != encode(&value).1).then_some(written);
+        state.outputs.insert(name.clone(), OutputState { value, sensitive, null_types });
     }
     Ok(state)
 }
@@ -373,6 +376,7 @@ mod tests {
             OutputState {
                 value: Value::Map(std::sync::Arc::new([("k".to_string(), Value::from(2))].into())),
                 sensitive: true,
+                null_types: None,
             },
         );
         s

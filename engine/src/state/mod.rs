@@ -20,6 +20,9 @@ use crate::eval::Value;
 pub struct OutputState {
     pub value: Value,
     pub sensitive: bool,
+    /// The output's type JSON where it says more than its value does: the types of the
+    /// null values inside it (`{ a = tostring(null) }` has a string `a`).
+    pub null_types: Option<serde_json::Value>,
 }
 
 /// One recorded resource instance.
