@@ -47,12 +47,27 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
         }
         Expression::Conditional(c) => match (&c.true_expr, &c.false_expr) {
             (Expression::Null(_), other) | (other, Expression::Null(_)) => d(other),
-            (a, b) => d(a).or_else(|| d(b)),
+            // An empty `[]` or `{}` takes its type from the other arm.
+            (a, b) => match (d(a), d(b)) {
+                (Some(Type::Tuple(t)), Some(other)) if t.is_empty() => Some(other),
+                (Some(Type::Object(o)), Some(other)) if o.is_empty() => Some(other),
+                // Arms meet at a collection type where one of them is one.
+                (Some(Type::Tuple(_) | Type::Object(_)), Some(c @ (Type::List(_) | Type::Set(_) | Type::Map(_)))) => {
+                    Some(c)
+                }
+                (x, y) => x.or(y),
+            },
         },
         Expression::FuncCall(f) if f.name.namespace.is_empty() => match f.name.name.as_str() {
-            "tostring" => Some(Type::String),
-            "tonumber" => Some(Type::Number),
-            "tobool" => Some(Type::Bool),
+            "tostring" | "format" | "join" | "upper" | "lower" | "title" | "trimspace" | "trim" | "replace"
+            | "substr" | "jsonencode" | "yamlencode" | "base64encode" | "base64decode" | "sha256" | "md5"
+            | "formatdate" | "timestamp" | "chomp" | "indent" | "templatefile" | "file" | "abspath" | "basename"
+            | "dirname" => Some(Type::String),
+            "tonumber" | "length" | "max" | "min" | "abs" | "ceil" | "floor" | "parseint" => Some(Type::Number),
+            "tobool" | "contains" | "can" | "startswith" | "endswith" | "strcontains" | "alltrue" | "anytrue" => {
+                Some(Type::Bool)
+            }
+            "compact" | "split" | "formatlist" | "sort" => Some(Type::List(Box::new(Type::String))),
             _ => None,
         },
         Expression::ForExpr(f) => {
@@ -75,6 +90,22 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
             let (base, rest) = match (root.value().as_str(), names.as_slice()) {
                 ("var", [name, rest @ ..]) => (m.variables.get(*name).and_then(variable_type)?, rest),
                 ("local", [name, rest @ ..]) => (declared(m, &m.locals.get(*name)?.expr.expr, depth + 1)?, rest),
+                ("module", [call]) => {
+                    let child = &m.module_calls.get(*call)?;
+                    if child.count.is_some() || child.for_each.is_some() {
+                        return None;
+                    }
+                    let attrs = child
+                        .module
+                        .outputs
+                        .iter()
+                        .map(|(n, o)| {
+                            let ty = declared(&child.module, &o.value.expr, depth + 1).unwrap_or(Type::Any);
+                            (n.clone(), crate::eval::types::ObjectAttr { ty, optional: None })
+                        })
+                        .collect();
+                    (Type::Object(attrs), &[][..])
+                }
                 ("module", [call, output, rest @ ..]) => {
                     let child = &m.module_calls.get(*call)?;
                     if child.count.is_some() || child.for_each.is_some() {
@@ -159,6 +190,10 @@ pub fn patch(base: J, value: &Value, source: &J) -> J {
                     let s = source.get(1).cloned().unwrap_or(J::Null);
                     json!([bk, patch(elem, &Value::Null, &s)])
                 }
+                Some("map") if bk == "map" => {
+                    let s = source.get(1).cloned().unwrap_or(J::Null);
+                    json!([bk, patch(elem, &Value::Null, &s)])
+                }
                 _ => base,
             }
         }
@@ -189,7 +224,8 @@ mod tests {
         assert_eq!(declared_of(src, "local.l"), Some(Type::Bool));
         assert_eq!(declared_of(src, "true ? null : var.s"), Some(Type::String));
         assert_eq!(declared_of(src, "{ for k in [1] : k => var.s }"), Some(Type::Map(Box::new(Type::String))));
-        assert_eq!(declared_of(src, "upper(var.s)"), None);
+        assert_eq!(declared_of(src, "false ? [\"x\"] : compact([])"), Some(Type::List(Box::new(Type::String))));
+        assert_eq!(declared_of(src, "merge(var.o, {})"), None);
     }
 
     #[test]

@@ -265,6 +265,10 @@ impl Scope for ModuleScope<'_> {
     fn module_dir(&self) -> &Path {
         self.cwd
     }
+
+    fn declared_type(&self, e: &hcl_edit::expr::Expression) -> Option<Type> {
+        crate::nulltypes::declared_type(self.module, e)
+    }
 }
 
 impl ModuleScope<'_> {

@@ -15,6 +15,7 @@ use hcl_edit::expr::{
 use hcl_edit::template::{Directive, Element, Template};
 
 use super::functions::{self, FunctionContext};
+use super::types::Type;
 use super::{Number, Value};
 use crate::diag::{Diagnostic, FileId, Span};
 
@@ -79,6 +80,13 @@ pub trait Scope {
 
     /// Where relative paths given to `file()` and `templatefile()` resolve.
     fn module_dir(&self) -> &Path;
+
+    /// The type an expression's form fixes (a typed variable, `tostring(...)`), for typing
+    /// the null it may give; `None` where the scope cannot tell.
+    fn declared_type(&self, e: &Expression) -> Option<Type> {
+        let _ = e;
+        None
+    }
 }
 
 /// Evaluates an expression parsed from file `file`.
@@ -197,11 +205,16 @@ impl Evaluator<'_> {
                         // evaluates, still shapes the result type.
                         let (chosen, other) =
                             if b { (&c.true_expr, &c.false_expr) } else { (&c.false_expr, &c.true_expr) };
-                        let chosen = self.eval(chosen)?;
+                        let chosen_value = self.eval(chosen)?;
                         let out = match self.eval(other) {
-                            Ok(o) if b => unify_pair(chosen, o).0,
-                            Ok(o) => unify_pair(o, chosen).1,
-                            Err(_) => chosen,
+                            // A null arm still has a type: the one its expression declares.
+                            Ok(o) if o.is_null() && !chosen_value.is_null() => match self.scope.declared_type(other) {
+                                Some(ty) => convert_keeping_marks(chosen_value, &ty),
+                                None => chosen_value,
+                            },
+                            Ok(o) if b => unify_pair(chosen_value, o).0,
+                            Ok(o) => unify_pair(o, chosen_value).1,
+                            Err(_) => chosen_value,
                         };
                         Ok(out.mark_if(marked))
                     }
@@ -949,6 +962,15 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 
 /// The two arms of a conditional brought to one type where Terraform would: a number and
 /// a string become strings, a bool and a string become strings.
+/// `v` converted to `ty` where it converts (its sensitivity kept); as it is otherwise.
+fn convert_keeping_marks(v: Value, ty: &Type) -> Value {
+    let (plain, marked) = v.clone().unmark();
+    match crate::eval::types::convert(plain, ty) {
+        Ok(c) => c.mark_if(marked),
+        Err(_) => v,
+    }
+}
+
 fn unify_pair(t: Value, f: Value) -> (Value, Value) {
     let stringish = |v: &Value| matches!(v.peel(), Value::String(_));
     let primitive = |v: &Value| matches!(v.peel(), Value::Number(_) | Value::Bool(_));
@@ -979,10 +1001,19 @@ fn unify_pair(t: Value, f: Value) -> (Value, Value) {
             }
             (Value::Object(x.into()).mark_if(t.is_sensitive()), Value::Object(y.into()).mark_if(f.is_sensitive()))
         }
-        (Value::Tuple(_) | Value::List(_), Value::Tuple(_) | Value::List(_)) | (Value::Object(_), Value::Object(_))
+        (Value::Tuple(_) | Value::List(_) | Value::Set(_), Value::Tuple(_) | Value::List(_) | Value::Set(_))
+        | (Value::Object(_) | Value::Map(_), Value::Object(_) | Value::Map(_))
             if crate::eval::types::type_of(&t) != crate::eval::types::type_of(&f) =>
         {
-            let Ok(ty) = crate::eval::types::unified_type(&[t.clone(), f.clone()]) else { return (t, f) };
+            let is_set = |v: &Value| matches!(v.peel(), Value::Set(_));
+            let ty = if is_set(&t) || is_set(&f) {
+                // A sequence and a set meet at a set.
+                let all: Vec<Value> = [&t, &f].iter().flat_map(|v| v.peel().as_seq().unwrap_or(&[]).to_vec()).collect();
+                crate::eval::types::unified_type(&all).map(|e| Type::Set(Box::new(e)))
+            } else {
+                crate::eval::types::unified_type(&[t.clone(), f.clone()])
+            };
+            let Ok(ty) = ty else { return (t, f) };
             match (crate::eval::types::convert(t.clone(), &ty), crate::eval::types::convert(f.clone(), &ty)) {
                 (Ok(x), Ok(y)) => (x, y),
                 _ => (t, f),

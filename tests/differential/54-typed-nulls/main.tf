@@ -55,3 +55,24 @@ output "unequal_tuples_unify" {
 output "objects_of_two_shapes_unify" {
   value = false ? { a = 1 } : { b = 2 }
 }
+
+variable "l" {
+  type    = list(string)
+  default = null
+}
+
+output "sequence_and_set_unify" {
+  value = true ? ["a", "b"] : toset(["c"])
+}
+
+output "object_and_map_unify" {
+  value = true ? { a = "x" } : tomap({ b = "y" })
+}
+
+output "a_null_arm_keeps_its_type" {
+  value = var.l == null ? [] : var.l
+}
+
+output "empty_list_of_strings" {
+  value = false ? ["x"] : compact([""])
+}
