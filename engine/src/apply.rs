@@ -251,7 +251,7 @@ impl ApplyWalk {
                 // The state keeps an output's sensitivity as its flag, as Terraform's does,
                 // not as marks inside the value.
                 let value = v.clone().unmark_deep().0;
-                let null_types = values.output_types.get(name).and_then(|ty| {
+                let null_types = values.output_types.get(&(ModuleInstance::root(), name.clone())).and_then(|ty| {
                     let (_, base) = crate::state::codec::encode(&value);
                     let patched = crate::nulltypes::patch(base.clone(), &value, &ty.to_json());
                     (patched != base).then_some(patched)

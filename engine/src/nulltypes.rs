@@ -17,14 +17,53 @@ const MAX_DEPTH: usize = 8;
 /// The type `e` gives, as far as its form fixes it, in `module`; `None` where it depends
 /// on values. A `for` expression gives a map (or list) type: the type of every element.
 pub fn declared_type(module: &Module, e: &Expression) -> Option<Type> {
-    declared(module, e, 0)
+    declared(module, e, 0, None)
 }
 
-fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
+/// What a module instance's walk knows beyond the configuration.
+pub trait Known {
+    /// What the expression gives in the instance's own scope, if it evaluates.
+    fn value(&self, e: &Expression) -> Option<Value>;
+    /// The declared type of output `output` of the instance's module call `call`, as
+    /// worked out when that output was evaluated.
+    fn child_output(&self, call: &str, output: &str) -> Option<Type>;
+}
+
+/// [`declared_type`], falling back, where the form fixes nothing, on the type of the value
+/// `known` gives for the part, when that is known and non-null (an arm `{}` then takes the
+/// other arm's type even when that comes from `merge(...)`), and on the types worked out
+/// for child module outputs.
+pub fn declared_type_with(module: &Module, e: &Expression, known: &dyn Known) -> Option<Type> {
+    declared(module, e, 0, Some(known))
+}
+
+type Eval<'a> = Option<&'a dyn Known>;
+
+fn declared(m: &Module, e: &Expression, depth: usize, eval: Eval<'_>) -> Option<Type> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let d = |e: &Expression| declared(m, e, depth + 1);
+    let by_form = by_form(m, e, depth, eval);
+    by_form.or_else(|| {
+        let v = eval?.value(e)?;
+        let full = v.is_wholly_known() && !v.is_null();
+        // A value says its whole type only where nothing in it is untyped (null, empty).
+        full.then(|| crate::eval::types::type_of(&v)).filter(fully_typed)
+    })
+}
+
+fn fully_typed(t: &Type) -> bool {
+    match t {
+        Type::Any => false,
+        Type::String | Type::Number | Type::Bool => true,
+        Type::List(e) | Type::Set(e) | Type::Map(e) => fully_typed(e),
+        Type::Tuple(ts) => ts.iter().all(fully_typed),
+        Type::Object(attrs) => attrs.values().all(|a| fully_typed(&a.ty)),
+    }
+}
+
+fn by_form(m: &Module, e: &Expression, depth: usize, eval: Eval<'_>) -> Option<Type> {
+    let d = |e: &Expression| declared(m, e, depth + 1, eval);
     match e {
         Expression::String(_) | Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => Some(Type::String),
         Expression::Number(_) => Some(Type::Number),
@@ -51,6 +90,8 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
             (a, b) => match (d(a), d(b)) {
                 (Some(Type::Tuple(t)), Some(other)) if t.is_empty() => Some(other),
                 (Some(Type::Object(o)), Some(other)) if o.is_empty() => Some(other),
+                (Some(other), Some(Type::Tuple(t))) if t.is_empty() => Some(other),
+                (Some(other), Some(Type::Object(o))) if o.is_empty() => Some(other),
                 // Arms meet at a collection type where one of them is one.
                 (Some(Type::Tuple(_) | Type::Object(_)), Some(c @ (Type::List(_) | Type::Set(_) | Type::Map(_)))) => {
                     Some(c)
@@ -89,7 +130,7 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
             }
             let (base, rest) = match (root.value().as_str(), names.as_slice()) {
                 ("var", [name, rest @ ..]) => (m.variables.get(*name).and_then(variable_type)?, rest),
-                ("local", [name, rest @ ..]) => (declared(m, &m.locals.get(*name)?.expr.expr, depth + 1)?, rest),
+                ("local", [name, rest @ ..]) => (declared(m, &m.locals.get(*name)?.expr.expr, depth + 1, eval)?, rest),
                 ("module", [call]) => {
                     let child = &m.module_calls.get(*call)?;
                     if child.count.is_some() || child.for_each.is_some() {
@@ -100,11 +141,16 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
                         .outputs
                         .iter()
                         .map(|(n, o)| {
-                            let ty = declared(&child.module, &o.value.expr, depth + 1).unwrap_or(Type::Any);
+                            let ty = declared(&child.module, &o.value.expr, depth + 1, None).unwrap_or(Type::Any);
                             (n.clone(), crate::eval::types::ObjectAttr { ty, optional: None })
                         })
                         .collect();
                     (Type::Object(attrs), &[][..])
+                }
+                ("module", [call, output, rest @ ..])
+                    if eval.is_some_and(|k| k.child_output(call, output).is_some()) =>
+                {
+                    (eval?.child_output(call, output)?, rest)
                 }
                 ("module", [call, output, rest @ ..]) => {
                     let child = &m.module_calls.get(*call)?;
@@ -112,7 +158,7 @@ fn declared(m: &Module, e: &Expression, depth: usize) -> Option<Type> {
                         return None;
                     }
                     let out = child.module.outputs.get(*output)?;
-                    (declared(&child.module, &out.value.expr, depth + 1)?, rest)
+                    (declared(&child.module, &out.value.expr, depth + 1, None)?, rest)
                 }
                 _ => return None,
             };

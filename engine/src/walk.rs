@@ -87,8 +87,9 @@ pub struct Values {
     pub variables: HashMap<(ModuleInstance, String), Value>,
     pub locals: HashMap<(ModuleInstance, String), Value>,
     pub outputs: HashMap<(ModuleInstance, String), Value>,
-    /// The types root outputs' expressions give where their values hold nulls.
-    pub output_types: HashMap<String, Type>,
+    /// The types outputs' expressions declare, for the nulls and empty collections in
+    /// their values.
+    pub output_types: HashMap<(ModuleInstance, String), Type>,
     pub resources: HashMap<AbsResource, Value>,
 }
 
@@ -682,6 +683,27 @@ fn eval_local(
     Ok(())
 }
 
+/// What the walk knows in one module instance, for working out output types.
+struct KnownValues<'a> {
+    ctx: &'a RunContext,
+    values: &'a RwLock<Values>,
+    module: &'a Module,
+    inst: &'a ModuleInstance,
+    file: crate::diag::FileId,
+}
+
+impl crate::nulltypes::Known for KnownValues<'_> {
+    fn value(&self, e: &hcl_edit::expr::Expression) -> Option<Value> {
+        let guard = read(self.values);
+        eval(e, self.file, &scope(self.ctx, &guard, self.module, self.inst, InstanceNames::default())).ok()
+    }
+
+    fn child_output(&self, call: &str, output: &str) -> Option<Type> {
+        let child = self.inst.child(call, InstanceKey::None);
+        read(self.values).output_types.get(&(child, output.to_string())).cloned()
+    }
+}
+
 fn eval_output(
     ctx: &RunContext,
     values: &RwLock<Values>,
@@ -703,10 +725,9 @@ fn eval_output(
         )?;
     }
     let v = eval_in(ctx, values, module, inst, &out.value)?;
-    if inst.is_root()
-        && let Some(ty) = crate::nulltypes::declared_type(module, &out.value.expr)
-    {
-        write(values).output_types.insert(name.to_string(), ty);
+    let known = KnownValues { ctx, values, module, inst, file: out.value.file };
+    if let Some(ty) = crate::nulltypes::declared_type_with(module, &out.value.expr, &known) {
+        write(values).output_types.insert((inst.clone(), name.to_string()), ty);
     }
     if inst.is_root() && v.contains_sensitive() && !out.sensitive {
         return Err(Diagnostic::error("Output refers to sensitive values")
