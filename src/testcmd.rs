@@ -40,22 +40,34 @@ pub async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
     }
     let (globals, w) = wd.variables(&config, &a.vars)?;
     print_diagnostics(&w, &wd.sources);
-    let env = TestEnv {
-        config: Arc::new(config),
+    // Files in the test directory also get its own variable files, over everything else.
+    let (mut test_dir_globals, w) = wd.variable_files_in(&wd.dir.join(test_dir), &config)?;
+    print_diagnostics(&w, &wd.sources);
+    for (k, v) in &globals {
+        test_dir_globals.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    let config = Arc::new(config);
+    let interrupted = crate::commands::watch_interrupts();
+    let env_for = |globals| TestEnv {
+        config: config.clone(),
         dir: wd.dir.clone(),
         sources: wd.sources.clone(),
         registry: workdir::registry(),
         globals,
         parallelism: a.parallelism.max(1),
-        interrupted: crate::commands::watch_interrupts(),
+        interrupted: interrupted.clone(),
     };
+    let (root_env, test_dir_env) = (env_for(globals), env_for(test_dir_globals));
+    let in_test_dir =
+        |f: &TestFile| Path::new(&f.name).parent().is_some_and(|p| p == test_dir || p == wd.dir.join(test_dir));
     let view = View { style, verbose: a.verbose, sources: wd.sources.clone() };
     view.abstract_(&files);
     let mut counts = Counts::default();
     let mut suite = Status::Pass;
     for file in &files {
         view.file_line(file, "in progress", "starting", None);
-        let report = run_file(&env, file, &view).await;
+        let env = if in_test_dir(file) { &test_dir_env } else { &root_env };
+        let report = run_file(env, file, &view).await;
         view.leftovers(file, &report);
         view.file_line(file, report.status_word(), "complete", Some(report.status));
         for r in &report.runs {

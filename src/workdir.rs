@@ -126,6 +126,39 @@ impl Workdir {
         if diags.has_errors() { Err(diags) } else { Ok((vars, diags)) }
     }
 
+    /// Values from the variable files in `dir` alone (`terraform.tfvars`, `*.auto.tfvars`,
+    /// and their `.hcl` forms), as `terraform test` reads its test directory's.
+    pub fn variable_files_in(
+        &self,
+        dir: &Path,
+        config: &Module,
+    ) -> Result<(BTreeMap<String, RawVariable>, Diagnostics), Diagnostics> {
+        let mut files: Vec<PathBuf> =
+            ["terraform.tfvars", "terraform.tfvars.hcl", "meshform.tfvars", "meshform.tfvars.hcl"]
+                .iter()
+                .map(|n| dir.join(n))
+                .filter(|p| p.is_file())
+                .collect();
+        let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        auto.sort();
+        files.extend(auto);
+        let (mut vars, mut diags) = (BTreeMap::new(), Diagnostics::new());
+        for f in files {
+            self.read_var_file(&f, config, &mut vars, &mut diags);
+        }
+        if diags.has_errors() { Err(diags) } else { Ok((vars, diags)) }
+    }
+
     fn read_var_file(
         &self,
         path: &Path,

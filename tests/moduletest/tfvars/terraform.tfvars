@@ -1,0 +1,2 @@
+a = "root-a"
+b = "root-b"
