@@ -69,7 +69,7 @@ pub async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
         let env = if in_test_dir(file) { &test_dir_env } else { &root_env };
         let report = run_file(env, file, &view).await;
         view.leftovers(file, &report);
-        view.file_line(file, report.status_word(), "complete", Some(report.status));
+        view.file_line(file, word(report.status), "complete", Some(report.status));
         for r in &report.runs {
             counts.add(r.status);
         }
@@ -114,16 +114,6 @@ impl Counts {
             Status::Error => self.errored += 1,
             Status::Skip | Status::Pending => self.skipped += 1,
         }
-    }
-}
-
-trait StatusWord {
-    fn status_word(&self) -> &'static str;
-}
-
-impl StatusWord for FileReport {
-    fn status_word(&self) -> &'static str {
-        word(self.status)
     }
 }
 

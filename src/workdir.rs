@@ -74,26 +74,7 @@ impl Workdir {
                 }
             }
         }
-        let mut files: Vec<PathBuf> = Vec::new();
-        for name in ["terraform.tfvars", "terraform.tfvars.hcl", "meshform.tfvars", "meshform.tfvars.hcl"] {
-            let p = self.dir.join(name);
-            if p.is_file() {
-                files.push(p);
-            }
-        }
-        let mut auto: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        auto.sort();
-        files.extend(auto);
+        let mut files = variable_files(&self.dir);
         files.extend(args.var_files.iter().map(|f| if f.is_absolute() { f.clone() } else { self.dir.join(f) }));
         for f in files {
             self.read_var_file(&f, config, &mut vars, &mut diags);
@@ -133,25 +114,7 @@ impl Workdir {
         dir: &Path,
         config: &Module,
     ) -> Result<(BTreeMap<String, RawVariable>, Diagnostics), Diagnostics> {
-        let mut files: Vec<PathBuf> =
-            ["terraform.tfvars", "terraform.tfvars.hcl", "meshform.tfvars", "meshform.tfvars.hcl"]
-                .iter()
-                .map(|n| dir.join(n))
-                .filter(|p| p.is_file())
-                .collect();
-        let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        auto.sort();
-        files.extend(auto);
+        let files = variable_files(dir);
         let (mut vars, mut diags) = (BTreeMap::new(), Diagnostics::new());
         for f in files {
             self.read_var_file(&f, config, &mut vars, &mut diags);
@@ -210,6 +173,31 @@ impl Workdir {
             }
         }
     }
+}
+
+/// The variable files of a directory, in the order they apply: `terraform.tfvars`,
+/// `meshform.tfvars` (and their `.hcl` forms), then `*.auto.tfvars` by name.
+fn variable_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        ["terraform.tfvars", "terraform.tfvars.hcl", "meshform.tfvars", "meshform.tfvars.hcl"]
+            .iter()
+            .map(|n| dir.join(n))
+            .filter(|p| p.is_file())
+            .collect();
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.hcl")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    auto.sort();
+    files.extend(auto);
+    files
 }
 
 /// The providers meshform ships.

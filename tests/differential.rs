@@ -5,7 +5,11 @@
 //!
 //! `MESHFORM_DIFF_ONLY=substring` runs only the specs whose directory name contains it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::spark::copy_dir;
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -14,29 +18,7 @@ fn spec_dirs() -> Vec<PathBuf> {
 }
 
 fn dirs_in(folder: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
-    let only = std::env::var("MESHFORM_DIFF_ONLY").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/differential exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)))
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read spec dir").filter_map(Result::ok) {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).expect("copy spec file");
-        }
-    }
+    common::case_dirs(folder, "MESHFORM_DIFF_ONLY")
 }
 
 /// Runs a command quietly (no colour, no checkpoint calls): its exit code and its stdout

@@ -16,16 +16,7 @@ use common::oracle;
 use common::spark::copy_dir;
 
 fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moduletest");
-    let only = std::env::var("MESHFORM_TEST_ONLY").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/moduletest exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)))
-        .collect();
-    dirs.sort();
-    dirs
+    common::case_dirs("tests/moduletest", "MESHFORM_TEST_ONLY")
 }
 
 fn meshform(dir: &Path, args: &[&str]) -> (i32, String, String) {

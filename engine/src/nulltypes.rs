@@ -52,6 +52,17 @@ fn declared(m: &Module, e: &Expression, depth: usize, eval: Eval<'_>) -> Option<
     })
 }
 
+/// Whether a value has places its own contents do not type: a null, or an empty
+/// collection, anywhere in it.
+pub fn has_untyped_places(v: &Value) -> bool {
+    match v.peel() {
+        Value::Null => true,
+        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs.is_empty() || xs.iter().any(has_untyped_places),
+        Value::Map(m) | Value::Object(m) => m.is_empty() || m.values().any(has_untyped_places),
+        _ => false,
+    }
+}
+
 fn fully_typed(t: &Type) -> bool {
     match t {
         Type::Any => false,

@@ -725,9 +725,12 @@ fn eval_output(
         )?;
     }
     let v = eval_in(ctx, values, module, inst, &out.value)?;
-    let known = KnownValues { ctx, values, module, inst, file: out.value.file };
-    if let Some(ty) = crate::nulltypes::declared_type_with(module, &out.value.expr, &known) {
-        write(values).output_types.insert((inst.clone(), name.to_string()), ty);
+    // Only a value with untyped places (nulls, empty collections) needs its type worked out.
+    if crate::nulltypes::has_untyped_places(&v) {
+        let known = KnownValues { ctx, values, module, inst, file: out.value.file };
+        if let Some(ty) = crate::nulltypes::declared_type_with(module, &out.value.expr, &known) {
+            write(values).output_types.insert((inst.clone(), name.to_string()), ty);
+        }
     }
     if inst.is_root() && v.contains_sensitive() && !out.sensitive {
         return Err(Diagnostic::error("Output refers to sensitive values")

@@ -164,6 +164,21 @@ pub fn read_http_message(s: &mut std::net::TcpStream) -> Option<(Vec<u8>, usize)
 }
 
 /// The `Plan: N to add, ...` line of a plan's output.
+/// The directories in `folder` (relative to the crate), by name, each a test case;
+/// the environment variable `only` keeps those whose name contains its value.
+pub fn case_dirs(folder: &str, only: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let only = std::env::var(only).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{folder} cannot be read: {e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 pub fn plan_line(stdout: &str) -> String {
     stdout.lines().find(|l| l.starts_with("Plan:")).unwrap_or("no plan line").to_string()
 }

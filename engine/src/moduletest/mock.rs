@@ -75,7 +75,7 @@ impl MockProvider {
         match given {
             Some(v) => crate::eval::types::convert(v.clone(), &attr.ty).map_err(|e| {
                 ProviderError::new(format!(
-                    "Terraform could not compute a value for the target type {} with the mocked data with the attribute \"{name}\": {e}.",
+                    "meshform could not compute a value for the target type {} with the mocked data with the attribute \"{name}\": {e}.",
                     attr.ty.friendly_name()
                 ))
             }),

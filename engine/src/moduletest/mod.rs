@@ -255,19 +255,19 @@ impl FileRun<'_> {
         report.diagnostics.extend(warnings);
         let ctx = Arc::new(self.context(run, config.clone(), variables).await?);
         let prior = self.states.get(&key).map(|k| k.state.clone()).unwrap_or_default();
-        let opts = plan_options(run, &ctx.sources)?;
+        let opts = plan_options(run)?;
         let planned = crate::plan::plan_with_values(ctx.clone(), &prior, opts).await;
         let values = match run.command {
             TestCommand::Plan => {
                 let (plan, values) = match planned {
                     Ok(p) => p,
                     Err(d) => {
-                        let rest = settle_expected(d, &mut expected, true);
+                        let rest = settle_expected(d, &mut expected);
                         error(&mut report.status, &mut report.diagnostics, rest);
                         return Ok(());
                     }
                 };
-                let rest = settle_expected(plan.warnings.clone(), &mut expected, true);
+                let rest = settle_expected(plan.warnings.clone(), &mut expected);
                 error(&mut report.status, &mut report.diagnostics, rest);
                 if report.status == Status::Error {
                     return Ok(());
@@ -280,7 +280,7 @@ impl FileRun<'_> {
                     Ok((p, _)) => p,
                     Err(d) => {
                         let mut out = Diagnostics::new();
-                        for e in &mut expected {
+                        for e in &expected {
                             if d.0.iter().any(|x| e.matches(x)) {
                                 out.push(Diagnostic::warning("Expected failure while planning").with_detail(format!(
                                     "A custom condition within {} failed during the planning stage and prevented the requested apply operation. While this was an expected failure, the apply operation could not be executed and so the overall test case will be marked as a failure and the original diagnostic included in the test report.",
@@ -309,7 +309,7 @@ impl FileRun<'_> {
                         ctx: ctx.clone(),
                     },
                 );
-                let rest = settle_expected(outcome.diagnostics, &mut expected, true);
+                let rest = settle_expected(outcome.diagnostics, &mut expected);
                 error(&mut report.status, &mut report.diagnostics, rest);
                 if report.status == Status::Error {
                     return Ok(());
@@ -677,9 +677,9 @@ impl Expected {
 }
 
 /// Takes out of `diags` the failures `expected` expects, turns check failures nobody
-/// expects into errors (a test treats them as such), and, when `last` is set, adds an
+/// expects into errors (a test treats them as such), and adds an
 /// error for each expected failure that did not happen.
-fn settle_expected(diags: Diagnostics, expected: &mut [Expected], last: bool) -> Diagnostics {
+fn settle_expected(diags: Diagnostics, expected: &mut [Expected]) -> Diagnostics {
     let mut out = Diagnostics::new();
     for mut d in diags {
         if let Some(e) = expected.iter_mut().find(|e| e.matches(&d)) {
@@ -691,17 +691,12 @@ fn settle_expected(diags: Diagnostics, expected: &mut [Expected], last: bool) ->
         }
         out.push(d);
     }
-    if last {
-        for e in expected.iter().filter(|e| !e.seen) {
-            out.push(
-                Diagnostic::error("Missing expected failure")
-                    .with_detail(format!(
-                        "The checkable object, {}, was expected to report an error but did not.",
-                        e.label
-                    ))
-                    .with_span(e.span),
-            );
-        }
+    for e in expected.iter().filter(|e| !e.seen) {
+        out.push(
+            Diagnostic::error("Missing expected failure")
+                .with_detail(format!("The checkable object, {}, was expected to report an error but did not.", e.label))
+                .with_span(e.span),
+        );
     }
     out
 }
@@ -750,7 +745,7 @@ fn resource_conditions(label: &str, config: &Module) -> Option<Vec<Span>> {
 }
 
 /// `plan_options` as the plan takes them; addresses are read as written.
-fn plan_options(run: &TestRun, _sources: &SourceMap) -> Result<PlanOptions, Diagnostics> {
+fn plan_options(run: &TestRun) -> Result<PlanOptions, Diagnostics> {
     let o = &run.plan_options;
     let mut diags = Diagnostics::new();
     if o.refresh_only && !o.refresh {

@@ -127,12 +127,12 @@ impl Provider for HostProvider {
     /// `import` blocks: a file by its path, a running service by its process id, a command
     /// as already run (under any id). The configuration says which host it is on.
     async fn import(&self, type_name: &str, id: &str, config: &Value) -> Result<Value, ProviderError> {
-        let base = known_part(config);
-        if get(&base, "connection").is_null() && !get(config, "connection").is_null() {
+        if get(&get(config, "connection"), "host").is_unknown() {
             return Err(ProviderError::new(
                 "the connection depends on values not known yet, so the object cannot be found to import it",
             ));
         }
+        let base = known_part(config);
         match type_name {
             "host_file" => file::import(id, base).await,
             "host_command" => Ok(command::import(id, base)),
@@ -164,14 +164,7 @@ impl Provider for HostProvider {
 fn known_part(v: &Value) -> Value {
     match v {
         Value::Unknown => Value::Null,
-        Value::Object(m) if !v.is_wholly_known() => {
-            let known: Vec<(String, Value)> = m.iter().map(|(k, x)| (k.clone(), known_part(x))).collect();
-            // A block with an unknown field is no way to reach a host.
-            if m.contains_key("host") && known.iter().any(|(k, x)| k == "host" && x.is_null()) {
-                return Value::Null;
-            }
-            Value::object(known)
-        }
+        Value::Object(m) if !v.is_wholly_known() => Value::object(m.iter().map(|(k, x)| (k.clone(), known_part(x)))),
         Value::Map(m) if !v.is_wholly_known() => Value::map(m.iter().map(|(k, x)| (k.clone(), known_part(x)))),
         other if !other.is_wholly_known() => Value::Null,
         other => other.clone(),
