@@ -22,9 +22,23 @@ locals {
   masters         = distinct([local.namenode, local.resourcemanager, local.historyserver])
   others          = [for h in var.hosts : h if !contains(local.masters, h)]
   workers         = var.workers != null ? var.workers : (length(local.others) > 0 ? local.others : var.hosts)
-  all_hosts       = toset(distinct(concat(var.hosts, local.workers)))
+  host_list       = distinct(concat(var.hosts, local.workers))
+  all_hosts       = toset(local.host_list)
   replication     = var.replication != null ? var.replication : min(3, length(local.workers))
   p               = var.ports
+  # Each worker's ports: the base ports, moved by port_step per host so that workers
+  # sharing a machine do not clash.
+  wp = {
+    for i, h in local.host_list : h => {
+      datanode              = local.p.datanode + i * var.port_step
+      datanode_http         = local.p.datanode_http + i * var.port_step
+      datanode_ipc          = local.p.datanode_ipc + i * var.port_step
+      nodemanager           = local.p.nodemanager + i * var.port_step
+      nodemanager_http      = local.p.nodemanager_http + i * var.port_step
+      nodemanager_localizer = local.p.nodemanager_localizer + i * var.port_step
+      shuffle               = local.p.shuffle + i * var.port_step
+    }
+  }
 
   roles = {
     for h in local.all_hosts : h => compact([
@@ -35,8 +49,38 @@ locals {
       h == local.historyserver ? "historyserver" : "",
     ])
   }
+
+  # Where Hadoop is on the hosts, and what each host says of itself while planning.
+  install_dir = coalesce(var.install_dir, "${var.work_dir}/install")
+  hadoop_home = {
+    none    = var.hadoop_home
+    maven   = "${local.install_dir}/hadoop-${var.hadoop_version}"
+    tarball = "${local.install_dir}/hadoop"
+  }[var.install]
+  lib_dir = "${local.hadoop_home}/lib"
+  probed  = { for h, p in data.host_probe.hadoop : h => p.stdout }
+  installed = {
+    for h in local.all_hosts : h => var.install != "none" || try(regex("installed=(yes|no)", local.probed[h])[0], "no") == "yes"
+  }
+  java_home = {
+    for h in local.all_hosts : h => var.java_home != null ? var.java_home : try(regex("java_home=(.*)", local.probed[h])[0], "")
+  }
+  # JVM options Hadoop's scripts would add, with the packages its code reaches into opened
+  # for Java 17.
+  java17_opts = join(" ", [
+    for m in [
+      "java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.io", "java.base/java.net",
+      "java.base/java.nio", "java.base/java.util", "java.base/java.util.concurrent",
+      "java.base/java.util.concurrent.atomic", "java.base/sun.nio.ch", "java.base/sun.nio.cs",
+      "java.base/sun.security.action", "java.base/sun.util.calendar", "java.security.jgss/sun.security.krb5",
+    ] : "--add-opens=${m}=ALL-UNNAMED"
+  ])
+  maven    = var.install == "maven"
   host_dir = { for h in local.all_hosts : h => "${var.work_dir}/${h}" }
   conf_dir = { for h in local.all_hosts : h => "${local.host_dir[h]}/conf" }
+  log_dir  = { for h in local.all_hosts : h => "${local.host_dir[h]}/logs" }
+  # Each host's own hadoop, hdfs, yarn and mapred commands, with its configuration.
+  bin_dir = { for h in local.all_hosts : h => "${local.host_dir[h]}/bin" }
 
   core_site = {
     for h in local.all_hosts : h => merge({
@@ -52,11 +96,15 @@ locals {
         "dfs.namenode.http-address"                            = "${local.namenode}:${local.p.namenode_http}"
         "dfs.namenode.name.dir"                                = "file://${local.host_dir[h]}/dfs/name"
         "dfs.datanode.data.dir"                                = "file://${local.host_dir[h]}/dfs/data"
-        "dfs.datanode.address"                                 = "${h}:${local.p.datanode}"
-        "dfs.datanode.http.address"                            = "${h}:${local.p.datanode_http}"
-        "dfs.datanode.ipc.address"                             = "${h}:${local.p.datanode_ipc}"
+        "dfs.datanode.address"                                 = "${h}:${local.wp[h].datanode}"
+        "dfs.datanode.http.address"                            = "${h}:${local.wp[h].datanode_http}"
+        "dfs.datanode.ipc.address"                             = "${h}:${local.wp[h].datanode_ipc}"
         "dfs.datanode.hostname"                                = h
         "dfs.namenode.datanode.registration.ip-hostname-check" = "false"
+        # DataNodes are reached by the name they register with, not by the address their
+        # connection came from (on one machine that is 127.0.0.1 for all of them).
+        "dfs.client.use.datanode.hostname"   = "true"
+        "dfs.datanode.use.datanode.hostname" = "true"
       },
       var.hdfs_site,
     )
@@ -64,16 +112,21 @@ locals {
   yarn_site = {
     for h in local.all_hosts : h => merge(
       {
-        "yarn.resourcemanager.hostname"       = local.resourcemanager
-        "yarn.resourcemanager.address"        = "${local.resourcemanager}:${local.p.resourcemanager}"
-        "yarn.resourcemanager.webapp.address" = "${local.resourcemanager}:${local.p.resourcemanager_http}"
-        "yarn.nodemanager.hostname"           = h
-        "yarn.nodemanager.address"            = "${h}:${local.p.nodemanager}"
-        "yarn.nodemanager.webapp.address"     = "${h}:${local.p.nodemanager_http}"
-        "yarn.nodemanager.aux-services"       = "mapreduce_shuffle"
-        "yarn.nodemanager.local-dirs"         = "${local.host_dir[h]}/yarn/local"
-        "yarn.nodemanager.log-dirs"           = "${local.host_dir[h]}/yarn/logs"
+        "yarn.resourcemanager.hostname"        = local.resourcemanager
+        "yarn.resourcemanager.address"         = "${local.resourcemanager}:${local.p.resourcemanager}"
+        "yarn.resourcemanager.webapp.address"  = "${local.resourcemanager}:${local.p.resourcemanager_http}"
+        "yarn.nodemanager.hostname"            = h
+        "yarn.nodemanager.address"             = "${h}:${local.wp[h].nodemanager}"
+        "yarn.nodemanager.webapp.address"      = "${h}:${local.wp[h].nodemanager_http}"
+        "yarn.nodemanager.localizer.address"   = "${h}:${local.wp[h].nodemanager_localizer}"
+        "yarn.nodemanager.aux-services"        = "mapreduce_shuffle"
+        "yarn.nodemanager.aux-services.mapreduce_shuffle.class" = "org.apache.hadoop.mapred.ShuffleHandler"
+        "yarn.nodemanager.local-dirs"          = "${local.host_dir[h]}/yarn/local"
+        "yarn.nodemanager.log-dirs"            = "${local.host_dir[h]}/yarn/logs"
+        "yarn.nodemanager.vmem-check-enabled"  = "false"
+        "yarn.nodemanager.env-whitelist"       = "JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,HADOOP_MAPRED_HOME,PATH,LANG,TZ"
       },
+      local.maven ? { "yarn.application.classpath" = "$HADOOP_CONF_DIR,${local.lib_dir}/*" } : {},
       var.yarn_site,
     )
   }
@@ -83,35 +136,93 @@ locals {
         "mapreduce.framework.name"            = "yarn"
         "mapreduce.jobhistory.address"        = "${local.historyserver}:${local.p.historyserver}"
         "mapreduce.jobhistory.webapp.address" = "${local.historyserver}:${local.p.historyserver_http}"
-        "yarn.app.mapreduce.am.env"           = "HADOOP_MAPRED_HOME=${var.hadoop_home}"
-        "mapreduce.map.env"                   = "HADOOP_MAPRED_HOME=${var.hadoop_home}"
-        "mapreduce.reduce.env"                = "HADOOP_MAPRED_HOME=${var.hadoop_home}"
+        "mapreduce.shuffle.port"              = tostring(local.wp[h].shuffle)
+        "yarn.app.mapreduce.am.env"           = "HADOOP_MAPRED_HOME=${local.hadoop_home}"
+        "mapreduce.map.env"                   = "HADOOP_MAPRED_HOME=${local.hadoop_home}"
+        "mapreduce.reduce.env"                = "HADOOP_MAPRED_HOME=${local.hadoop_home}"
+        # Job tasks run on Java 17 too.
+        "yarn.app.mapreduce.am.admin-command-opts" = local.java17_opts
+        "mapreduce.admin.map.child.java.opts"      = "-Djava.net.preferIPv4Stack=true ${local.java17_opts}"
+        "mapreduce.admin.reduce.child.java.opts"   = "-Djava.net.preferIPv4Stack=true ${local.java17_opts}"
       },
+      local.maven ? { "mapreduce.application.classpath" = "${local.lib_dir}/*" } : {},
       var.mapred_site,
     )
   }
+  capacity_scheduler = merge({
+    "yarn.scheduler.capacity.root.queues"                   = "default"
+    "yarn.scheduler.capacity.root.default.capacity"         = "100"
+    "yarn.scheduler.capacity.root.default.maximum-capacity" = "100"
+    "yarn.scheduler.capacity.root.default.state"            = "RUNNING"
+    "yarn.scheduler.capacity.maximum-am-resource-percent"   = "0.5"
+  }, var.capacity_scheduler)
+  log4j = <<-EOT
+    # Daemons and commands log to stderr; the service's log file keeps it.
+    hadoop.root.logger=INFO,console
+    log4j.rootLogger=$${hadoop.root.logger}
+    log4j.threshold=ALL
+    log4j.appender.console=org.apache.log4j.ConsoleAppender
+    log4j.appender.console.target=System.err
+    log4j.appender.console.layout=org.apache.log4j.PatternLayout
+    log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+    log4j.appender.NullAppender=org.apache.log4j.varia.NullAppender
+    log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR
+  EOT
   files = merge([
     for h in local.all_hosts : {
-      for name, props in {
-        "core-site.xml"   = local.core_site[h]
-        "hdfs-site.xml"   = local.hdfs_site[h]
-        "yarn-site.xml"   = local.yarn_site[h]
-        "mapred-site.xml" = local.mapred_site[h]
-      } : "${h}/${name}" => { host = h, path = "${local.conf_dir[h]}/${name}", content = hadoop_config_xml(props) }
+      for name, content in {
+        "core-site.xml"          = hadoop_config_xml(local.core_site[h])
+        "hdfs-site.xml"          = hadoop_config_xml(local.hdfs_site[h])
+        "yarn-site.xml"          = hadoop_config_xml(local.yarn_site[h])
+        "mapred-site.xml"        = hadoop_config_xml(local.mapred_site[h])
+        "capacity-scheduler.xml" = hadoop_config_xml(local.capacity_scheduler)
+        "log4j.properties"       = local.log4j
+      } : "${h}/${name}" => { host = h, path = "${local.conf_dir[h]}/${name}", content = content }
     }
   ]...)
+  commands = merge([
+    for h in local.all_hosts : {
+      for tool in ["hadoop", "hdfs", "yarn", "mapred"] : "${h}/${tool}" => {
+        host = h
+        path = "${local.bin_dir[h]}/${tool}"
+      }
+    } if local.installed[h]
+  ]...)
 
-  installed = { for h, p in data.host_probe.hadoop : h => trimspace(p.stdout) == "yes" }
   environment = {
     for h in local.all_hosts : h => merge(
-      var.java_home == null ? {} : { JAVA_HOME = var.java_home },
+      local.java_home[h] == "" ? {} : { JAVA_HOME = local.java_home[h] },
       {
-        HADOOP_HOME     = var.hadoop_home
+        HADOOP_HOME     = local.hadoop_home
         HADOOP_CONF_DIR = local.conf_dir[h]
-        HADOOP_LOG_DIR  = "${local.host_dir[h]}/logs"
+        HADOOP_LOG_DIR  = local.log_dir[h]
         HADOOP_PID_DIR  = "${local.host_dir[h]}/run"
       },
     )
+  }
+  class = {
+    namenode        = "org.apache.hadoop.hdfs.server.namenode.NameNode"
+    datanode        = "org.apache.hadoop.hdfs.server.datanode.DataNode"
+    resourcemanager = "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager"
+    nodemanager     = "org.apache.hadoop.yarn.server.nodemanager.NodeManager"
+    historyserver   = "org.apache.hadoop.mapreduce.v2.hs.JobHistoryServer"
+  }
+  script = {
+    namenode        = "hdfs namenode"
+    datanode        = "hdfs datanode"
+    resourcemanager = "yarn resourcemanager"
+    nodemanager     = "yarn nodemanager"
+    historyserver   = "mapred historyserver"
+  }
+  # How a daemon starts: with jars from Maven, `java -cp CONF:LIB/* MainClass` and the
+  # options Hadoop's scripts would give it; otherwise Hadoop's own scripts.
+  start = {
+    for h in local.all_hosts : h => {
+      for role in keys(local.class) : role => (local.maven
+        ? "${local.java_home[h] == "" ? "" : "${local.java_home[h]}/bin/"}java -Xmx${var.daemon_memory} -Dproc_${role} -Dhadoop.log.dir=${local.log_dir[h]} -Dyarn.log.dir=${local.log_dir[h]} -Dhadoop.log.file=${role}.log -Dyarn.log.file=${role}.log -Dhadoop.home.dir=${local.hadoop_home} -Dyarn.home.dir=${local.hadoop_home} -Dhadoop.id.str=${role} -Dhadoop.root.logger=INFO,console -Dyarn.root.logger=INFO,console -Dhadoop.policy.file=hadoop-policy.xml -Dhadoop.security.logger=INFO,NullAppender -Djava.net.preferIPv4Stack=true ${local.java17_opts} -cp \"${local.conf_dir[h]}:${local.lib_dir}/*\" ${local.class[role]}"
+        : "${local.hadoop_home}/bin/${local.script[role]}"
+      )
+    }
   }
   # The daemons: role => hosts, how each is started, the port that says it is up.
   daemons = merge([
@@ -119,18 +230,11 @@ locals {
       for role in local.roles[h] : "${role}@${h}" => {
         host = h
         role = role
-        command = {
-          namenode        = "${var.hadoop_home}/bin/hdfs namenode"
-          datanode        = "${var.hadoop_home}/bin/hdfs datanode"
-          resourcemanager = "${var.hadoop_home}/bin/yarn resourcemanager"
-          nodemanager     = "${var.hadoop_home}/bin/yarn nodemanager"
-          historyserver   = "${var.hadoop_home}/bin/mapred historyserver"
-        }[role]
         port = {
           namenode        = local.p.namenode_rpc
-          datanode        = local.p.datanode
+          datanode        = local.wp[h].datanode
           resourcemanager = local.p.resourcemanager
-          nodemanager     = local.p.nodemanager
+          nodemanager     = local.wp[h].nodemanager
           historyserver   = local.p.historyserver
         }[role]
       } if local.installed[h]
@@ -141,12 +245,57 @@ locals {
     resourcemanager = "http://${local.resourcemanager}:${local.p.resourcemanager_http}"
     historyserver   = "http://${local.historyserver}:${local.p.historyserver_http}"
   }
+
+  install_script = templatefile("${path.module}/install.sh.tftpl", {
+    marker           = local.install_marker
+    method           = var.install
+    hadoop_home      = local.hadoop_home
+    install_dir      = local.install_dir
+    version          = var.hadoop_version
+    repository       = var.maven_repository
+    local_repository = var.maven_local_repository == null ? "" : var.maven_local_repository
+    tarball_url      = var.tarball_url == null ? "" : var.tarball_url
+    tarball_sha512   = var.tarball_sha512 == null ? "" : lower(var.tarball_sha512)
+    artifacts        = local.artifacts
+  })
+  restart_on = {
+    for h in local.all_hosts : h => sha256(join("", concat(
+      [for n in ["core-site.xml", "hdfs-site.xml", "yarn-site.xml", "mapred-site.xml", "capacity-scheduler.xml"] : local.files["${h}/${n}"].content],
+      [local.install_marker],
+    )))
+  }
+  install_marker = sha256(jsonencode([var.install, var.hadoop_version, local.artifacts, var.tarball_url, var.tarball_sha512]))
+  # Hadoop's artifacts the daemons, the job clients and the MapReduce examples need.
+  artifacts = [
+    "hadoop-common", "hadoop-hdfs", "hadoop-hdfs-client", "hadoop-yarn-client",
+    "hadoop-yarn-server-resourcemanager", "hadoop-yarn-server-nodemanager",
+    "hadoop-yarn-server-timelineservice", "hadoop-mapreduce-client-hs", "hadoop-mapreduce-client-app",
+    "hadoop-mapreduce-client-shuffle", "hadoop-mapreduce-client-jobclient", "hadoop-mapreduce-examples",
+  ]
 }
 
-# Whether Hadoop is installed on each host, asked while planning.
+# What each host says of itself while planning: whether Hadoop is at hadoop_home, and
+# where Java is.
 data "host_probe" "hadoop" {
   for_each   = local.all_hosts
-  command    = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo yes; else echo no; fi"
+  command    = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo installed=yes; else echo installed=no; fi; j=$${JAVA_HOME:-}; if [ -z \"$j\" ] && command -v java > /dev/null 2>&1; then j=$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\"); fi; echo \"java_home=$j\""
+  connection = local.connection[each.key]
+}
+
+resource "host_command" "install" {
+  for_each = var.install == "none" ? toset([]) : local.all_hosts
+  command  = local.install_script
+  labels   = { role = "hadoop-install" }
+  lifecycle {
+    precondition {
+      condition     = var.install != "tarball" || (var.tarball_url != null && can(regex("^[0-9a-fA-F]{128}$", var.tarball_sha512)))
+      error_message = "install = \"tarball\" needs tarball_url and its tarball_sha512 (128 hex digits)."
+    }
+    precondition {
+      condition     = local.java_home[each.key] != ""
+      error_message = "There is no Java on ${each.key} (no JAVA_HOME, no java on PATH): install Java 17 there or set java_home."
+    }
+  }
   connection = local.connection[each.key]
 }
 
@@ -164,27 +313,69 @@ resource "host_file" "workers" {
   connection = local.connection[each.key]
 }
 
+# The host's own hadoop, hdfs, yarn and mapred commands (with its configuration), which
+# the cluster commands run.
+resource "host_file" "command" {
+  for_each = local.commands
+  path     = each.value.path
+  mode     = "0755"
+  content = templatefile("${path.module}/launcher.sh.tftpl", {
+    host        = each.value.host
+    conf_dir    = local.conf_dir[each.value.host]
+    log_dir     = local.log_dir[each.value.host]
+    java_home   = local.java_home[each.value.host]
+    maven       = local.maven
+    lib_dir     = local.lib_dir
+    hadoop_home = local.hadoop_home
+    java_opts   = local.java17_opts
+  })
+  connection = local.connection[each.value.host]
+}
+
 # Formats the namenode's metadata directory once (never over an existing one).
 resource "host_command" "format" {
   for_each    = local.installed[local.namenode] ? toset([local.namenode]) : toset([])
-  command     = "if [ ! -f ${local.host_dir[each.key]}/dfs/name/current/VERSION ]; then ${var.hadoop_home}/bin/hdfs namenode -format -nonInteractive -force; fi"
+  command     = "if [ ! -f ${local.host_dir[each.key]}/dfs/name/current/VERSION ]; then ${local.bin_dir[each.key]}/hdfs namenode -format -nonInteractive -force; fi"
   environment = local.environment[each.key]
-  depends_on  = [host_file.site]
+  depends_on  = [host_command.install, host_file.site, host_file.command]
   connection  = local.connection[each.key]
 }
 
 resource "host_service" "daemon" {
-  for_each    = local.daemons
-  command     = each.value.command
+  for_each    = { for k, d in local.daemons : k => d if d.role != "historyserver" }
+  command     = local.start[each.value.host][each.value.role]
   environment = local.environment[each.value.host]
-  log_file    = "${local.host_dir[each.value.host]}/${each.value.role}.log"
+  log_file    = "${local.log_dir[each.value.host]}/${each.value.role}.out"
   ready_port  = each.value.port
-  # New configuration on the host restarts its daemons.
-  triggers   = sha256(join("", [for n in ["core-site.xml", "hdfs-site.xml", "yarn-site.xml", "mapred-site.xml"] : host_file.site["${each.value.host}/${n}"].content]))
-  depends_on = [host_command.format, host_file.workers]
+  # New configuration or a new installation on the host restarts its daemons.
+  triggers   = local.restart_on[each.value.host]
+  depends_on = [host_command.install, host_command.format, host_file.site, host_file.workers]
   labels = merge(
-    { role = each.value.role },
+    {
+      role     = each.value.role
+      bin_dir  = local.bin_dir[each.value.host]
+      work_dir = local.host_dir[each.value.host]
+    },
     lookup(local.web_ui, each.value.role, null) == null ? {} : { web_ui_url = local.web_ui[each.value.role] },
   )
+  connection = local.connection[each.value.host]
+}
+
+# The job history server keeps its files in HDFS: it starts once HDFS is out of safe mode.
+resource "host_service" "historyserver" {
+  for_each      = { for k, d in local.daemons : k => d if d.role == "historyserver" }
+  command       = "sh -c '${local.bin_dir[each.value.host]}/hdfs dfsadmin -safemode wait > /dev/null && exec ${local.start[each.value.host].historyserver}'"
+  environment   = local.environment[each.value.host]
+  log_file      = "${local.log_dir[each.value.host]}/historyserver.out"
+  ready_port    = each.value.port
+  ready_timeout = 120
+  triggers      = local.restart_on[each.value.host]
+  depends_on    = [host_service.daemon]
+  labels = {
+    role       = "historyserver"
+    bin_dir    = local.bin_dir[each.value.host]
+    work_dir   = local.host_dir[each.value.host]
+    web_ui_url = local.web_ui.historyserver
+  }
   connection = local.connection[each.value.host]
 }

@@ -19,8 +19,18 @@ output "installed" {
 }
 
 output "daemons" {
-  value       = { for k, d in host_service.daemon : k => d.pid }
+  value       = merge({ for k, d in host_service.daemon : k => d.pid }, { for k, d in host_service.historyserver : k => d.pid })
   description = "Started daemons (role@host) and their process ids."
+}
+
+output "hadoop_home" {
+  value       = local.hadoop_home
+  description = "Where Hadoop is on the hosts."
+}
+
+output "commands" {
+  value       = local.bin_dir
+  description = "Each host's directory of hadoop, hdfs, yarn and mapred commands, set up with its configuration."
 }
 
 output "web_ui" {

@@ -45,10 +45,78 @@ variable "connection" {
   description = "How to reach every host (the host address is added per host); ports maps a host to its SSH port where it is not port."
 }
 
+variable "install" {
+  type        = string
+  default     = "none"
+  description = "How Hadoop gets onto the hosts: \"none\" (it is at hadoop_home already), \"maven\" (its jars resolved from maven_repository into install_dir) or \"tarball\" (a release tarball from tarball_url, checked against tarball_sha512)."
+  validation {
+    condition     = contains(["none", "maven", "tarball"], var.install)
+    error_message = "install must be \"none\", \"maven\" or \"tarball\"."
+  }
+}
+
 variable "hadoop_home" {
   type        = string
   default     = "/opt/hadoop"
-  description = "Where Hadoop is installed on the hosts. Hosts where it is not (no bin/hdfs) get their configuration and nothing is started there."
+  description = "Where Hadoop is installed on the hosts (install = \"none\"). Hosts where it is not (no bin/hdfs) get their configuration and nothing is started there."
+}
+
+variable "hadoop_version" {
+  type        = string
+  default     = "3.4.2"
+  description = "The Hadoop release whose jars install = \"maven\" resolves."
+  validation {
+    condition     = can(regex("^3\\.[0-9]+\\.[0-9]+$", var.hadoop_version))
+    error_message = "hadoop_version must be a Hadoop 3 release such as \"3.4.2\"."
+  }
+}
+
+variable "maven_repository" {
+  type        = string
+  default     = "https://repo.maven.apache.org/maven2"
+  description = "The Maven repository (Maven Central or a mirror of it) that install = \"maven\" resolves every artifact from."
+}
+
+variable "maven_local_repository" {
+  type        = string
+  default     = null
+  description = "Maven's local repository on the hosts (its cache of downloaded artifacts); ~/.m2/repository when null."
+}
+
+variable "install_dir" {
+  type        = string
+  default     = null
+  description = "Where install = \"maven\" or \"tarball\" puts Hadoop on each host; work_dir/install when null. Hosts sharing a machine share it."
+}
+
+variable "tarball_url" {
+  type        = string
+  default     = null
+  description = "A Hadoop release tarball (hadoop-X.Y.Z.tar.gz) for install = \"tarball\": a mirror of the Apache release."
+}
+
+variable "tarball_sha512" {
+  type        = string
+  default     = null
+  description = "The tarball's SHA-512 (128 hex digits); a download that does not match is refused."
+}
+
+variable "port_step" {
+  type        = number
+  default     = 0
+  description = "Added to the worker ports (datanode, nodemanager, shuffle) once per host, in the order of hosts: set it (e.g. 100) when several workers share one machine."
+}
+
+variable "daemon_memory" {
+  type        = string
+  default     = "1g"
+  description = "Each daemon's Java heap (-Xmx)."
+}
+
+variable "capacity_scheduler" {
+  type        = map(string)
+  default     = {}
+  description = "Extra capacity-scheduler.xml properties (the module makes one queue, default, with all capacity)."
 }
 
 variable "java_home" {
@@ -70,17 +138,19 @@ variable "replication" {
 
 variable "ports" {
   type = object({
-    namenode_rpc         = optional(number, 9000)
-    namenode_http        = optional(number, 9870)
-    datanode             = optional(number, 9866)
-    datanode_http        = optional(number, 9864)
-    datanode_ipc         = optional(number, 9867)
-    resourcemanager      = optional(number, 8032)
-    resourcemanager_http = optional(number, 8088)
-    nodemanager          = optional(number, 8040)
-    nodemanager_http     = optional(number, 8042)
-    historyserver        = optional(number, 10020)
-    historyserver_http   = optional(number, 19888)
+    namenode_rpc          = optional(number, 9000)
+    namenode_http         = optional(number, 9870)
+    datanode              = optional(number, 9866)
+    datanode_http         = optional(number, 9864)
+    datanode_ipc          = optional(number, 9867)
+    resourcemanager       = optional(number, 8032)
+    resourcemanager_http  = optional(number, 8088)
+    nodemanager           = optional(number, 8041)
+    nodemanager_http      = optional(number, 8042)
+    nodemanager_localizer = optional(number, 8040)
+    shuffle               = optional(number, 13562)
+    historyserver         = optional(number, 10020)
+    historyserver_http    = optional(number, 19888)
   })
   default     = {}
   description = "Daemon ports. Each daemon binds its own host's address, so hosts may share a machine."

@@ -4,7 +4,7 @@
 mock_provider "host" {
   mock_data "host_probe" {
     defaults = {
-      stdout = "yes\n"
+      stdout = "installed=yes\njava_home=/usr/lib/jvm/java-17\n"
     }
   }
   mock_resource "host_service" {
@@ -57,7 +57,7 @@ run "configuration" {
 
 run "daemons_where_hadoop_is" {
   assert {
-    condition     = length(output.daemons) == 7 && output.daemons["datanode@dn2"] == 4242
+    condition     = length(output.daemons) == 7 && output.daemons["datanode@dn2"] == 4242 && output.daemons["historyserver@nn"] == 4242
     error_message = "daemons: ${jsonencode(output.daemons)}"
   }
   assert {
@@ -70,7 +70,7 @@ run "configuration_only_without_hadoop" {
   override_data {
     target = data.host_probe.hadoop
     values = {
-      stdout = "no\n"
+      stdout = "installed=no\njava_home=\n"
     }
   }
   assert {
@@ -81,6 +81,61 @@ run "configuration_only_without_hadoop" {
     condition     = output.installed == { nn = false, dn1 = false, dn2 = false }
     error_message = "installed: ${jsonencode(output.installed)}"
   }
+}
+
+run "jars_from_maven" {
+  command = plan
+  override_data {
+    target = data.host_probe.hadoop
+    values = {
+      stdout = "installed=no\njava_home=/opt/jdk\n"
+    }
+  }
+  variables {
+    install          = "maven"
+    hadoop_version   = "3.4.1"
+    maven_repository = "https://nexus.example.com/maven2"
+    port_step        = 100
+  }
+  assert {
+    condition     = length(host_command.install) == 3 && strcontains(host_command.install["dn1"].command, "https://nexus.example.com/maven2")
+    error_message = "every host resolves the jars from the mirror"
+  }
+  assert {
+    condition     = startswith(host_service.daemon["datanode@dn2"].command, "/opt/jdk/bin/java -Xmx1g -Dproc_datanode") && strcontains(host_service.daemon["datanode@dn2"].command, "-cp \"/srv/hadoop/dn2/conf:/srv/hadoop/install/hadoop-3.4.1/lib/*\" org.apache.hadoop.hdfs.server.datanode.DataNode")
+    error_message = "a daemon runs as java -cp CONF:LIB/* MainClass: ${host_service.daemon["datanode@dn2"].command}"
+  }
+  assert {
+    condition     = host_service.daemon["datanode@dn2"].environment.JAVA_HOME == "/opt/jdk"
+    error_message = "the probed Java is the daemons' JAVA_HOME"
+  }
+  assert {
+    # dn1 is the second host, dn2 the third: their ports are 100 apart.
+    condition     = strcontains(host_file.site["dn2/hdfs-site.xml"].content, "<value>dn2:10066</value>") && host_service.daemon["datanode@dn1"].ready_port == 9966
+    error_message = "port_step moves each worker's ports"
+  }
+  assert {
+    condition     = strcontains(host_file.command["nn/hdfs"].content, "org.apache.hadoop.hdfs.tools.DFSAdmin")
+    error_message = "each host gets its hdfs command"
+  }
+  assert {
+    condition     = length(host_service.historyserver) == 1 && strcontains(host_service.historyserver["historyserver@nn"].command, "-safemode wait")
+    error_message = "the history server waits for HDFS to leave safe mode"
+  }
+}
+
+run "no_java_is_refused" {
+  command = plan
+  override_data {
+    target = data.host_probe.hadoop
+    values = {
+      stdout = "installed=no\njava_home=\n"
+    }
+  }
+  variables {
+    install = "maven"
+  }
+  expect_failures = [host_command.install]
 }
 
 run "one_host_does_everything" {

@@ -64,6 +64,11 @@ pub async fn create(planned: &Value, intent: &str) -> Result<Value, ProviderErro
     let command = get_str(planned, "command").ok_or_else(|| ProviderError::new("command is required"))?;
     let t = transport(planned)?;
     let log = get_str(planned, "log_file").unwrap_or_else(|| "/dev/null".into());
+    // The log's directory is made first, so the service's output has somewhere to go.
+    let mkdir = match log.rsplit_once('/') {
+        Some((dir, _)) if !dir.is_empty() && log != "/dev/null" => format!("mkdir -p {} && ", quote(dir)),
+        _ => String::new(),
+    };
     // The pid is left under the intent's id, so a killed apply's service is adopted, not
     // started twice.
     let keep = if intent.is_empty() {
@@ -74,7 +79,7 @@ pub async fn create(planned: &Value, intent: &str) -> Result<Value, ProviderErro
     // Only setsid goes to the background, so $! is the service itself (its session and
     // process group leader), and a failing `cd` fails the script instead of the service.
     let script = format!(
-        "{}{{ setsid sh -c {} > {} 2>&1 < /dev/null & {keep}echo $!; }}",
+        "{mkdir}{}{{ setsid sh -c {} > {} 2>&1 < /dev/null & {keep}echo $!; }}",
         prelude(get_str(planned, "working_dir").as_deref(), &get(planned, "environment")),
         quote(&format!("exec {command}")),
         quote(&log)
@@ -112,14 +117,24 @@ async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), Prov
         }
         if !alive(t, pid).await? {
             return Err(ProviderError::new(format!(
-                "the service on {} exited before {host}:{port} accepted connections",
-                t.describe()
+                "the service on {} exited before {host}:{port} accepted connections{}",
+                t.describe(),
+                log_tail(t, planned).await
             )));
         }
         if Instant::now() >= deadline {
             return Err(ProviderError::new(format!("{host}:{port} did not accept connections within {timeout}s")));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The last lines of the service's log file, to say why it ended ("" when it has none).
+async fn log_tail(t: &Transport, planned: &Value) -> String {
+    let Some(log) = get_str(planned, "log_file").filter(|l| l != "/dev/null") else { return String::new() };
+    match t.run(&format!("tail -n 15 {} 2>/dev/null || true", quote(&log)), None).await {
+        Ok(out) if !out.stdout.trim().is_empty() => format!("; the end of {log}:\n{}", out.stdout.trim_end()),
+        _ => String::new(),
     }
 }
 
