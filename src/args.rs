@@ -270,8 +270,9 @@ pub enum ClusterCommand {
     List,
     /// A cluster's hosts and services, with the services' health.
     Info { name: String },
-    /// Run a job on the cluster's Spark master with spark-submit; the driver's output
-    /// streams here and the job's exit code is meshform's.
+    /// Run a job: with spark-submit on the cluster's Spark master, or on YARN for a Hadoop
+    /// cluster (a .jar with `hadoop jar`, a .py with spark-submit --master yarn); the
+    /// driver's output streams here and the job's exit code is meshform's.
     Submit {
         name: String,
         /// A .py file, or a .jar (with -class).
@@ -279,6 +280,10 @@ pub enum ClusterCommand {
         /// The main class of a .jar job.
         #[arg(long)]
         class: Option<String>,
+        /// Where a Spark job runs: `yarn` on a Hadoop cluster's YARN (the default there
+        /// for a .py job), else the cluster's Spark master.
+        #[arg(long)]
+        master: Option<String>,
         /// Arguments for the job.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -370,6 +375,8 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     // `cluster run|ssh|submit` end in a user's command line, which is passed on as it is
     // once the positionals before it (name, host or job) are given.
     let mut positionals_left: Option<usize> = None;
+    let mut submit = false;
+    let mut submit_flags_next = false;
     for a in args {
         if passthrough {
             out.push(a);
@@ -380,14 +387,32 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
             out.push(a);
             continue;
         }
-        let flag_value = out.last().is_some_and(|p| p == "--class");
-        if let Some(left) = positionals_left.as_mut()
+        let flag_value = out.last().is_some_and(|p| SUBMIT_FLAGS.contains(&p.as_str()));
+        if let Some(left) = positionals_left.as_mut().filter(|l| **l > 0)
             && !a.starts_with('-')
             && !flag_value
         {
             *left -= 1;
-            passthrough = *left == 0;
+            passthrough = *left == 0 && !submit;
+            submit_flags_next = *left == 0 && submit;
             out.push(a);
+            continue;
+        }
+        // `cluster submit NAME JOB -class C -master yarn ARGS`: its own flags may follow the
+        // job; the first word that is none of them starts the job's arguments.
+        if submit_flags_next {
+            let long = a.starts_with('-').then(|| if a.starts_with("--") { a.clone() } else { format!("-{a}") });
+            let known = long
+                .as_deref()
+                .is_some_and(|l| SUBMIT_FLAGS.iter().any(|f| l == *f || l.starts_with(&format!("{f}="))));
+            if flag_value {
+                out.push(a);
+            } else if known {
+                out.push(long.unwrap_or_default());
+            } else {
+                passthrough = true;
+                out.push(a);
+            }
             continue;
         }
         if positionals_left.is_none() && out.len() >= 2 && out[out.len() - 1] == "cluster" {
@@ -396,6 +421,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 "ssh" | "submit" => Some(2),
                 _ => None,
             };
+            submit = a == "submit";
             out.push(a);
             continue;
         }
@@ -411,6 +437,9 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     }
     out
 }
+
+/// The flags of `cluster submit` that take a value.
+const SUBMIT_FLAGS: [&str; 2] = ["--class", "--master"];
 
 #[cfg(test)]
 mod tests {
@@ -430,6 +459,14 @@ mod tests {
         assert_eq!(
             argv(&["meshform", "cluster", "submit", "c", "pi.py", "-iterations", "3"]),
             ["meshform", "cluster", "submit", "c", "pi.py", "-iterations", "3"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "c", "wc.jar", "-class", "W", "-master=yarn", "/in", "-x"]),
+            ["meshform", "cluster", "submit", "c", "wc.jar", "--class", "W", "--master=yarn", "/in", "-x"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "c", "pi.py", "-master", "yarn", "-n", "-class"]),
+            ["meshform", "cluster", "submit", "c", "pi.py", "--master", "yarn", "-n", "-class"]
         );
         assert_eq!(
             argv(&["meshform", "cluster", "ssh", "c", "h", "ps", "-ef"]),

@@ -69,6 +69,11 @@ fn is_master_role(role: &str) -> bool {
 }
 
 impl Cluster {
+    /// The first service labelled with `role`.
+    fn service(&self, role: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.label("role") == Some(role))
+    }
+
     fn masters(&self) -> Vec<&str> {
         let mut m: Vec<&str> = self
             .services
@@ -202,8 +207,19 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
             };
             run_on(c, &hosts, &command.join(" ")).await
         }
-        ClusterCommand::Submit { name, job, class, args } => {
-            submit(find(&all, &name)?, &job, class.as_deref(), &args).await
+        ClusterCommand::Submit { name, job, class, master, args } => {
+            let c = find(&all, &name)?;
+            match (c.service("resourcemanager"), c.service("spark-master"), master.as_deref()) {
+                (Some(rm), _, Some("yarn")) => submit_yarn(c, rm, &job, class.as_deref(), &args).await,
+                (None, _, Some("yarn")) => Err(Diagnostic::error(format!("Cluster {name:?} has no YARN"))
+                    .with_detail("-master yarn needs a host_service labelled role = \"resourcemanager\", as the hadoop module makes.")
+                    .into()),
+                (_, _, Some(other)) if other != "spark" => Err(Diagnostic::error(format!("-master {other:?} is not a master this command knows"))
+                    .with_help("use -master yarn for a Hadoop cluster's YARN; leave it out for a Spark standalone cluster")
+                    .into()),
+                (Some(rm), None, None) => submit_yarn(c, rm, &job, class.as_deref(), &args).await,
+                _ => submit(c, &job, class.as_deref(), &args).await,
+            }
         }
         ClusterCommand::Ssh { name, host: h, command } => {
             let c = find(&all, &name)?;
@@ -218,6 +234,19 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
             } else {
                 Err(Diagnostic::error(format!("the session on {h} ended with {status}")).into())
             }
+        }
+        ClusterCommand::Get { name, remote, local } if is_hdfs(&remote) => {
+            let c = find(&all, &name)?;
+            hdfs_get(c, &remote, &local).await?;
+            println!("{remote} -> {local}");
+            Ok(Outcome::Ok)
+        }
+        ClusterCommand::Put { name, local, remote } if is_hdfs(&remote) => {
+            let c = find(&all, &name)?;
+            readable(&local)?;
+            hdfs_put(c, &local, &remote).await?;
+            println!("{local} -> {remote}");
+            Ok(Outcome::Ok)
         }
         ClusterCommand::Get { name, remote, local } => {
             let c = find(&all, &name)?;
@@ -313,14 +342,190 @@ async fn submit(c: &Cluster, job: &str, class: Option<&str>, args: &[String]) ->
         .interactive(Some(&script))
         .status()
         .map_err(|e| Diagnostic::error(format!("cannot start spark-submit on {}: {e}", t.describe())))?;
+    job_outcome(status, "spark-submit", &master.host)
+}
+
+/// A job's exit status as meshform's outcome.
+fn job_outcome(status: std::process::ExitStatus, what: &str, host: &str) -> Res<Outcome> {
     match status.code() {
         Some(0) => Ok(Outcome::Ok),
         Some(code) => {
             eprintln!("The job exited with code {code}.");
             Ok(Outcome::Exit(u8::try_from(code).unwrap_or(1)))
         }
-        None => Err(Diagnostic::error(format!("spark-submit on {} ended by a signal ({status})", master.host)).into()),
+        None => Err(Diagnostic::error(format!("{what} on {host} ended by a signal ({status})")).into()),
     }
+}
+
+/// A Hadoop service's `bin_dir` label: the host's hadoop, hdfs, yarn and mapred commands.
+fn bin_dir<'a>(s: &'a Service, what: &str) -> Res<&'a str> {
+    s.label("bin_dir").ok_or_else(|| {
+        Diagnostic::error(format!("The {} {} has no \"bin_dir\" label", s.label("role").unwrap_or("service"), s.addr))
+            .with_detail(format!(
+                "{what} runs Hadoop's commands from the directory that label names, as the hadoop module records it."
+            ))
+            .into()
+    })
+}
+
+/// Runs a job on a Hadoop cluster's YARN from the resourcemanager's host: a .jar with
+/// `hadoop jar` (its manifest's main class, or -class), a .py with the host's
+/// spark-submit --master yarn.
+async fn submit_yarn(c: &Cluster, rm: &Service, job: &str, class: Option<&str>, args: &[String]) -> Res<Outcome> {
+    let bin = bin_dir(rm, "cluster submit")?;
+    let work = rm.label("work_dir").unwrap_or("/tmp");
+    readable(job)?;
+    let t = host(c, &rm.host)?;
+    let file = Path::new(job).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "job".into());
+    let remote = format!("{work}/jobs/{file}");
+    t.upload(Path::new(job), &remote).await.map_err(provider_error)?;
+    let mut script = format!("cd {} && ", quote(work));
+    let what = if job.ends_with(".jar") {
+        match class {
+            // `hadoop jar` would take the manifest's main class over a named one.
+            Some(class) => script.push_str(&format!(
+                "HADOOP_CLASSPATH={} exec {}/hadoop {}",
+                quote(&remote),
+                quote(bin),
+                quote(class)
+            )),
+            None => script.push_str(&format!("exec {}/hadoop jar {}", quote(bin), quote(&remote))),
+        }
+        "hadoop jar"
+    } else {
+        let spark = c.service("spark-yarn").and_then(|s| s.label("spark_submit")).or_else(|| rm.label("spark_submit"));
+        let Some(spark_submit) = spark else {
+            return Err(Diagnostic::error(format!("Cluster {:?} has no Spark to submit {job} to YARN with", c.name))
+                .with_detail("A .py job runs with spark-submit --master yarn: the hadoop module installs Spark for that with spark_on_yarn = true.")
+                .into());
+        };
+        script.push_str(&format!("exec {} --master yarn {}", quote(spark_submit), quote(&remote)));
+        "spark-submit"
+    };
+    for a in args {
+        script.push_str(&format!(" {}", quote(a)));
+    }
+    let status = t
+        .interactive(Some(&script))
+        .status()
+        .map_err(|e| Diagnostic::error(format!("cannot start {what} on {}: {e}", t.describe())))?;
+    job_outcome(status, what, &rm.host)
+}
+
+/// Whether a get/put path names a file in HDFS (`hdfs:/in/data.txt`, `hdfs://nn:9000/x`).
+fn is_hdfs(path: &str) -> bool {
+    path.starts_with("hdfs:")
+}
+
+/// The namenode's service, through which get and put reach HDFS.
+fn namenode(c: &Cluster) -> Res<&Service> {
+    c.service("namenode").ok_or_else(|| {
+        Diagnostic::error(format!("Cluster {:?} has no HDFS", c.name))
+            .with_detail("hdfs: paths need a host_service labelled role = \"namenode\", as the hadoop module makes.")
+            .into()
+    })
+}
+
+/// Runs an HDFS command on the namenode's host; its stderr is the error.
+async fn hdfs_run(t: &Transport, script: &str, what: &str) -> Res<()> {
+    t.run(script, None).await.map(|_| ()).map_err(|e| {
+        Diagnostic::error(format!("{what} failed on {}", t.describe()))
+            .with_detail(e.message.lines().filter(|l| !l.trim().is_empty()).take(8).collect::<Vec<_>>().join("\n"))
+            .into()
+    })
+}
+
+/// A scratch path on the namenode's host for a file on its way in or out of HDFS.
+fn staging(nn: &Service) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}/tmp/transfer-{}-{nanos}", nn.label("work_dir").unwrap_or("/tmp"), std::process::id())
+}
+
+async fn hdfs_put(c: &Cluster, local: &str, remote: &str) -> Res<()> {
+    let nn = namenode(c)?;
+    let bin = bin_dir(nn, "cluster put")?;
+    let t = host(c, &nn.host)?;
+    let stage = staging(nn);
+    t.upload(Path::new(local), &stage).await.map_err(provider_error)?;
+    let parent = remote.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.ends_with(':') && !p.ends_with("//"));
+    let mkdir = parent.map(|p| format!("{}/hdfs dfs -mkdir -p {} && ", quote(bin), quote(p))).unwrap_or_default();
+    let r = hdfs_run(
+        t,
+        &format!("{mkdir}{}/hdfs dfs -put -f {} {}", quote(bin), quote(&stage), quote(remote)),
+        &format!("copying {local} to {remote}"),
+    )
+    .await;
+    let _ = t.run(&format!("rm -f {}", quote(&stage)), None).await;
+    r
+}
+
+async fn hdfs_get(c: &Cluster, remote: &str, local: &str) -> Res<()> {
+    let nn = namenode(c)?;
+    let bin = bin_dir(nn, "cluster get")?;
+    let t = host(c, &nn.host)?;
+    let stage = staging(nn);
+    let fetched = hdfs_run(
+        t,
+        &format!(
+            "mkdir -p \"$(dirname {s})\" && {}/hdfs dfs -get {} {s}",
+            quote(bin),
+            quote(remote),
+            s = quote(&stage)
+        ),
+        &format!("copying {remote} out of HDFS"),
+    )
+    .await;
+    let r = match fetched {
+        Ok(()) => t.download(&stage, Path::new(local)).await.map_err(provider_error),
+        Err(e) => Err(e),
+    };
+    let _ = t.run(&format!("rm -rf {}", quote(&stage)), None).await;
+    r
+}
+
+/// What HDFS and YARN say of themselves: capacity and live DataNodes from `dfsadmin
+/// -report`, running NodeManagers from `yarn node -list`.
+async fn hadoop_health(c: &Cluster) {
+    if let Some(nn) = c.service("namenode")
+        && let (Some(bin), Some(t)) = (nn.label("bin_dir"), c.hosts.get(&nn.host))
+    {
+        match t.run(&format!("{}/hdfs dfsadmin -report 2>/dev/null", quote(bin)), None).await {
+            Ok(o) => {
+                let field = |k: &str| {
+                    o.stdout.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim().to_string()).unwrap_or_default()
+                };
+                let live = o
+                    .stdout
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("Live datanodes (").and_then(|r| r.split_once(')')).map(|(n, _)| n.to_string())
+                    })
+                    .unwrap_or_else(|| "0".into());
+                println!(
+                    "HDFS: {live} live DataNode(s); capacity {}; remaining {}",
+                    human(&field("Configured Capacity:")),
+                    human(&field("DFS Remaining:"))
+                );
+            }
+            Err(e) => println!("HDFS: unreachable ({})", e.message.lines().next().unwrap_or_default()),
+        }
+    }
+    if let Some(rm) = c.service("resourcemanager")
+        && let (Some(bin), Some(t)) = (rm.label("bin_dir"), c.hosts.get(&rm.host))
+    {
+        match t.run(&format!("{}/yarn node -list 2>/dev/null", quote(bin)), None).await {
+            Ok(o) => {
+                let running = o.stdout.lines().filter(|l| l.split_whitespace().nth(1) == Some("RUNNING")).count();
+                println!("YARN: {running} running NodeManager(s)");
+            }
+            Err(e) => println!("YARN: unreachable ({})", e.message.lines().next().unwrap_or_default()),
+        }
+    }
+}
+
+/// `541106348032 (503.94 GB)` as `503.94 GB`.
+fn human(v: &str) -> String {
+    v.split_once('(').and_then(|(_, r)| r.strip_suffix(')')).map_or_else(|| v.to_string(), str::to_string)
 }
 
 async fn info(c: &Cluster) -> Res<Outcome> {
@@ -341,10 +546,14 @@ async fn info(c: &Cluster) -> Res<Outcome> {
     for s in &c.services {
         for (label, what) in [("master_url", "master URL"), ("web_ui_url", "web UI")] {
             if let Some(v) = s.label(label) {
-                println!("{what}: {v}");
+                match s.label("role") {
+                    Some(role) => println!("{what} ({role}): {v}"),
+                    None => println!("{what}: {v}"),
+                }
             }
         }
     }
+    hadoop_health(c).await;
     if !c.services.is_empty() {
         println!("services:");
     }

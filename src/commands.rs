@@ -828,7 +828,7 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
             let module = crate::cluster::target(&state, &name)?;
             apply(wd, targeted(vec![module], auto_approve), style, true).await
         }
-        C::Submit { name, job, class, args } if kube_provider.is_some() => {
+        C::Submit { name, job, class, args, .. } if kube_provider.is_some() => {
             let key = kube_provider.unwrap_or_default();
             let flags = PlanFlags { parallelism: 10, ..PlanFlags::default() };
             let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false))).await?;
