@@ -26,17 +26,19 @@ locals {
   all_hosts       = toset(local.host_list)
   replication     = var.replication != null ? var.replication : min(3, length(local.workers))
   p               = var.ports
-  # Each worker's ports: the base ports, moved by port_step per host so that workers
-  # sharing a machine do not clash.
+  # Each worker's ports: the base ports, moved by port_step times the number the host's
+  # name ends with (node07, 127.0.1.7), so that workers sharing a machine do not clash and
+  # a host keeps its ports whichever hosts come and go.
+  port_index = { for h in local.host_list : h => var.port_step == 0 ? 0 : try(tonumber(regex("[0-9]+$", h)), -1) }
   wp = {
-    for i, h in local.host_list : h => {
-      datanode              = local.p.datanode + i * var.port_step
-      datanode_http         = local.p.datanode_http + i * var.port_step
-      datanode_ipc          = local.p.datanode_ipc + i * var.port_step
-      nodemanager           = local.p.nodemanager + i * var.port_step
-      nodemanager_http      = local.p.nodemanager_http + i * var.port_step
-      nodemanager_localizer = local.p.nodemanager_localizer + i * var.port_step
-      shuffle               = local.p.shuffle + i * var.port_step
+    for h, n in local.port_index : h => {
+      datanode              = local.p.datanode + max(n, 0) * var.port_step
+      datanode_http         = local.p.datanode_http + max(n, 0) * var.port_step
+      datanode_ipc          = local.p.datanode_ipc + max(n, 0) * var.port_step
+      nodemanager           = local.p.nodemanager + max(n, 0) * var.port_step
+      nodemanager_http      = local.p.nodemanager_http + max(n, 0) * var.port_step
+      nodemanager_localizer = local.p.nodemanager_localizer + max(n, 0) * var.port_step
+      shuffle               = local.p.shuffle + max(n, 0) * var.port_step
     }
   }
 
@@ -101,6 +103,7 @@ locals {
         "dfs.datanode.ipc.address"                             = "${h}:${local.wp[h].datanode_ipc}"
         "dfs.datanode.hostname"                                = h
         "dfs.namenode.datanode.registration.ip-hostname-check" = "false"
+        "dfs.hosts.exclude"                                    = "${local.conf_dir[h]}/dfs.exclude"
         # DataNodes are reached by the name they register with, not by the address their
         # connection came from (on one machine that is 127.0.0.1 for all of them).
         "dfs.client.use.datanode.hostname"   = "true"
@@ -115,6 +118,7 @@ locals {
         "yarn.resourcemanager.hostname"        = local.resourcemanager
         "yarn.resourcemanager.address"         = "${local.resourcemanager}:${local.p.resourcemanager}"
         "yarn.resourcemanager.webapp.address"  = "${local.resourcemanager}:${local.p.resourcemanager_http}"
+        "yarn.resourcemanager.nodes.exclude-path" = "${local.conf_dir[h]}/yarn.exclude"
         "yarn.nodemanager.hostname"            = h
         "yarn.nodemanager.address"             = "${h}:${local.wp[h].nodemanager}"
         "yarn.nodemanager.webapp.address"      = "${h}:${local.wp[h].nodemanager_http}"
@@ -136,6 +140,7 @@ locals {
         "mapreduce.framework.name"            = "yarn"
         "mapreduce.jobhistory.address"        = "${local.historyserver}:${local.p.historyserver}"
         "mapreduce.jobhistory.webapp.address" = "${local.historyserver}:${local.p.historyserver_http}"
+        "mapreduce.jobhistory.admin.address"  = "${local.historyserver}:${local.p.historyserver_admin}"
         "mapreduce.shuffle.port"              = tostring(local.wp[h].shuffle)
         "yarn.app.mapreduce.am.env"           = "HADOOP_MAPRED_HOME=${local.hadoop_home}"
         "mapreduce.map.env"                   = "HADOOP_MAPRED_HOME=${local.hadoop_home}"
@@ -182,7 +187,7 @@ locals {
   ]...)
   commands = merge([
     for h in local.all_hosts : {
-      for tool in ["hadoop", "hdfs", "yarn", "mapred"] : "${h}/${tool}" => {
+      for tool in concat(["hadoop", "hdfs", "yarn", "mapred"], contains([local.namenode, local.resourcemanager], h) ? ["meshform-admin"] : []) : "${h}/${tool}" => {
         host = h
         path = "${local.bin_dir[h]}/${tool}"
       }
@@ -319,7 +324,10 @@ resource "host_file" "command" {
   for_each = local.commands
   path     = each.value.path
   mode     = "0755"
-  content = templatefile("${path.module}/launcher.sh.tftpl", {
+  content = endswith(each.key, "/meshform-admin") ? templatefile("${path.module}/admin.sh.tftpl", {
+    host     = each.value.host
+    conf_dir = local.conf_dir[each.value.host]
+    }) : templatefile("${path.module}/launcher.sh.tftpl", {
     host        = each.value.host
     conf_dir    = local.conf_dir[each.value.host]
     log_dir     = local.log_dir[each.value.host]
@@ -341,6 +349,14 @@ resource "host_command" "format" {
   connection  = local.connection[each.key]
 }
 
+# The exclude files the namenode and the resourcemanager read (decommissioning adds to
+# them); never truncated.
+resource "host_command" "exclude_files" {
+  for_each   = { for h in distinct([local.namenode, local.resourcemanager]) : h => h if local.installed[h] }
+  command    = "mkdir -p ${local.conf_dir[each.key]} && touch ${local.conf_dir[each.key]}/dfs.exclude ${local.conf_dir[each.key]}/yarn.exclude"
+  connection = local.connection[each.key]
+}
+
 resource "host_service" "daemon" {
   for_each    = { for k, d in local.daemons : k => d if d.role != "historyserver" }
   command     = local.start[each.value.host][each.value.role]
@@ -349,7 +365,13 @@ resource "host_service" "daemon" {
   ready_port  = each.value.port
   # New configuration or a new installation on the host restarts its daemons.
   triggers   = local.restart_on[each.value.host]
-  depends_on = [host_command.install, host_command.format, host_file.site, host_file.workers]
+  depends_on = [host_command.install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]
+  lifecycle {
+    precondition {
+      condition     = !contains(local.workers, each.value.host) || local.port_index[each.value.host] >= 0
+      error_message = "port_step moves a worker's ports by the number its host name ends with, and ${each.value.host} ends with none: name the hosts node1, node2, … (or 127.0.1.2, …), or leave port_step at 0."
+    }
+  }
   labels = merge(
     {
       role     = each.value.role
@@ -378,4 +400,27 @@ resource "host_service" "historyserver" {
     web_ui_url = local.web_ui.historyserver
   }
   connection = local.connection[each.value.host]
+}
+
+# A worker leaving the hosts is taken out of service before its daemons stop: these run on
+# the namenode's and the resourcemanager's hosts, each bringing its worker back into
+# service when created and, when destroyed (before the daemons, which they depend on),
+# decommissioning its DataNode (until HDFS holds its blocks elsewhere) or draining its
+# NodeManager. With decommission = false a removed worker just stops.
+resource "host_command" "decommission_datanode" {
+  for_each        = { for k, d in local.daemons : d.host => d if d.role == "datanode" && local.installed[local.namenode] }
+  command         = "${local.bin_dir[local.namenode]}/meshform-admin recommission-datanode ${each.key}"
+  destroy_command = var.decommission ? "${local.bin_dir[local.namenode]}/meshform-admin decommission-datanode ${each.key} ${var.decommission_timeout}" : "true"
+  labels          = { role = "datanode-decommission", worker = each.key }
+  depends_on      = [host_service.daemon, host_file.command]
+  connection      = local.connection[local.namenode]
+}
+
+resource "host_command" "decommission_nodemanager" {
+  for_each        = { for k, d in local.daemons : d.host => d if d.role == "nodemanager" && local.installed[local.resourcemanager] }
+  command         = "${local.bin_dir[local.resourcemanager]}/meshform-admin recommission-nodemanager ${each.key}"
+  destroy_command = var.decommission ? "${local.bin_dir[local.resourcemanager]}/meshform-admin decommission-nodemanager ${each.key} ${var.decommission_timeout}" : "true"
+  labels          = { role = "nodemanager-decommission", worker = each.key }
+  depends_on      = [host_service.daemon, host_file.command]
+  connection      = local.connection[local.resourcemanager]
 }

@@ -104,7 +104,19 @@ variable "tarball_sha512" {
 variable "port_step" {
   type        = number
   default     = 0
-  description = "Added to the worker ports (datanode, nodemanager, shuffle) once per host, in the order of hosts: set it (e.g. 100) when several workers share one machine."
+  description = "Moves each worker's ports (datanode, nodemanager, localizer, shuffle) by this times the number its host name ends with (node07, 127.0.1.7): set it (e.g. 100) when several workers share one machine."
+}
+
+variable "decommission" {
+  type        = bool
+  default     = true
+  description = "Whether a worker removed from the hosts is decommissioned (DataNode: until HDFS holds its blocks elsewhere; NodeManager: drained) before its daemons stop."
+}
+
+variable "decommission_timeout" {
+  type        = number
+  default     = 3600
+  description = "Seconds a removed worker may take to decommission; past it the apply fails and the worker keeps running."
 }
 
 variable "daemon_memory" {
@@ -151,6 +163,7 @@ variable "ports" {
     shuffle               = optional(number, 13562)
     historyserver         = optional(number, 10020)
     historyserver_http    = optional(number, 19888)
+    historyserver_admin   = optional(number, 10033)
   })
   default     = {}
   description = "Daemon ports. Each daemon binds its own host's address, so hosts may share a machine."

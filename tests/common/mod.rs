@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod hadoop;
 pub mod kube;
 pub mod moto;
 pub mod oracle;

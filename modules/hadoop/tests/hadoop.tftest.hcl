@@ -110,7 +110,7 @@ run "jars_from_maven" {
     error_message = "the probed Java is the daemons' JAVA_HOME"
   }
   assert {
-    # dn1 is the second host, dn2 the third: their ports are 100 apart.
+    # dn1's ports move by 100, dn2's by 200.
     condition     = strcontains(host_file.site["dn2/hdfs-site.xml"].content, "<value>dn2:10066</value>") && host_service.daemon["datanode@dn1"].ready_port == 9966
     error_message = "port_step moves each worker's ports"
   }
@@ -122,6 +122,15 @@ run "jars_from_maven" {
     condition     = length(host_service.historyserver) == 1 && strcontains(host_service.historyserver["historyserver@nn"].command, "-safemode wait")
     error_message = "the history server waits for HDFS to leave safe mode"
   }
+}
+
+run "port_step_needs_numbered_hosts" {
+  command = plan
+  variables {
+    hosts     = ["nn", "dn1", "worker-b"]
+    port_step = 100
+  }
+  expect_failures = [host_service.daemon]
 }
 
 run "no_java_is_refused" {
