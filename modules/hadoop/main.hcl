@@ -67,6 +67,10 @@ locals {
   java_home = {
     for h in local.all_hosts : h => var.java_home != null ? var.java_home : try(regex("java_home=(.*)", local.probed[h])[0], "")
   }
+  memory_mb = { for h in local.all_hosts : h => try(tonumber(regex("memory_mb=([0-9]+)", local.probed[h])[0]), null) }
+  # What each NodeManager offers to containers, and the smallest container YARN makes.
+  nm_memory = { for h in local.all_hosts : h => tonumber(lookup(local.yarn_site[h], "yarn.nodemanager.resource.memory-mb", "8192")) }
+  min_alloc = { for h in local.all_hosts : h => tonumber(lookup(local.yarn_site[h], "yarn.scheduler.minimum-allocation-mb", "1024")) }
   # JVM options Hadoop's scripts would add, with the packages its code reaches into opened
   # for Java 17.
   java17_opts = join(" ", [
@@ -283,7 +287,7 @@ locals {
 # where Java is.
 data "host_probe" "hadoop" {
   for_each   = local.all_hosts
-  command    = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo installed=yes; else echo installed=no; fi; j=$${JAVA_HOME:-}; if [ -z \"$j\" ] && command -v java > /dev/null 2>&1; then j=$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\"); fi; echo \"java_home=$j\""
+  command    = "if [ -x ${var.hadoop_home}/bin/hdfs ]; then echo installed=yes; else echo installed=no; fi; j=$${JAVA_HOME:-}; if [ -z \"$j\" ] && command -v java > /dev/null 2>&1; then j=$(dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\"); fi; echo \"java_home=$j\"; echo \"memory_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo 2> /dev/null)\""
   connection = local.connection[each.key]
 }
 
@@ -367,6 +371,14 @@ resource "host_service" "daemon" {
   triggers   = local.restart_on[each.value.host]
   depends_on = [host_command.install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]
   lifecycle {
+    precondition {
+      condition     = each.value.role != "nodemanager" || local.nm_memory[each.value.host] >= local.min_alloc[each.value.host]
+      error_message = "The NodeManager on ${each.value.host} offers ${local.nm_memory[each.value.host]} MB to containers (yarn.nodemanager.resource.memory-mb), less than the ${local.min_alloc[each.value.host]} MB of YARN's smallest container (yarn.scheduler.minimum-allocation-mb): it could run nothing, and the ResourceManager would refuse it."
+    }
+    precondition {
+      condition     = each.value.role != "nodemanager" || local.nm_memory[each.value.host] <= coalesce(local.memory_mb[each.value.host], local.nm_memory[each.value.host])
+      error_message = "The NodeManager on ${each.value.host} would offer ${local.nm_memory[each.value.host]} MB to containers (yarn.nodemanager.resource.memory-mb), but the host has ${coalesce(local.memory_mb[each.value.host], 0)} MB of memory: lower it in yarn_site."
+    }
     precondition {
       condition     = !contains(local.workers, each.value.host) || local.port_index[each.value.host] >= 0
       error_message = "port_step moves a worker's ports by the number its host name ends with, and ${each.value.host} ends with none: name the hosts node1, node2, … (or 127.0.1.2, …), or leave port_step at 0."

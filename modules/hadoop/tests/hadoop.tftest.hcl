@@ -133,6 +133,25 @@ run "port_step_needs_numbered_hosts" {
   expect_failures = [host_service.daemon]
 }
 
+run "a_nodemanager_too_small_for_any_container_is_refused" {
+  command = plan
+  variables {
+    yarn_site = { "yarn.nodemanager.resource.memory-mb" = "512", "yarn.scheduler.minimum-allocation-mb" = "1024" }
+  }
+  expect_failures = [host_service.daemon]
+}
+
+run "a_nodemanager_larger_than_its_host_is_refused" {
+  command = plan
+  override_data {
+    target = data.host_probe.hadoop
+    values = {
+      stdout = "installed=yes\njava_home=/opt/jdk\nmemory_mb=4000\n"
+    }
+  }
+  expect_failures = [host_service.daemon]
+}
+
 run "no_java_is_refused" {
   command = plan
   override_data {

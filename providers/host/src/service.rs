@@ -84,6 +84,7 @@ pub async fn create(planned: &Value, intent: &str) -> Result<Value, ProviderErro
         quote(&format!("exec {command}")),
         quote(&log)
     );
+    port_free(&t, planned).await?;
     let out = t.run(&script, None).await?;
     let pid: u32 = out
         .stdout
@@ -100,15 +101,40 @@ pub async fn create(planned: &Value, intent: &str) -> Result<Value, ProviderErro
     Ok(Value::Object(obj.into()))
 }
 
-async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), ProviderError> {
+/// The host and port a service answers on once ready, if it has one.
+fn ready_address(t: &Transport, planned: &Value) -> Result<Option<(String, u16)>, ProviderError> {
     let Some(port) = planned.get_attr("ready_port").and_then(Value::as_number).and_then(Number::to_i64) else {
-        return Ok(());
+        return Ok(None);
     };
     let port = u16::try_from(port).map_err(|_| ProviderError::new(format!("ready_port {port} is not a TCP port")))?;
     // The connection's host is where the service listens, even for local hosts on
     // other loopback addresses.
     let host =
         get(planned, "connection").get_attr("host").and_then(Value::as_str).map_or_else(|| t.address(), str::to_string);
+    Ok(Some((host, port)))
+}
+
+/// Refuses to start a service whose ready port something else already answers on: it
+/// could not bind there, and the other process would pass for it being ready.
+async fn port_free(t: &Transport, planned: &Value) -> Result<(), ProviderError> {
+    let Some((host, port)) = ready_address(t, planned)? else { return Ok(()) };
+    if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_err() {
+        return Ok(());
+    }
+    let holder = t
+        .run(&format!("ss -Hltnp 'sport = :{port}' 2>/dev/null | head -3 || true"), None)
+        .await
+        .map(|o| o.stdout.trim().to_string())
+        .unwrap_or_default();
+    Err(ProviderError::new(format!(
+        "{host}:{port} is already in use on {}, so the service was not started{}",
+        t.describe(),
+        if holder.is_empty() { String::new() } else { format!("; listening there:\n{holder}") }
+    )))
+}
+
+async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), ProviderError> {
+    let Some((host, port)) = ready_address(t, planned)? else { return Ok(()) };
     let timeout = planned.get_attr("ready_timeout").and_then(Value::as_number).map_or(60.0, Number::to_f64);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.max(0.0));
     loop {
