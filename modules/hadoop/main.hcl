@@ -362,11 +362,12 @@ resource "host_command" "exclude_files" {
 }
 
 resource "host_service" "daemon" {
-  for_each    = { for k, d in local.daemons : k => d if d.role != "historyserver" }
-  command     = local.start[each.value.host][each.value.role]
-  environment = local.environment[each.value.host]
-  log_file    = "${local.log_dir[each.value.host]}/${each.value.role}.out"
-  ready_port  = each.value.port
+  for_each      = { for k, d in local.daemons : k => d if d.role != "historyserver" }
+  command       = local.start[each.value.host][each.value.role]
+  environment   = local.environment[each.value.host]
+  log_file      = "${local.log_dir[each.value.host]}/${each.value.role}.out"
+  ready_port    = each.value.port
+  ready_timeout = var.start_timeout
   # New configuration or a new installation on the host restarts its daemons.
   triggers   = local.restart_on[each.value.host]
   depends_on = [host_command.install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]
@@ -402,7 +403,7 @@ resource "host_service" "historyserver" {
   environment   = local.environment[each.value.host]
   log_file      = "${local.log_dir[each.value.host]}/historyserver.out"
   ready_port    = each.value.port
-  ready_timeout = 120
+  ready_timeout = var.start_timeout
   triggers      = local.restart_on[each.value.host]
   depends_on    = [host_service.daemon]
   labels = {

@@ -28,6 +28,11 @@ output "hadoop_home" {
   description = "Where Hadoop is on the hosts."
 }
 
+output "version" {
+  value       = var.hadoop_version
+  description = "The Hadoop release installed with install = \"maven\"."
+}
+
 output "commands" {
   value       = local.bin_dir
   description = "Each host's directory of hadoop, hdfs, yarn and mapred commands, set up with its configuration."

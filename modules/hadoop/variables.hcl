@@ -119,6 +119,12 @@ variable "decommission_timeout" {
   description = "Seconds a removed worker may take to decommission; past it the apply fails and the worker keeps running."
 }
 
+variable "start_timeout" {
+  type        = number
+  default     = 300
+  description = "Seconds a daemon may take to open its port once started (the history server's include waiting for HDFS to leave safe mode)."
+}
+
 variable "daemon_memory" {
   type        = string
   default     = "1g"
