@@ -369,8 +369,8 @@ fn bin_dir<'a>(s: &'a Service, what: &str) -> Res<&'a str> {
 }
 
 /// Runs a job on a Hadoop cluster's YARN from the resourcemanager's host: a .jar with
-/// `hadoop jar` (its manifest's main class, or -class), a .py with the host's
-/// spark-submit --master yarn.
+/// `hadoop jar` (its manifest's main class, or -class), a .py with the spark-submit onto
+/// YARN that its `spark_submit` label names.
 async fn submit_yarn(c: &Cluster, rm: &Service, job: &str, class: Option<&str>, args: &[String]) -> Res<Outcome> {
     let bin = bin_dir(rm, "cluster submit")?;
     let work = rm.label("work_dir").unwrap_or("/tmp");
@@ -393,13 +393,13 @@ async fn submit_yarn(c: &Cluster, rm: &Service, job: &str, class: Option<&str>, 
         }
         "hadoop jar"
     } else {
-        let spark = c.service("spark-yarn").and_then(|s| s.label("spark_submit")).or_else(|| rm.label("spark_submit"));
-        let Some(spark_submit) = spark else {
+        let Some(spark_submit) = rm.label("spark_submit") else {
             return Err(Diagnostic::error(format!("Cluster {:?} has no Spark to submit {job} to YARN with", c.name))
-                .with_detail("A .py job runs with spark-submit --master yarn: the hadoop module installs Spark for that with spark_on_yarn = true.")
+                .with_detail("A .py job runs with a spark-submit onto YARN on the resourcemanager's host (its service's spark_submit label): the hadoop module sets one up with spark_on_yarn = true.")
                 .into());
         };
-        script.push_str(&format!("exec {} --master yarn {}", quote(spark_submit), quote(&remote)));
+        // That spark-submit is set up for this YARN (--master yarn, its jars, its python).
+        script.push_str(&format!("exec {} {}", quote(spark_submit), quote(&remote)));
         "spark-submit"
     };
     for a in args {

@@ -4,7 +4,8 @@
 //!
 //! One test walks the cluster's life: HDFS and YARN report every worker; files go in and out
 //! of HDFS byte-exact; MapReduce wordcount runs on YARN through `cluster submit` (a failing
-//! job exits non-zero) and the JobHistoryServer lists it; a re-apply is a no-op; a DataNode
+//! job exits non-zero) and the JobHistoryServer lists it; a pyspark job runs on the same
+//! YARN through `cluster submit -master yarn`; a re-apply is a no-op; a DataNode
 //! killed out of band is drift that apply restarts; growing adds only the new host; removing
 //! a DataNode decommissions it first, so a file with blocks on it stays whole and fully
 //! replicated, while with decommission off the same removal loses a block; destroy leaves
@@ -84,6 +85,16 @@ fn hadoop_cluster_runs_jobs_grows_and_shrinks_without_losing_a_block() {
         "/out2",
     ]);
     assert_ne!(failed.code, 0, "a job with no input must fail: {}", failed.stderr);
+    // pyspark on the same YARN: the driver here, executors in the NodeManagers' containers.
+    ws.write("sum.py", "import sys\nfrom pyspark.sql import SparkSession\ns = SparkSession.builder.appName('sum-on-yarn').getOrCreate()\nn = int(sys.argv[1])\nprint('sum', s.sparkContext.parallelize(range(n + 1), 4).sum())\ns.stop()\n");
+    let started = std::time::Instant::now();
+    let spark = ws.run(&["cluster", "submit", "hadoop", "sum.py", "-master", "yarn", "1000"]);
+    println!("pyspark on YARN in {:.1}s", started.elapsed().as_secs_f64());
+    spark.ok();
+    assert!(spark.stdout.lines().any(|l| l == "sum 500500"), "{}\n{}", spark.stdout, spark.stderr);
+    let apps =
+        hadoop::stdout(&hadoop::command(&work, MASTER, "yarn", &["application", "-list", "-appStates", "FINISHED"]));
+    assert!(apps.lines().any(|l| l.contains("sum-on-yarn") && l.contains("SPARK")), "{apps}");
     let jobs = hadoop::history_jobs(MASTER, 19888, "word count");
     assert!(jobs.contains("\"name\":\"word count\"") && jobs.contains("\"state\":\"SUCCEEDED\""), "{jobs}");
 

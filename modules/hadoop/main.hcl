@@ -59,8 +59,9 @@ locals {
     maven   = "${local.install_dir}/hadoop-${var.hadoop_version}"
     tarball = "${local.install_dir}/hadoop"
   }[var.install]
-  lib_dir = "${local.hadoop_home}/lib"
-  probed  = { for h, p in data.host_probe.hadoop : h => p.stdout }
+  lib_dir    = "${local.hadoop_home}/lib"
+  spark_venv = coalesce(var.spark_install_dir, "${local.install_dir}/pyspark")
+  probed     = { for h, p in data.host_probe.hadoop : h => p.stdout }
   installed = {
     for h in local.all_hosts : h => var.install != "none" || try(regex("installed=(yes|no)", local.probed[h])[0], "no") == "yes"
   }
@@ -191,7 +192,11 @@ locals {
   ]...)
   commands = merge([
     for h in local.all_hosts : {
-      for tool in concat(["hadoop", "hdfs", "yarn", "mapred"], contains([local.namenode, local.resourcemanager], h) ? ["meshform-admin"] : []) : "${h}/${tool}" => {
+      for tool in concat(
+        ["hadoop", "hdfs", "yarn", "mapred"],
+        contains([local.namenode, local.resourcemanager], h) ? ["meshform-admin"] : [],
+        var.spark_on_yarn && h == local.resourcemanager ? ["spark-submit"] : [],
+        ) : "${h}/${tool}" => {
         host = h
         path = "${local.bin_dir[h]}/${tool}"
       }
@@ -308,6 +313,15 @@ resource "host_command" "install" {
   connection = local.connection[each.key]
 }
 
+# pyspark on every host, for Spark jobs on YARN: the driver on the resourcemanager's host,
+# Python workers in the NodeManagers' containers.
+resource "host_command" "spark_install" {
+  for_each   = var.spark_on_yarn ? local.all_hosts : toset([])
+  command    = "set -e; mkdir -p ${local.spark_venv}; exec 9> ${local.spark_venv}/.install.lock; flock 9; [ -x ${local.spark_venv}/bin/python ] || python3 -m venv ${local.spark_venv}; ${local.spark_venv}/bin/python -c 'import pyspark' 2> /dev/null || ${local.spark_venv}/bin/pip install -q pyspark==${var.pyspark_version}; ${local.spark_venv}/bin/python -c 'import pyspark; print(pyspark.__version__)'"
+  labels     = { role = "spark-install" }
+  connection = local.connection[each.key]
+}
+
 resource "host_file" "site" {
   for_each   = local.files
   path       = each.value.path
@@ -331,6 +345,12 @@ resource "host_file" "command" {
   content = endswith(each.key, "/meshform-admin") ? templatefile("${path.module}/admin.sh.tftpl", {
     host     = each.value.host
     conf_dir = local.conf_dir[each.value.host]
+    }) : endswith(each.key, "/spark-submit") ? templatefile("${path.module}/spark-submit.sh.tftpl", {
+    host      = each.value.host
+    conf_dir  = local.conf_dir[each.value.host]
+    java_home = local.java_home[each.value.host]
+    venv      = local.spark_venv
+    conf      = var.spark_conf
     }) : templatefile("${path.module}/launcher.sh.tftpl", {
     host        = each.value.host
     conf_dir    = local.conf_dir[each.value.host]
@@ -370,7 +390,7 @@ resource "host_service" "daemon" {
   ready_timeout = var.start_timeout
   # New configuration or a new installation on the host restarts its daemons.
   triggers   = local.restart_on[each.value.host]
-  depends_on = [host_command.install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]
+  depends_on = [host_command.install, host_command.spark_install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]
   lifecycle {
     precondition {
       condition     = each.value.role != "nodemanager" || local.nm_memory[each.value.host] >= local.min_alloc[each.value.host]
@@ -391,6 +411,7 @@ resource "host_service" "daemon" {
       bin_dir  = local.bin_dir[each.value.host]
       work_dir = local.host_dir[each.value.host]
     },
+    var.spark_on_yarn && each.value.role == "resourcemanager" ? { spark_submit = "${local.bin_dir[each.value.host]}/spark-submit" } : {},
     lookup(local.web_ui, each.value.role, null) == null ? {} : { web_ui_url = local.web_ui[each.value.role] },
   )
   connection = local.connection[each.value.host]

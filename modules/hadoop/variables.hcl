@@ -119,6 +119,30 @@ variable "decommission_timeout" {
   description = "Seconds a removed worker may take to decommission; past it the apply fails and the worker keeps running."
 }
 
+variable "spark_on_yarn" {
+  type        = bool
+  default     = false
+  description = "Install pyspark on every host and a spark-submit onto this YARN on the resourcemanager's host, so cluster submit runs .py jobs here."
+}
+
+variable "pyspark_version" {
+  type        = string
+  default     = "4.3.0"
+  description = "The pyspark release spark_on_yarn installs."
+}
+
+variable "spark_install_dir" {
+  type        = string
+  default     = null
+  description = "The venv pyspark goes into on each host; install_dir/pyspark when null."
+}
+
+variable "spark_conf" {
+  type        = map(string)
+  default     = {}
+  description = "Spark properties for jobs submitted to YARN (spark.executor.memory, spark.executor.instances, ...)."
+}
+
 variable "start_timeout" {
   type        = number
   default     = 300

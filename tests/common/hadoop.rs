@@ -55,7 +55,8 @@ pub fn datanode_port(host: &str) -> u16 {
 }
 
 /// A hadoop module call: masters on the first host, a DataNode and a NodeManager on each
-/// of the others, with small heaps and quick decommission and dead-node detection.
+/// of the others, with small heaps and quick decommission and dead-node detection, and
+/// Spark on YARN from the pyspark venv the Spark tests share.
 pub fn module(hosts: &[&str], work: &Path, decommission: bool, connection: &str) -> String {
     let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
     format!(
@@ -70,6 +71,14 @@ pub fn module(hosts: &[&str], work: &Path, decommission: bool, connection: &str)
   daemon_memory = "384m"
   decommission  = {decommission}
   connection    = {connection}
+  spark_on_yarn     = true
+  spark_install_dir = "{spark}"
+  spark_conf = {{
+    "spark.yarn.am.memory"     = "384m"
+    "spark.executor.memory"    = "512m"
+    "spark.executor.instances" = "2"
+    "spark.executor.cores"     = "1"
+  }}
   hdfs_site = {{
     "dfs.namenode.safemode.extension"         = "0"
     "dfs.namenode.decommission.interval"      = "2"
@@ -98,6 +107,7 @@ output "commands" {{
         hosts = list.join(", "),
         install = install_dir().display(),
         work = work.display(),
+        spark = super::spark::install_dir().display(),
     )
 }
 
