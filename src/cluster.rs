@@ -321,9 +321,7 @@ async fn submit(c: &Cluster, job: &str, class: Option<&str>, args: &[String]) ->
         return Err(Diagnostic::error(format!("{job} is a .jar: name its main class with -class")).into());
     }
     let t = host(c, &master.host)?;
-    let file = Path::new(job).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "job".into());
-    let remote = format!("{work}/jobs/{file}");
-    t.upload(Path::new(job), &remote).await.map_err(provider_error)?;
+    let remote = stage_job(t, job, work).await?;
     let mut script = format!("cd {} && ", quote(work));
     for (var, label) in [("SPARK_CONF_DIR", "conf_dir"), ("PYSPARK_PYTHON", "python"), ("JAVA_HOME", "java_home")] {
         if let Some(v) = master.label(label) {
@@ -335,14 +333,28 @@ async fn submit(c: &Cluster, job: &str, class: Option<&str>, args: &[String]) ->
         script.push_str(&format!(" --class {}", quote(class)));
     }
     script.push_str(&format!(" {}", quote(&remote)));
+    run_job(t, script, args, "spark-submit", &master.host)
+}
+
+/// Copies a job to `work/jobs/` on its host; where it landed.
+async fn stage_job(t: &Transport, job: &str, work: &str) -> Res<String> {
+    let file = Path::new(job).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "job".into());
+    let remote = format!("{work}/jobs/{file}");
+    t.upload(Path::new(job), &remote).await.map_err(provider_error)?;
+    Ok(remote)
+}
+
+/// Runs a job's command line, with its arguments, attached to this terminal; the job's exit
+/// code is meshform's.
+fn run_job(t: &Transport, mut script: String, args: &[String], what: &str, host: &str) -> Res<Outcome> {
     for a in args {
         script.push_str(&format!(" {}", quote(a)));
     }
     let status = t
         .interactive(Some(&script))
         .status()
-        .map_err(|e| Diagnostic::error(format!("cannot start spark-submit on {}: {e}", t.describe())))?;
-    job_outcome(status, "spark-submit", &master.host)
+        .map_err(|e| Diagnostic::error(format!("cannot start {what} on {}: {e}", t.describe())))?;
+    job_outcome(status, what, host)
 }
 
 /// A job's exit status as meshform's outcome.
@@ -376,9 +388,7 @@ async fn submit_yarn(c: &Cluster, rm: &Service, job: &str, class: Option<&str>, 
     let work = rm.label("work_dir").unwrap_or("/tmp");
     readable(job)?;
     let t = host(c, &rm.host)?;
-    let file = Path::new(job).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "job".into());
-    let remote = format!("{work}/jobs/{file}");
-    t.upload(Path::new(job), &remote).await.map_err(provider_error)?;
+    let remote = stage_job(t, job, work).await?;
     let mut script = format!("cd {} && ", quote(work));
     let what = if job.ends_with(".jar") {
         match class {
@@ -402,14 +412,7 @@ async fn submit_yarn(c: &Cluster, rm: &Service, job: &str, class: Option<&str>, 
         script.push_str(&format!("exec {} {}", quote(spark_submit), quote(&remote)));
         "spark-submit"
     };
-    for a in args {
-        script.push_str(&format!(" {}", quote(a)));
-    }
-    let status = t
-        .interactive(Some(&script))
-        .status()
-        .map_err(|e| Diagnostic::error(format!("cannot start {what} on {}: {e}", t.describe())))?;
-    job_outcome(status, what, &rm.host)
+    run_job(t, script, args, what, &rm.host)
 }
 
 /// Whether a get/put path names a file in HDFS (`hdfs:/in/data.txt`, `hdfs://nn:9000/x`).

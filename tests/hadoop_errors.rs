@@ -41,7 +41,7 @@ fn flat(stderr: &str) -> String {
 
 /// Every host_service the state records, and whether its process is alive.
 fn recorded_services(ws: &Workspace) -> Vec<(u64, bool)> {
-    hadoop::service_pids(ws).into_iter().map(|p| (p, hadoop::alive(p))).collect()
+    common::service_pids(ws).into_iter().map(|p| (p, common::alive(p))).collect()
 }
 
 #[test]

@@ -199,18 +199,18 @@ fn hadoop_cluster_runs_jobs_grows_and_shrinks_without_losing_a_block() {
     assert_eq!(lost, "CORRUPT", "without decommission the only replica of /two.bin is gone");
 
     // destroy: no Hadoop JVM and no port left.
-    let pids = hadoop::service_pids(&ws);
+    let pids = common::service_pids(&ws);
     assert_eq!(pids.len(), 5, "namenode, resourcemanager, historyserver, one datanode, one nodemanager");
-    assert!(pids.iter().all(|p| hadoop::alive(*p)));
+    assert!(pids.iter().all(|p| common::alive(*p)));
     ws.run(&["destroy", "-auto-approve"]).ok();
     for p in pids {
-        assert!(!hadoop::alive(p), "process {p} is still running");
+        assert!(!common::alive(p), "process {p} is still running");
     }
     assert_eq!(hadoop::hadoop_processes(&work.display().to_string()), 0, "Hadoop JVMs left");
     for port in [9000, 9870, 8032, 8088, 10020, 19888] {
-        assert!(!hadoop::listening(MASTER, port), "{MASTER}:{port} still answers");
+        assert!(!common::listening(MASTER, port), "{MASTER}:{port} still answers");
     }
     for w in three {
-        assert!(!hadoop::listening(w, hadoop::datanode_port(w)), "a DataNode port on {w} still answers");
+        assert!(!common::listening(w, hadoop::datanode_port(w)), "a DataNode port on {w} still answers");
     }
 }

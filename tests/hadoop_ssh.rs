@@ -66,11 +66,11 @@ fn hadoop_cluster_over_ssh_stores_files_and_runs_wordcount() {
     let got = std::fs::read_to_string(ws.path().join("counts.txt")).expect("counts");
     assert_eq!(hadoop::parse_counts(&got), counts);
 
-    let pids = hadoop::service_pids(&ws);
+    let pids = common::service_pids(&ws);
     assert_eq!(pids.len(), 7);
     ws.run(&["destroy", "-auto-approve"]).ok();
     for p in pids {
-        assert!(!hadoop::alive(p), "process {p} is still running");
+        assert!(!common::alive(p), "process {p} is still running");
     }
     assert_eq!(hadoop::hadoop_processes(&work.display().to_string()), 0, "Hadoop JVMs left");
 }

@@ -52,27 +52,6 @@ output "master_url" {{
     )
 }
 
-fn pids(ws: &Workspace) -> Vec<u64> {
-    ws.state()["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["type"] == "host_service")
-        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
-        .filter_map(|i| i["attributes"]["pid"].as_u64())
-        .collect()
-}
-
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
-        .unwrap_or(false)
-}
-
-fn listening(addr: &str, port: u16) -> bool {
-    std::net::TcpStream::connect((addr, port)).is_ok()
-}
-
 #[test]
 fn spark_cluster_over_ssh_runs_jobs_grows_shrinks_and_is_killed() {
     if !spark::prerequisites() {
@@ -134,17 +113,17 @@ fn spark_cluster_over_ssh_runs_jobs_grows_shrinks_and_is_killed() {
     assert_eq!(std::fs::read(ws.path().join("back.bin")).expect("back"), payload);
 
     // kill: no Spark process and no Spark port left.
-    let before = pids(&ws);
+    let before = common::service_pids(&ws);
     assert_eq!(before.len(), 3);
-    assert!(before.iter().all(|p| alive(*p)));
+    assert!(before.iter().all(|p| common::alive(*p)));
     ws.run(&["cluster", "kill", "spark", "-auto-approve"]).ok();
     assert!(ws.addresses().is_empty());
     for p in before {
-        assert!(!alive(p), "process {p} is still running");
+        assert!(!common::alive(p), "process {p} is still running");
     }
     assert_eq!(spark::spark_processes(&work.display().to_string()), 0, "Spark processes left");
-    assert!(!listening(&master, MASTER_PORT), "the master's port still answers");
+    assert!(!common::listening(&master, MASTER_PORT), "the master's port still answers");
     for (i, (a, _)) in hosts.hosts[1..3].iter().enumerate() {
-        assert!(!listening(a, WORKER_PORT_BASE + i as u16), "worker port on {a} still answers");
+        assert!(!common::listening(a, WORKER_PORT_BASE + i as u16), "worker port on {a} still answers");
     }
 }

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::Workspace;
-
 /// Whether java and mvn are here (Hadoop tests skip with a notice otherwise; `scripts/test`
 /// installs Maven where it is missing).
 pub fn prerequisites() -> bool {
@@ -26,17 +24,7 @@ pub fn install_dir() -> PathBuf {
 
 /// The Hadoop release the module installs by default.
 pub fn version() -> String {
-    let vars = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("modules/hadoop/variables.hcl"))
-        .expect("module variables");
-    let block = vars.split("variable \"hadoop_version\"").nth(1).expect("hadoop_version variable");
-    block
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("default")
-                .map(|r| r.trim().trim_start_matches('=').trim().trim_matches('"').to_string())
-        })
-        .expect("hadoop_version default")
+    super::module_default("hadoop", "hadoop_version")
 }
 
 /// The MapReduce examples jar the module installed.
@@ -194,24 +182,6 @@ pub fn fsck(work: &Path, namenode: &str, path: &str) -> (String, u64) {
     (status, under)
 }
 
-/// Process ids of the host_service instances in state.
-pub fn service_pids(ws: &Workspace) -> Vec<u64> {
-    ws.state()["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["type"] == "host_service")
-        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
-        .filter_map(|i| i["attributes"]["pid"].as_u64())
-        .collect()
-}
-
-pub fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
-        .unwrap_or(false)
-}
-
 /// Live Hadoop JVMs whose command line mentions `marker`.
 pub fn hadoop_processes(marker: &str) -> usize {
     std::fs::read_dir("/proc")
@@ -222,15 +192,11 @@ pub fn hadoop_processes(marker: &str) -> usize {
                         .to_string();
                     cmd.contains(marker)
                         && cmd.contains("org.apache.hadoop")
-                        && e.file_name().to_string_lossy().parse::<u64>().is_ok_and(alive)
+                        && e.file_name().to_string_lossy().parse::<u64>().is_ok_and(super::alive)
                 })
                 .count()
         })
         .unwrap_or(0)
-}
-
-pub fn listening(addr: &str, port: u16) -> bool {
-    std::net::TcpStream::connect((addr, port)).is_ok()
 }
 
 /// A file of words and the counts wordcount must give for it.

@@ -115,6 +115,45 @@ impl Workspace {
     }
 }
 
+/// Process ids of the host_service instances a workspace's state records.
+pub fn service_pids(ws: &Workspace) -> Vec<u64> {
+    ws.state()["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["type"] == "host_service")
+        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
+        .filter_map(|i| i["attributes"]["pid"].as_u64())
+        .collect()
+}
+
+/// Whether process `pid` runs (and is not a zombie).
+pub fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+pub fn listening(addr: &str, port: u16) -> bool {
+    std::net::TcpStream::connect((addr, port)).is_ok()
+}
+
+/// The default of a variable of one of the project's modules (`modules/NAME/variables.hcl`),
+/// as a string.
+pub fn module_default(module: &str, variable: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("modules/{module}/variables.hcl"));
+    let vars = std::fs::read_to_string(&path).expect("module variables");
+    let block = vars.split(&format!("variable \"{variable}\"")).nth(1).expect("the variable");
+    block
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("default")
+                .map(|r| r.trim().trim_start_matches('=').trim().trim_matches('"').to_string())
+        })
+        .expect("its default")
+}
+
 /// Runs `meshform destroy` when dropped, so a failing test leaves no service running.
 pub struct DestroyOnDrop<'a>(pub &'a Workspace);
 

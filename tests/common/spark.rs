@@ -73,18 +73,7 @@ pub fn spark_processes(marker: &str) -> usize {
 
 /// The pyspark release the spark-standalone module installs by default.
 fn module_pyspark_version() -> String {
-    let vars =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("modules/spark-standalone/variables.hcl"))
-            .expect("module variables");
-    let block = vars.split("variable \"pyspark_version\"").nth(1).expect("pyspark_version variable");
-    block
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("default")
-                .map(|r| r.trim().trim_start_matches('=').trim().trim_matches('"').to_string())
-        })
-        .expect("pyspark_version default")
+    super::module_default("spark-standalone", "pyspark_version")
 }
 
 /// pyspark installed in the shared venv (as the module would, under the same lock); the
