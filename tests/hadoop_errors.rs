@@ -106,7 +106,8 @@ fn a_port_another_process_holds_fails_that_daemon_before_it_starts() {
     let ws = workspace();
     // Something else answers on the namenode's RPC port.
     let squatter = std::net::TcpListener::bind((MASTER, 9000)).expect("bind");
-    ws.write("main.tf", &spec(&ws, ""));
+    // Without a namenode the datanode never registers: it is given 20 s to.
+    ws.write("main.tf", &spec(&ws, "  start_timeout = 20"));
     let _cleanup = common::DestroyOnDrop(&ws);
     let r = ws.run(&["apply", "-auto-approve"]);
     let err = flat(&r.stderr);
@@ -117,9 +118,16 @@ fn a_port_another_process_holds_fails_that_daemon_before_it_starts() {
         "{}",
         r.stderr
     );
-    // Whatever the state records as running is running; the namenode is not recorded.
+    // Whatever the state records as running is running; neither the namenode nor the
+    // datanode that could not register with it is recorded.
     let addrs = ws.addresses();
-    assert!(!addrs.iter().any(|a| a.contains("namenode@")), "{addrs:?}");
+    assert!(!addrs.iter().any(|a| a.contains("namenode@") || a.contains("datanode@")), "{addrs:?}");
+    assert!(err.contains(&format!("module.hadoop.host_service.daemon[\"datanode@{WORKER}\"]")), "{}", r.stderr);
+    assert!(
+        err.contains("started, but its ready_command did not succeed within 20s, so it was stopped"),
+        "{}",
+        r.stderr
+    );
     assert!(recorded_services(&ws).iter().all(|(_, alive)| *alive), "{:?}", recorded_services(&ws));
     drop(squatter);
 }

@@ -112,6 +112,52 @@ fn services_start_detached_restart_after_dying_and_stop_on_destroy() {
 }
 
 #[test]
+fn a_service_is_up_when_its_ready_command_says_so_and_is_stopped_when_it_never_does() {
+    let ws = Workspace::new();
+    let flag = ws.path().join("registered");
+    // The service says it is ready a second after it starts.
+    ws.write(
+        "main.tf",
+        &format!(
+            "resource \"host_service\" \"s\" {{\n  command       = \"sh -c 'sleep 1; touch {f}; exec sleep 60'\"\n  ready_command = \"test -f {f}\"\n  ready_timeout = 20\n}}\noutput \"pid\" {{\n  value = host_service.s.pid\n}}\n",
+            f = flag.display()
+        ),
+    );
+    let _cleanup = common::DestroyOnDrop(&ws);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    assert!(flag.exists(), "apply returned before the ready_command succeeded");
+    let pid = ws.outputs()["pid"].as_u64().expect("pid");
+    assert!(alive(pid));
+    ws.run(&["destroy", "-auto-approve"]).ok();
+    assert!(!alive(pid));
+
+    // One that never gets ready is stopped and not recorded.
+    let marker = ws.path().join("never-ready-pid");
+    ws.write(
+        "main.tf",
+        &format!(
+            "resource \"host_service\" \"s\" {{\n  command       = \"sh -c 'echo $$ > {m}; exec sleep 60'\"\n  ready_command = \"echo not registered >&2; false\"\n  ready_timeout = 2\n}}\n",
+            m = marker.display()
+        ),
+    );
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // The diagnostic as one line: the renderer wraps long messages behind "| ".
+    let err =
+        r.stderr.lines().map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim()).collect::<Vec<_>>().join(" ");
+    assert!(err.contains("host_service.s"), "{}", r.stderr);
+    assert!(
+        err.contains("started, but its ready_command did not succeed within 2s, so it was stopped"),
+        "{}",
+        r.stderr
+    );
+    assert!(err.contains("not registered"), "the command's own words: {}", r.stderr);
+    assert!(ws.addresses().is_empty(), "{:?}", ws.addresses());
+    let never: u64 = std::fs::read_to_string(&marker).expect("pid file").trim().parse().expect("pid");
+    assert!(!alive(never), "a service that never got ready is left running");
+}
+
+#[test]
 fn a_service_whose_directory_is_missing_fails_clearly() {
     let ws = Workspace::new();
     ws.write(

@@ -43,6 +43,25 @@ fn create_then_no_changes() {
 }
 
 #[test]
+fn a_state_written_before_a_provider_gained_an_attribute_plans_no_change() {
+    let ws = Workspace::new();
+    ws.write("main.hcl", CHAIN);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    // As an older provider would have written it: one attribute fewer on every object.
+    let mut state = ws.state();
+    for r in state["resources"].as_array_mut().into_iter().flatten() {
+        for i in r["instances"].as_array_mut().into_iter().flatten() {
+            assert!(i["attributes"].as_object_mut().and_then(|a| a.remove("triggers_replace")).is_some());
+        }
+    }
+    state["serial"] = serde_json::json!(state["serial"].as_u64().unwrap_or(0) + 1);
+    std::fs::write(ws.state_path(), serde_json::to_vec_pretty(&state).expect("json")).expect("write");
+    let plan = ws.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+}
+
+#[test]
 fn update_in_place_keeps_ids_and_detailed_exitcode_reports_changes() {
     let ws = Workspace::new();
     ws.write("main.hcl", CHAIN);

@@ -295,6 +295,7 @@ pub async fn plan_with_values(
         return Err(diags);
     }
     let mut moved_prior = prior.clone();
+    upgrade_to_schemas(&ctx, &mut moved_prior);
     let moves = refactor::apply_moves(&ctx.config, &statements, &mut moved_prior);
     cross_type_moves(&moves, prior)?;
     moves_outside_targets(&moves, &opts.targets)?;
@@ -538,6 +539,28 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
 
 /// Reads every managed instance back from its provider (but those `skip` passes); gone
 /// objects leave the state.
+/// Gives every recorded object the attributes its provider's schema now declares and the
+/// state, written under an older schema, lacks (as null), as Terraform's state upgrade does:
+/// an attribute a provider gained is no change to plan.
+fn upgrade_to_schemas(ctx: &RunContext, state: &mut State) {
+    for (addr, inst) in state.resources.iter_mut() {
+        if addr.resource.mode == ResourceMode::Data {
+            continue;
+        }
+        let Ok((_, provider)) = ctx.provider_of(addr, &inst.provider) else { continue };
+        let Some(schema) = provider.schema().resources.get(&addr.resource.type_name) else { continue };
+        let Value::Object(obj) = &inst.value else { continue };
+        if schema.attributes.keys().all(|k| obj.contains_key(k)) {
+            continue;
+        }
+        let mut obj = (**obj).clone();
+        for k in schema.attributes.keys() {
+            obj.entry(k.clone()).or_insert(Value::Null);
+        }
+        inst.value = Value::Object(obj.into());
+    }
+}
+
 async fn refresh(
     ctx: &RunContext,
     prior: &State,

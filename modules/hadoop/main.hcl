@@ -388,6 +388,12 @@ resource "host_service" "daemon" {
   log_file      = "${local.log_dir[each.value.host]}/${each.value.role}.out"
   ready_port    = each.value.port
   ready_timeout = var.start_timeout
+  # A worker is up once its master counts it, not when its port opens: one that opens its
+  # port and then fails to register is not recorded as running.
+  ready_command = lookup({
+    datanode    = "${local.bin_dir[each.value.host]}/hdfs dfsadmin -report -live 2> /dev/null | grep -qx 'Hostname: ${each.value.host}'"
+    nodemanager = "${local.bin_dir[each.value.host]}/yarn node -list -states RUNNING 2> /dev/null | awk '$1 == \"${each.value.host}:${each.value.port}\" { found = 1 } END { exit !found }'"
+  }, each.value.role, null)
   # New configuration or a new installation on the host restarts its daemons.
   triggers   = local.restart_on[each.value.host]
   depends_on = [host_command.install, host_command.spark_install, host_command.format, host_command.exclude_files, host_file.site, host_file.workers]

@@ -120,8 +120,17 @@ pub fn schema() -> &'static ProviderSchema {
                         attr(Type::Number, Optional, true, "A TCP port that accepts connections once it is up."),
                     ),
                     (
+                        "ready_command",
+                        attr(
+                            Type::String,
+                            Optional,
+                            false,
+                            "Run on the host (sh -c) once ready_port answers, until it succeeds: it is up when this says so (say, registered with its master).",
+                        ),
+                    ),
+                    (
                         "ready_timeout",
-                        attr(Type::Number, Optional, false, "Seconds to wait for ready_port (default 60)."),
+                        attr(Type::Number, Optional, false, "Seconds to wait for ready_port and ready_command (default 60)."),
                     ),
                     ("pid", attr(Type::Number, Computed, false, "Process id (and process group) of the service.")),
                 ],

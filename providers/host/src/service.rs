@@ -21,7 +21,7 @@ fn planned_new(config: &Value) -> Value {
 }
 
 pub fn plan(prior: Option<&Value>, config: &Value) -> PlannedChange {
-    crate::plan_redo(prior, config, &RESTART_ON, &["ready_timeout", "labels"], planned_new)
+    crate::plan_redo(prior, config, &RESTART_ON, &["ready_timeout", "ready_command", "labels"], planned_new)
 }
 
 fn pid_of(v: &Value) -> Option<u32> {
@@ -56,7 +56,10 @@ pub async fn adopt(planned: &Value, intent: &str) -> Result<Option<Value>, Provi
     if !alive(&t, pid).await? {
         return Ok(None);
     }
-    wait_ready(&t, planned, pid).await?;
+    if let Err(e) = wait_ready(&t, planned, pid).await {
+        let _ = stop(&t, pid).await;
+        return Err(e);
+    }
     Ok(Some(started(planned, pid)))
 }
 
@@ -134,9 +137,42 @@ async fn port_free(t: &Transport, planned: &Value) -> Result<(), ProviderError> 
 }
 
 async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), ProviderError> {
-    let Some((host, port)) = ready_address(t, planned)? else { return Ok(()) };
     let timeout = planned.get_attr("ready_timeout").and_then(Value::as_number).map_or(60.0, Number::to_f64);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.max(0.0));
+    wait_port(t, planned, pid, timeout, deadline).await?;
+    let Some(check) = get_str(planned, "ready_command") else { return Ok(()) };
+    loop {
+        let out = t.run(&check, None).await;
+        if out.is_ok() {
+            return Ok(());
+        }
+        if !alive(t, pid).await? {
+            return Err(ProviderError::new(format!(
+                "the service on {} exited before its ready_command succeeded{}",
+                t.describe(),
+                log_tail(t, planned).await
+            )));
+        }
+        if Instant::now() >= deadline {
+            let said = out.err().map(|e| e.message).unwrap_or_default();
+            return Err(ProviderError::new(format!(
+                "the service on {} started, but its ready_command did not succeed within {timeout}s, so it was stopped: {said}",
+                t.describe()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits for the service's ready port to accept connections, while it runs.
+async fn wait_port(
+    t: &Transport,
+    planned: &Value,
+    pid: u32,
+    timeout: f64,
+    deadline: Instant,
+) -> Result<(), ProviderError> {
+    let Some((host, port)) = ready_address(t, planned)? else { return Ok(()) };
     loop {
         if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
             return Ok(());
