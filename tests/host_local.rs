@@ -155,6 +155,27 @@ fn a_service_is_up_when_its_ready_command_says_so_and_is_stopped_when_it_never_d
     assert!(ws.addresses().is_empty(), "{:?}", ws.addresses());
     let never: u64 = std::fs::read_to_string(&marker).expect("pid file").trim().parse().expect("pid");
     assert!(!alive(never), "a service that never got ready is left running");
+
+    // A check that never returns (a client retrying a master that is gone) is cut off at
+    // the timeout, not waited for.
+    std::fs::remove_file(&marker).expect("marker");
+    ws.write(
+        "main.tf",
+        &format!(
+            "resource \"host_service\" \"s\" {{\n  command       = \"sh -c 'echo $$ > {m}; exec sleep 60'\"\n  ready_command = \"sleep 300\"\n  ready_timeout = 3\n}}\n",
+            m = marker.display()
+        ),
+    );
+    let started = std::time::Instant::now();
+    let r = ws.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the check ran on for {:?}", started.elapsed());
+    let err =
+        r.stderr.lines().map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim()).collect::<Vec<_>>().join(" ");
+    assert!(err.contains("did not succeed within 3s"), "{}", r.stderr);
+    assert!(ws.addresses().is_empty(), "{:?}", ws.addresses());
+    let never: u64 = std::fs::read_to_string(&marker).expect("pid file").trim().parse().expect("pid");
+    assert!(!alive(never), "a service that never got ready is left running");
 }
 
 #[test]

@@ -59,7 +59,19 @@ locals {
     maven   = "${local.install_dir}/hadoop-${var.hadoop_version}"
     tarball = "${local.install_dir}/hadoop"
   }[var.install]
-  lib_dir    = "${local.hadoop_home}/lib"
+  # Where the daemons and commands find Hadoop's jars when they are started as `java -cp`:
+  # Maven's one lib dir, or a release's share/hadoop tree (the directories themselves hold
+  # the web applications).
+  classpath = {
+    none  = ""
+    maven = "${local.hadoop_home}/lib/*"
+    tarball = join(":", [
+      for d in [
+        "common/lib/*", "common/*", "hdfs", "hdfs/lib/*", "hdfs/*", "mapreduce/*", "yarn", "yarn/lib/*",
+        "yarn/*", "yarn/timelineservice/*",
+      ] : "${local.hadoop_home}/share/hadoop/${d}"
+    ])
+  }[var.install]
   spark_venv = coalesce(var.spark_install_dir, "${local.install_dir}/pyspark")
   probed     = { for h, p in data.host_probe.hadoop : h => p.stdout }
   installed = {
@@ -82,10 +94,12 @@ locals {
       "java.base/sun.security.action", "java.base/sun.util.calendar", "java.security.jgss/sun.security.krb5",
     ] : "--add-opens=${m}=ALL-UNNAMED"
   ])
-  maven    = var.install == "maven"
-  host_dir = { for h in local.all_hosts : h => "${var.work_dir}/${h}" }
-  conf_dir = { for h in local.all_hosts : h => "${local.host_dir[h]}/conf" }
-  log_dir  = { for h in local.all_hosts : h => "${local.host_dir[h]}/logs" }
+  # Installed by the module, Hadoop is started as `java -cp` by each host's launcher;
+  # found at hadoop_home, by Hadoop's own scripts.
+  java_launch = var.install != "none"
+  host_dir    = { for h in local.all_hosts : h => "${var.work_dir}/${h}" }
+  conf_dir    = { for h in local.all_hosts : h => "${local.host_dir[h]}/conf" }
+  log_dir     = { for h in local.all_hosts : h => "${local.host_dir[h]}/logs" }
   # Each host's own hadoop, hdfs, yarn and mapred commands, with its configuration.
   bin_dir = { for h in local.all_hosts : h => "${local.host_dir[h]}/bin" }
 
@@ -135,7 +149,7 @@ locals {
         "yarn.nodemanager.vmem-check-enabled"  = "false"
         "yarn.nodemanager.env-whitelist"       = "JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,HADOOP_MAPRED_HOME,PATH,LANG,TZ"
       },
-      local.maven ? { "yarn.application.classpath" = "$HADOOP_CONF_DIR,${local.lib_dir}/*" } : {},
+      local.java_launch ? { "yarn.application.classpath" = "$HADOOP_CONF_DIR,${replace(local.classpath, ":", ",")}" } : {},
       var.yarn_site,
     )
   }
@@ -155,7 +169,7 @@ locals {
         "mapreduce.admin.map.child.java.opts"      = "-Djava.net.preferIPv4Stack=true ${local.java17_opts}"
         "mapreduce.admin.reduce.child.java.opts"   = "-Djava.net.preferIPv4Stack=true ${local.java17_opts}"
       },
-      local.maven ? { "mapreduce.application.classpath" = "${local.lib_dir}/*" } : {},
+      local.java_launch ? { "mapreduce.application.classpath" = replace(local.classpath, ":", ",") } : {},
       var.mapred_site,
     )
   }
@@ -214,13 +228,7 @@ locals {
       },
     )
   }
-  class = {
-    namenode        = "org.apache.hadoop.hdfs.server.namenode.NameNode"
-    datanode        = "org.apache.hadoop.hdfs.server.datanode.DataNode"
-    resourcemanager = "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager"
-    nodemanager     = "org.apache.hadoop.yarn.server.nodemanager.NodeManager"
-    historyserver   = "org.apache.hadoop.mapreduce.v2.hs.JobHistoryServer"
-  }
+  # Each role's command, as each host's launcher (or Hadoop's own scripts) knows it.
   script = {
     namenode        = "hdfs namenode"
     datanode        = "hdfs datanode"
@@ -228,15 +236,12 @@ locals {
     nodemanager     = "yarn nodemanager"
     historyserver   = "mapred historyserver"
   }
-  # How a daemon starts: with jars from Maven, `java -cp CONF:LIB/* MainClass` and the
-  # options Hadoop's scripts would give it; otherwise Hadoop's own scripts.
-  start = {
-    for h in local.all_hosts : h => {
-      for role in keys(local.class) : role => (local.maven
-        ? "${local.java_home[h] == "" ? "" : "${local.java_home[h]}/bin/"}java -Xmx${var.daemon_memory} -Dproc_${role} -Dhadoop.log.dir=${local.log_dir[h]} -Dyarn.log.dir=${local.log_dir[h]} -Dhadoop.log.file=${role}.log -Dyarn.log.file=${role}.log -Dhadoop.home.dir=${local.hadoop_home} -Dyarn.home.dir=${local.hadoop_home} -Dhadoop.id.str=${role} -Dhadoop.root.logger=INFO,console -Dyarn.root.logger=INFO,console -Dhadoop.policy.file=hadoop-policy.xml -Dhadoop.security.logger=INFO,NullAppender -Djava.net.preferIPv4Stack=true ${local.java17_opts} -cp \"${local.conf_dir[h]}:${local.lib_dir}/*\" ${local.class[role]}"
-        : "${local.hadoop_home}/bin/${local.script[role]}"
-      )
-    }
+  # A daemon's environment: its host's, with its heap and the name of its log.
+  daemon_environment = {
+    for k, d in local.daemons : k => merge(local.environment[d.host], {
+      HADOOP_HEAPSIZE_MAX = var.daemon_memory
+      HADOOP_LOGFILE      = "${d.role}.log"
+    })
   }
   # The daemons: role => hosts, how each is started, the port that says it is up.
   daemons = merge([
@@ -356,8 +361,8 @@ resource "host_file" "command" {
     conf_dir    = local.conf_dir[each.value.host]
     log_dir     = local.log_dir[each.value.host]
     java_home   = local.java_home[each.value.host]
-    maven       = local.maven
-    lib_dir     = local.lib_dir
+    java_launch = local.java_launch
+    classpath   = local.classpath
     hadoop_home = local.hadoop_home
     java_opts   = local.java17_opts
   })
@@ -383,8 +388,8 @@ resource "host_command" "exclude_files" {
 
 resource "host_service" "daemon" {
   for_each      = { for k, d in local.daemons : k => d if d.role != "historyserver" }
-  command       = local.start[each.value.host][each.value.role]
-  environment   = local.environment[each.value.host]
+  command       = "${local.bin_dir[each.value.host]}/${local.script[each.value.role]}"
+  environment   = local.daemon_environment[each.key]
   log_file      = "${local.log_dir[each.value.host]}/${each.value.role}.out"
   ready_port    = each.value.port
   ready_timeout = var.start_timeout
@@ -426,8 +431,8 @@ resource "host_service" "daemon" {
 # The job history server keeps its files in HDFS: it starts once HDFS is out of safe mode.
 resource "host_service" "historyserver" {
   for_each      = { for k, d in local.daemons : k => d if d.role == "historyserver" }
-  command       = "sh -c '${local.bin_dir[each.value.host]}/hdfs dfsadmin -safemode wait > /dev/null && exec ${local.start[each.value.host].historyserver}'"
-  environment   = local.environment[each.value.host]
+  command       = "sh -c '${local.bin_dir[each.value.host]}/hdfs dfsadmin -safemode wait > /dev/null && exec ${local.bin_dir[each.value.host]}/${local.script.historyserver}'"
+  environment   = local.daemon_environment[each.key]
   log_file      = "${local.log_dir[each.value.host]}/historyserver.out"
   ready_port    = each.value.port
   ready_timeout = var.start_timeout

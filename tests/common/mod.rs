@@ -222,3 +222,51 @@ pub fn case_dirs(folder: &str, only: &str) -> Vec<PathBuf> {
 pub fn plan_line(stdout: &str) -> String {
     stdout.lines().find(|l| l.starts_with("Plan:")).unwrap_or("no plan line").to_string()
 }
+
+/// An HTTP server on a free loopback port serving the files of a directory (`GET /NAME`;
+/// 404 for anything else), counting the requests it answers.
+pub struct FileServer {
+    pub port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FileServer {
+    pub fn start(dir: PathBuf) -> FileServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().filter_map(Result::ok) {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).is_ok_and(|n| n == 1) {
+                    head.push(b[0]);
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = String::from_utf8_lossy(&head).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/").to_string();
+                let file = dir.join(path.trim_start_matches('/'));
+                let (status, body) = match std::fs::read(&file) {
+                    Ok(b) if !path.contains("..") => ("200 OK", b),
+                    _ => ("404 Not Found", b"not found\n".to_vec()),
+                };
+                let _ = s.write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                        .as_bytes(),
+                );
+                let _ = s.write_all(&body);
+            }
+        });
+        FileServer { port, hits }
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

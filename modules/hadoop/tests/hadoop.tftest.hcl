@@ -102,8 +102,12 @@ run "jars_from_maven" {
     error_message = "every host resolves the jars from the mirror"
   }
   assert {
-    condition     = startswith(host_service.daemon["datanode@dn2"].command, "/opt/jdk/bin/java -Xmx1g -Dproc_datanode") && strcontains(host_service.daemon["datanode@dn2"].command, "-cp \"/srv/hadoop/dn2/conf:/srv/hadoop/install/hadoop-3.4.1/lib/*\" org.apache.hadoop.hdfs.server.datanode.DataNode")
-    error_message = "a daemon runs as java -cp CONF:LIB/* MainClass: ${host_service.daemon["datanode@dn2"].command}"
+    condition     = host_service.daemon["datanode@dn2"].command == "/srv/hadoop/dn2/bin/hdfs datanode" && host_service.daemon["datanode@dn2"].environment.HADOOP_HEAPSIZE_MAX == "1g"
+    error_message = "a daemon starts through its host's launcher: ${host_service.daemon["datanode@dn2"].command}"
+  }
+  assert {
+    condition     = strcontains(host_file.command["dn2/hdfs"].content, "-cp \"$HADOOP_CONF_DIR:/srv/hadoop/install/hadoop-3.4.1/lib/*") && strcontains(host_file.command["dn2/hdfs"].content, "\"hdfs datanode\") class=org.apache.hadoop.hdfs.server.datanode.DataNode")
+    error_message = "the launcher runs java -cp CONF:LIB/* MainClass"
   }
   assert {
     condition     = host_service.daemon["datanode@dn2"].environment.JAVA_HOME == "/opt/jdk"

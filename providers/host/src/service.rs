@@ -142,7 +142,17 @@ async fn wait_ready(t: &Transport, planned: &Value, pid: u32) -> Result<(), Prov
     wait_port(t, planned, pid, timeout, deadline).await?;
     let Some(check) = get_str(planned, "ready_command") else { return Ok(()) };
     loop {
-        let out = t.run(&check, None).await;
+        // One run of the check may not outlast the deadline: a client that retries for
+        // minutes (a YARN or HDFS command whose master is gone) is stopped at it.
+        let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+        let bounded = format!(
+            "if command -v timeout > /dev/null 2>&1; then exec timeout -k 5 {left} sh -c {q}; else exec sh -c {q}; fi",
+            q = quote(&check)
+        );
+        let out = match tokio::time::timeout(Duration::from_secs(left + 15), t.run(&bounded, None)).await {
+            Ok(out) => out,
+            Err(_) => Err(ProviderError::new(format!("the ready_command did not finish within {left}s"))),
+        };
         if out.is_ok() {
             return Ok(());
         }
