@@ -621,8 +621,26 @@ pub fn kube_provider(state: &State, name: &str) -> Option<String> {
     clusters(state).remove(name).and_then(|c| c.kube).map(|k| k.provider)
 }
 
+/// Without the kubernetes provider in the build, a Kubernetes cluster takes no jobs.
+#[cfg(not(feature = "kubernetes"))]
+pub async fn submit_kube(
+    _state: &State,
+    name: &str,
+    _job: &str,
+    _class: Option<&str>,
+    _args: &[String],
+    _provider: &dyn meshform_engine::provider::Provider,
+) -> Res<Outcome> {
+    Err(Diagnostic::error("The kubernetes provider is not in this build")
+        .with_detail(format!(
+            "Cluster {name:?} runs in Kubernetes, and this meshform was built without its kubernetes feature; build it with the default features."
+        ))
+        .into())
+}
+
 /// Submits a job to a Spark cluster in Kubernetes: a Job running spark-submit against its
 /// master; the driver's log is printed when it ends.
+#[cfg(feature = "kubernetes")]
 pub async fn submit_kube(
     state: &State,
     name: &str,

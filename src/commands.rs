@@ -53,7 +53,10 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
 type Res<T> = Result<T, Diagnostics>;
 
 async fn init(wd: &Workdir, a: &crate::args::InitArgs) -> Res<Outcome> {
-    let (config, warnings) = wd.load_config()?;
+    crate::modules::ignore_runtime_dir(&wd.dir);
+    let installer = std::sync::Arc::new(crate::modules::Installer::new(&wd.dir, a.upgrade));
+    let (config, warnings) = wd.load_config_with(installer.clone()).inspect_err(|_| installer.abort())?;
+    installer.finish()?;
     print_diagnostics(&warnings, &wd.sources);
     Graph::build(&config)?;
     if a.backend {
@@ -376,7 +379,9 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
     }
     let recorder = backend.recorder(&state).await?;
     let mode = p.mode;
-    let outcome = meshform_engine::apply::apply(ctx, p, recorder, Arc::new(ProgressPrinter)).await;
+    let progress = Arc::new(ProgressPrinter::start());
+    let outcome = meshform_engine::apply::apply(ctx, p, recorder, progress.clone()).await;
+    drop(progress);
     let mut new_state = outcome.state;
     new_state.serial = state.serial + 1;
     new_state.lineage = state.lineage.clone();
@@ -429,21 +434,103 @@ fn summarize_interruption(diags: Diagnostics, c: meshform_engine::apply::ApplyCo
     Diagnostics(rest)
 }
 
-/// Prints apply progress the way Terraform does.
-struct ProgressPrinter;
+/// An operation still running: its verb ("creating") and action word ("create"), and
+/// when it started.
+type Running = std::collections::BTreeMap<String, (&'static str, &'static str, std::time::Instant)>;
+
+/// Prints apply progress the way Terraform does: a line when each operation starts and
+/// ends, and `ADDR: Still creating... [10s elapsed]` every 10 s for each one still running
+/// (an `apply_progress` event with `-json`).
+struct ProgressPrinter {
+    running: Arc<std::sync::Mutex<Running>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// How often a running operation is reported.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl ProgressPrinter {
+    fn start() -> ProgressPrinter {
+        let running: Arc<std::sync::Mutex<Running>> = Arc::default();
+        let done: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let (r, d) = (running.clone(), done.clone());
+        std::thread::spawn(move || {
+            // How many reports each operation has had.
+            let mut told: std::collections::BTreeMap<String, u64> = Default::default();
+            while !d.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let Ok(now) = r.lock().map(|m| m.clone()) else { return };
+                told.retain(|addr, _| now.contains_key(addr));
+                for (addr, (verb, word, started)) in now {
+                    let ticks = started.elapsed().as_secs() / PROGRESS_EVERY.as_secs();
+                    let seen = told.entry(addr.clone()).or_insert(0);
+                    if ticks > *seen {
+                        *seen = ticks;
+                        let elapsed = ticks * PROGRESS_EVERY.as_secs();
+                        let message = format!("{addr}: Still {verb}... [{elapsed}s elapsed]");
+                        if crate::events::enabled() {
+                            crate::events::emit(
+                                "info",
+                                &message,
+                                "apply_progress",
+                                serde_json::json!({"hook": {
+                                    "resource": {"addr": addr},
+                                    "action": word,
+                                    "elapsed_seconds": elapsed,
+                                }}),
+                            );
+                        } else {
+                            println!("{message}");
+                        }
+                    }
+                }
+            }
+        });
+        ProgressPrinter { running, done }
+    }
+}
+
+impl Drop for ProgressPrinter {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
     fn event(&self, event: meshform_engine::apply::ApplyEvent) {
         use meshform_engine::apply::ApplyEvent;
         use meshform_engine::plan::Action;
+        let word = |a: Action| match a {
+            Action::Delete => "delete",
+            Action::Update => "update",
+            Action::Read => "read",
+            Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
+            _ => "create",
+        };
+        let mut failed_after = std::time::Duration::ZERO;
+        if let Ok(mut running) = self.running.lock() {
+            match &event {
+                ApplyEvent::Started { addr, action } => {
+                    let verb = match action {
+                        Action::Delete => "destroying",
+                        Action::Update => "modifying",
+                        Action::Read => "reading",
+                        _ => "creating",
+                    };
+                    running.insert(addr.to_string(), (verb, word(*action), std::time::Instant::now()));
+                }
+                ApplyEvent::Finished { addr, .. } => {
+                    running.remove(&addr.to_string());
+                }
+                ApplyEvent::Failed { addr, .. } => {
+                    if let Some((_, _, started)) = running.remove(&addr.to_string()) {
+                        failed_after = started.elapsed();
+                    }
+                }
+                ApplyEvent::Imported { .. } => {}
+            }
+        }
         if crate::events::enabled() {
-            let word = |a: Action| match a {
-                Action::Delete => "delete",
-                Action::Update => "update",
-                Action::Read => "read",
-                Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
-                _ => "create",
-            };
             match event {
                 ApplyEvent::Imported { addr, id } => crate::events::log(&format!("{addr}: Import complete [id={id}]")),
                 ApplyEvent::Started { addr, action } => crate::events::emit(
@@ -461,6 +548,16 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
                         "action": word(action),
                         "id_value": id,
                         "elapsed_seconds": elapsed.as_secs_f64(),
+                    }}),
+                ),
+                ApplyEvent::Failed { addr, action } => crate::events::emit(
+                    "error",
+                    &format!("{addr}: {} errored after {}s", word(action), failed_after.as_secs()),
+                    "apply_errored",
+                    serde_json::json!({"hook": {
+                        "resource": {"addr": addr.to_string()},
+                        "action": word(action),
+                        "elapsed_seconds": failed_after.as_secs_f64(),
                     }}),
                 ),
             }
@@ -490,6 +587,8 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
                 println!("{addr}: {what} complete after {}s{id}", elapsed.as_secs());
             }
+            // The error itself is printed with the outcome.
+            ApplyEvent::Failed { .. } => {}
         }
     }
 }

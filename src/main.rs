@@ -9,6 +9,7 @@ mod backend;
 mod cluster;
 mod commands;
 mod events;
+mod modules;
 mod planfile;
 mod planjson;
 mod planmd;

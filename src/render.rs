@@ -43,6 +43,39 @@ fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
 }
 
+/// The lines of a string shown as a heredoc (`<<-EOT`), as Terraform shows a string that
+/// holds line breaks; `None` for a one-line string.
+fn heredoc_lines(s: &str) -> Option<Vec<&str>> {
+    s.contains('\n').then(|| s.strip_suffix('\n').unwrap_or(s).split('\n').collect())
+}
+
+/// Which lines of `a` and `b` are kept, removed and added, in order: a longest common
+/// subsequence of lines.
+fn line_diff<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(char, &'a str)> {
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(('-', a[i]));
+            i += 1;
+        } else {
+            out.push(('+', b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
 /// A value on one line if it is a scalar, or `None` when it needs several lines.
 fn inline(v: &Value) -> Option<String> {
     Some(match v {
@@ -51,6 +84,7 @@ fn inline(v: &Value) -> Option<String> {
         Value::Sensitive(_) => "(sensitive value)".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
+        Value::String(s) if heredoc_lines(s).is_some() => return None,
         Value::String(s) => quote(s),
         Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) if xs.is_empty() => "[]".into(),
         Value::Map(m) | Value::Object(m) if m.is_empty() => "{}".into(),
@@ -74,13 +108,25 @@ impl Renderer<'_> {
 
     /// `prefix` then the value; multi-line values continue at `indent` with `sym` on each line.
     fn value(&mut self, indent: usize, sym: &str, prefix: &str, v: &Value, suffix: &str) {
+        self.value_under(indent, sym, sym, prefix, v, suffix);
+    }
+
+    /// Like [`Self::value`], with `head` as the first line's symbol.
+    fn value_under(&mut self, indent: usize, head: &str, sym: &str, prefix: &str, v: &Value, suffix: &str) {
         if let Some(s) = inline(v) {
-            self.line(indent, sym, &format!("{prefix}{s}{suffix}"));
+            self.line(indent, head, &format!("{prefix}{s}{suffix}"));
             return;
         }
         match v {
+            Value::String(text) => {
+                self.line(indent, head, &format!("{prefix}<<-EOT"));
+                for l in heredoc_lines(text).unwrap_or_default() {
+                    self.plain(indent + 6, l);
+                }
+                self.plain(indent + 2, &format!("EOT{suffix}"));
+            }
             Value::List(xs) | Value::Tuple(xs) | Value::Set(xs) => {
-                self.line(indent, sym, &format!("{prefix}["));
+                self.line(indent, head, &format!("{prefix}["));
                 for x in xs {
                     self.value(indent + 4, sym, "", x, ",");
                 }
@@ -88,7 +134,7 @@ impl Renderer<'_> {
             }
             Value::Map(m) | Value::Object(m) => {
                 let is_map = matches!(v, Value::Map(_));
-                self.line(indent, sym, &format!("{prefix}{{"));
+                self.line(indent, head, &format!("{prefix}{{"));
                 // Null attributes of a nested object say nothing on create or destroy.
                 let shown: Vec<(&String, &Value)> = m.iter().filter(|(_, x)| is_map || !x.is_null()).collect();
                 let width = shown.iter().map(|(k, _)| key_text(k, is_map).len()).max().unwrap_or(0);
@@ -125,10 +171,31 @@ impl Renderer<'_> {
             if hidden > 0 {
                 self.plain(
                     indent + 6,
-                    &format!("# ({hidden} unchanged {} hidden)", plural(hidden, "element", "elements")),
+                    &format!(
+                        "# ({hidden} unchanged {} hidden)",
+                        if is_map {
+                            plural(hidden, "element", "elements")
+                        } else {
+                            plural(hidden, "attribute", "attributes")
+                        }
+                    ),
                 );
             }
             self.plain(indent + 2, "}");
+            return;
+        }
+        if let (Value::String(b), Value::String(a)) = (before, after)
+            && (heredoc_lines(b).is_some() || heredoc_lines(a).is_some())
+        {
+            let (b, a) = (heredoc_lines(b).unwrap_or(vec![b]), heredoc_lines(a).unwrap_or(vec![a]));
+            self.line(indent, "~", &format!("{key}<<-EOT{note}"));
+            for (change, l) in line_diff(&b, &a) {
+                match change {
+                    ' ' => self.plain(indent + 6, l),
+                    c => self.line(indent + 4, &c.to_string(), l),
+                }
+            }
+            self.plain(indent + 2, "EOT");
             return;
         }
         match (inline(before), inline(after)) {
@@ -136,7 +203,9 @@ impl Renderer<'_> {
             (Some(b), None) => self.value(indent, "~", &format!("{key}{b} -> "), after, note),
             (None, _) => {
                 let a = inline(after).unwrap_or_else(|| "(changed)".into());
-                self.value(indent, "-", key, before, &format!(" -> {a}{note}"));
+                // A value that becomes unknown is marked changed; one that goes away, removed.
+                let head = if after.is_null() { "-" } else { "~" };
+                self.value_under(indent, head, "-", key, before, &format!(" -> {a}{note}"));
             }
         }
     }

@@ -27,9 +27,18 @@ impl Workdir {
         Workdir { dir, sources: SourceMap::new() }
     }
 
-    /// Loads the module tree rooted here.
+    /// Loads the module tree rooted here, with the modules `init` installed.
     pub fn load_config(&self) -> Result<(Module, Diagnostics), Diagnostics> {
-        let loader = Loader::new(self.sources.clone(), &self.dir);
+        let installed = crate::modules::Installed::new(&self.dir)?;
+        self.load_config_with(Arc::new(installed))
+    }
+
+    /// Loads the module tree rooted here, finding remote modules through `resolver`.
+    pub fn load_config_with(
+        &self,
+        resolver: Arc<dyn meshform_engine::config::ModuleResolver>,
+    ) -> Result<(Module, Diagnostics), Diagnostics> {
+        let loader = Loader::new(self.sources.clone(), &self.dir).with_resolver(resolver);
         let (module, diags) = loader.load(&self.dir);
         if diags.has_errors() {
             return Err(diags);
@@ -203,9 +212,11 @@ fn variable_files(dir: &Path) -> Vec<PathBuf> {
 /// The providers meshform ships.
 pub fn registry() -> ProviderRegistry {
     let mut r = ProviderRegistry::new();
+    #[cfg(feature = "aws")]
     r.register(meshform_provider_aws::NAME, meshform_provider_aws::factory);
     r.register(meshform_provider_builtin::NAME, meshform_provider_builtin::factory);
     r.register(meshform_provider_host::NAME, meshform_provider_host::factory);
+    #[cfg(feature = "kubernetes")]
     r.register(meshform_provider_kubernetes::NAME, meshform_provider_kubernetes::factory);
     r.register(meshform_provider_template::NAME, meshform_provider_template::factory);
     r

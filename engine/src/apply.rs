@@ -57,6 +57,28 @@ pub enum ApplyEvent {
         elapsed: std::time::Duration,
         id: Option<String>,
     },
+    /// A started operation ended in an error (its diagnostic comes with the outcome).
+    Failed {
+        addr: ResourceInstanceAddr,
+        action: Action,
+    },
+}
+
+/// Says `Failed` for a started operation unless it is disarmed first: every early return
+/// of an operation that errs goes through its drop.
+struct Unfinished<'a> {
+    observer: &'a dyn ApplyObserver,
+    addr: &'a ResourceInstanceAddr,
+    action: Action,
+    armed: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.observer.event(ApplyEvent::Failed { addr: self.addr.clone(), action: self.action });
+        }
+    }
 }
 
 /// Receives progress events; called from many tasks at once.
@@ -358,11 +380,20 @@ impl ApplyWalk {
         let _permit = self.calls.acquire().await;
         let started = std::time::Instant::now();
         self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: change.action });
+        let mut unfinished = Unfinished { observer: &*self.observer, addr: &addr, action: change.action, armed: true };
         if change.action == Action::Read {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain_config)
                 .await
                 .map_err(|e| provider_error("Failed to read data source", e, &addr).with_span(res.span))?;
+            unfinished.armed = false;
+            drop(unfinished);
+            self.observer.event(ApplyEvent::Finished {
+                addr: addr.clone(),
+                action: change.action,
+                elapsed: started.elapsed(),
+                id: v.get_attr("id").and_then(Value::as_str).map(str::to_string),
+            });
             return Ok(carry_marks(v, &config));
         }
         // After a delete-then-create the old object is gone; create-before-destroy keeps
@@ -400,6 +431,8 @@ impl ApplyWalk {
             .await
             .map_err(|e| provider_error("Provider failed to apply", e, &addr).with_span(res.span))?;
         let new = carry_marks(new, &config);
+        unfinished.armed = false;
+        drop(unfinished);
         self.observer.event(ApplyEvent::Finished {
             addr: addr.clone(),
             action: change.action,
@@ -516,6 +549,7 @@ impl ApplyWalk {
         {
             let _permit = self.calls.acquire().await;
             self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: Action::Delete });
+            let mut unfinished = Unfinished { observer: &*self.observer, addr, action: Action::Delete, armed: true };
             provider
                 .apply(ApplyRequest {
                     type_name: &addr.resource.type_name,
@@ -526,6 +560,7 @@ impl ApplyWalk {
                 })
                 .await
                 .map_err(|e| provider_error("Provider failed to delete", e, addr))?;
+            unfinished.armed = false;
         }
         self.observer.event(ApplyEvent::Finished {
             addr: addr.clone(),

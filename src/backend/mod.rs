@@ -5,6 +5,7 @@
 //! the backend and the workspace.
 
 pub mod pg;
+#[cfg(feature = "aws")]
 pub mod s3;
 pub mod store;
 
@@ -244,6 +245,7 @@ fn validate_arguments(block: &BackendBlock) -> Result<(), Diagnostics> {
     }
 }
 
+#[cfg(feature = "aws")]
 fn short_hash(s: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(s.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -402,6 +404,8 @@ impl Backend {
         force_check: bool,
     ) -> Result<Backend, Diagnostics> {
         let workspace = workspace.to_string();
+        // Only the s3 backend has a check to force.
+        let _ = force_check;
         let args = &config.args;
         let span_err = |d: Diagnostic| match config.span {
             Some(sp) => d.with_span(sp),
@@ -430,6 +434,12 @@ impl Backend {
                 let store = pg::PgStore::open(&conn_str, &schema, !skip).await.map_err(diags)?;
                 Ok(Backend { kind: Kind::Remote(Arc::new(store)), workspace })
             }
+            #[cfg(not(feature = "aws"))]
+            "s3" => Err(span_err(Diagnostic::error("The s3 backend is not in this build").with_detail(
+                "This meshform was built without its aws feature (as scripts/quickstart builds it); build it with the default features for the s3 backend.",
+            ))
+            .into()),
+            #[cfg(feature = "aws")]
             "s3" => {
                 let need = |k: &str| {
                     arg_str(args, k).ok_or_else(|| {

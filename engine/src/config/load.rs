@@ -19,6 +19,26 @@ pub struct Loader {
     pub sources: SourceMap,
     /// Paths are shown relative to this directory.
     pub display_base: PathBuf,
+    /// Finds the modules whose sources are not local paths; without one they are errors.
+    resolver: Option<Arc<dyn ModuleResolver>>,
+}
+
+/// A module call whose source is not a local path.
+pub struct ModuleRequest<'a> {
+    /// The call's path from the root module, names joined by dots (`cluster.spark`), as
+    /// Terraform's module manifest keys it.
+    pub key: &'a str,
+    pub name: &'a str,
+    /// The source as written.
+    pub raw: &'a str,
+    pub source: &'a super::source::ModuleSource,
+    pub span: Span,
+}
+
+/// Where the modules of remote sources are on disk: the working directory's installed
+/// modules when planning, or a fresh download when `init` installs them.
+pub trait ModuleResolver: Send + Sync {
+    fn resolve(&self, request: &ModuleRequest<'_>) -> Result<PathBuf, Diagnostic>;
 }
 
 /// Is this a configuration file (not a variable-values file, nor a file of the test
@@ -32,13 +52,19 @@ fn is_config_file(name: &str) -> bool {
 
 impl Loader {
     pub fn new(sources: SourceMap, display_base: impl Into<PathBuf>) -> Loader {
-        Loader { sources, display_base: display_base.into() }
+        Loader { sources, display_base: display_base.into(), resolver: None }
     }
 
-    /// Loads the module in `dir` and every local module it calls.
+    /// This loader, finding remote module sources through `resolver`.
+    pub fn with_resolver(mut self, resolver: Arc<dyn ModuleResolver>) -> Loader {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Loads the module in `dir` and every module it calls.
     pub fn load(&self, dir: &Path) -> (Module, Diagnostics) {
         let mut diags = Diagnostics::new();
-        let module = self.load_module(dir, &mut diags, &mut vec![dir.to_path_buf()]);
+        let module = self.load_module(dir, "", &mut diags, &mut vec![dir.to_path_buf()]);
         (module, diags)
     }
 
@@ -77,7 +103,7 @@ impl Loader {
         (file, parsed)
     }
 
-    fn load_module(&self, dir: &Path, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) -> Module {
+    fn load_module(&self, dir: &Path, key: &str, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) -> Module {
         let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
         let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
@@ -111,25 +137,53 @@ impl Loader {
                 Err(d) => diags.push(d),
             }
         }
-        self.load_children(&mut module, diags, stack);
+        self.load_children(&mut module, key, diags, stack);
         module
     }
 
-    fn load_children(&self, module: &mut Module, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) {
+    fn load_children(&self, module: &mut Module, key: &str, diags: &mut Diagnostics, stack: &mut Vec<PathBuf>) {
         for call in module.module_calls.values_mut() {
             let src = &call.source;
-            if !(src.starts_with("./") || src.starts_with("../")) {
-                diags.push(
-                    Diagnostic::error("Unsupported module source")
-                        .with_detail(format!(
-                            "Module \"{}\" has source {src:?}; only local paths starting with \"./\" or \"../\" are supported.",
-                            call.name
-                        ))
-                        .with_span(call.span),
-                );
-                continue;
-            }
-            let child_dir = normalize(&module.dir.join(src));
+            let child_key = if key.is_empty() { call.name.clone() } else { format!("{key}.{}", call.name) };
+            let parsed = match super::source::parse(src) {
+                Ok(p) => p,
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error("Invalid module source")
+                            .with_detail(format!("Module \"{}\": {why}", call.name))
+                            .with_span(call.source_span),
+                    );
+                    continue;
+                }
+            };
+            let child_dir = match &parsed {
+                super::source::ModuleSource::Local(path) => normalize(&module.dir.join(path)),
+                remote => {
+                    let request = ModuleRequest {
+                        key: &child_key,
+                        name: &call.name,
+                        raw: src,
+                        source: remote,
+                        span: call.source_span,
+                    };
+                    let found = match &self.resolver {
+                        Some(r) => r.resolve(&request),
+                        None => Err(Diagnostic::error("Module not installed")
+                            .with_detail(format!(
+                                "Module \"{}\" has source {src:?}, which must be installed first: run \"meshform init\".",
+                                call.name
+                            ))
+                            .with_span(call.source_span)),
+                    };
+                    match found {
+                        Ok(dir) => dir,
+                        Err(d) => {
+                            diags.push(d);
+                            continue;
+                        }
+                    }
+                }
+            };
             if stack.contains(&child_dir) {
                 diags.push(
                     Diagnostic::error("Module calls itself")
@@ -151,7 +205,7 @@ impl Loader {
                 continue;
             }
             stack.push(child_dir.clone());
-            let child = self.load_module(&child_dir, diags, stack);
+            let child = self.load_module(&child_dir, &child_key, diags, stack);
             stack.pop();
             call.module = Arc::new(child);
         }
@@ -695,6 +749,7 @@ impl Lowerer<'_> {
             name: name.to_string(),
             span,
             source: String::new(),
+            source_span: span,
             count: None,
             for_each: None,
             depends_on: Vec::new(),
@@ -704,7 +759,10 @@ impl Lowerer<'_> {
         };
         for a in &body.attributes {
             match a.name.as_str() {
-                "source" => source = self.static_string(&a.expr),
+                "source" => {
+                    source = self.static_string(&a.expr);
+                    call.source_span = a.expr.span();
+                }
                 "version" => {}
                 "count" => call.count = Some(a.expr.clone()),
                 "for_each" => call.for_each = Some(a.expr.clone()),

@@ -5,6 +5,7 @@
 pub mod format;
 mod heredoc;
 pub mod load;
+pub mod source;
 pub mod test_file;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use hcl_edit::expr::Expression;
 use crate::addrs::ResourceAddr;
 use crate::diag::{FileId, Span};
 
-pub use load::{Loader, parse_expression};
+pub use load::{Loader, ModuleRequest, ModuleResolver, parse_expression};
 
 /// An expression together with the file it was parsed from.
 #[derive(Clone, Debug)]
@@ -245,6 +246,8 @@ pub struct ModuleCall {
     pub name: String,
     pub span: Span,
     pub source: String,
+    /// Where `source` is written (the block's span where it is missing).
+    pub source_span: Span,
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
     pub depends_on: Vec<Expr>,
