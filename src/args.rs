@@ -377,7 +377,26 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut positionals_left: Option<usize> = None;
     let mut submit = false;
     let mut submit_flags_next = false;
+    // `cluster SUB -n NAME` is `cluster SUB NAME`, as long as no name was given yet.
+    let mut name_pending = false;
+    let mut name_flag_next = false;
     for a in args {
+        let a = if name_flag_next {
+            name_flag_next = false;
+            a
+        } else if name_pending && (a == "-n" || a == "-name" || a == "--name") {
+            name_flag_next = true;
+            continue;
+        } else if let Some(name) =
+            name_pending.then(|| ["-n=", "-name=", "--name="].iter().find_map(|p| a.strip_prefix(p))).flatten()
+        {
+            name.to_string()
+        } else {
+            a
+        };
+        if name_pending && !a.starts_with('-') && !out.last().is_some_and(|p| SUBMIT_FLAGS.contains(&p.as_str())) {
+            name_pending = false;
+        }
         if passthrough {
             out.push(a);
             continue;
@@ -416,6 +435,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
             continue;
         }
         if positionals_left.is_none() && out.len() >= 2 && out[out.len() - 1] == "cluster" {
+            name_pending = a != "list";
             positionals_left = match a.as_str() {
                 "run" => Some(1),
                 "ssh" | "submit" => Some(2),
@@ -471,6 +491,32 @@ mod tests {
         assert_eq!(
             argv(&["meshform", "cluster", "ssh", "c", "h", "ps", "-ef"]),
             ["meshform", "cluster", "ssh", "c", "h", "ps", "-ef"]
+        );
+    }
+
+    #[test]
+    fn a_cluster_is_named_by_n_or_by_position() {
+        let argv = |xs: &[&str]| normalize_args(xs.iter().map(|s| s.to_string()));
+        assert_eq!(argv(&["meshform", "cluster", "info", "-n", "demo"]), ["meshform", "cluster", "info", "demo"]);
+        assert_eq!(
+            argv(&["meshform", "cluster", "kill", "-n=demo", "-auto-approve"]),
+            ["meshform", "cluster", "kill", "demo", "--auto-approve"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "-n", "demo", "pi.py", "-n", "3"]),
+            ["meshform", "cluster", "submit", "demo", "pi.py", "-n", "3"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "submit", "-class", "A", "-n", "demo", "j.jar", "-n"]),
+            ["meshform", "cluster", "submit", "--class", "A", "demo", "j.jar", "-n"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "run", "-master-only", "--name", "c", "ls", "-n"]),
+            ["meshform", "cluster", "run", "--master-only", "c", "ls", "-n"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "ssh", "c", "-n", "h"]),
+            ["meshform", "cluster", "ssh", "c", "-n", "h"]
         );
     }
 
