@@ -244,6 +244,11 @@ pub struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// What to show: the resources and what they depend on, grouped by module (the
+    /// default), or `full` (also `plan`, `apply`, `validate`): every variable, local,
+    /// output and module call as well.
+    #[arg(long = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Subcommand, Debug, Clone)]

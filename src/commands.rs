@@ -1025,7 +1025,16 @@ fn check_declared(
 
 fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outcome> {
     let (config, _) = wd.load_config()?;
-    let dot = Graph::build(&config)?.to_dot();
+    let graph = Graph::build(&config)?;
+    let dot = match a.kind.as_deref() {
+        None | Some("resources") => graph.to_resource_dot(),
+        Some("full" | "plan" | "plan-refresh-only" | "plan-destroy" | "apply" | "validate") => graph.to_dot(),
+        Some(other) => {
+            return Err(Diagnostic::error(format!("Unknown graph type {other:?}"))
+                .with_detail("-type is resources (the default) or full.")
+                .into());
+        }
+    };
     let bytes = match a.format.as_str() {
         "dot" => dot.into_bytes(),
         "svg" | "png" => render_with_graphviz(&dot, &a.format)?,

@@ -105,3 +105,28 @@ fn graph_renders_dot_svg_and_png() {
     let png = std::fs::read(ws.path().join("g.png")).expect("png");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+#[test]
+fn the_quickstart_graph_shows_resources_by_module_and_fits_a_screen() {
+    let ws = Workspace::new();
+    let quickstart = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
+    let chdir = format!("-chdir={}", quickstart.display());
+    let dot = ws.run(&[&chdir, "graph"]);
+    dot.ok();
+    insta::assert_snapshot!(dot.stdout);
+    let full = ws.run(&[&chdir, "graph", "-type=full"]);
+    assert!(full.stdout.contains("module.spark.local."), "every local with -type=full");
+    assert_eq!(ws.run(&[&chdir, "graph", "-type=pretty"]).code, 1);
+    if std::process::Command::new("dot").arg("-V").output().is_err() {
+        println!("Graphviz's dot not found (scripts/test installs it): skipping the png");
+        return;
+    }
+    let png = ws.path().join("g.png");
+    ws.run(&[&chdir, "graph", "-format=png", &format!("-out={}", png.display())]).ok();
+    let head = std::fs::read(&png).expect("png");
+    let (w, h) = (
+        u32::from_be_bytes([head[16], head[17], head[18], head[19]]),
+        u32::from_be_bytes([head[20], head[21], head[22], head[23]]),
+    );
+    assert!(w <= 1920 && h <= 1080, "{w}x{h} does not fit a screen");
+}

@@ -361,7 +361,7 @@ fn fmt_validate_graph_and_show() {
     let v = ws.run(&["validate", "-json"]);
     let doc: serde_json::Value = serde_json::from_str(&v.stdout).expect("json");
     assert_eq!(doc["valid"], true);
-    let g = ws.run(&["graph"]);
+    let g = ws.run(&["graph", "-type=full"]);
     assert!(g.stdout.starts_with("digraph {"), "{}", g.stdout);
     assert!(g.stdout.contains("\"output.o\" -> \"terraform_data.a\""), "{}", g.stdout);
     ws.run(&["plan", "-out=p.plan"]).ok();

@@ -3,7 +3,7 @@
 //! each thing to what references it. Plan and apply walk this one graph; `count` and
 //! `for_each` are expanded into instances while walking, once their values are known.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -113,6 +113,60 @@ impl Graph {
         petgraph::algo::toposort(&self.graph, None).unwrap_or_default()
     }
 
+    /// The resources only, as people read a graph (Terraform's default since 1.7): each
+    /// resource points at the resources it depends on, through whatever variables, locals,
+    /// outputs and module calls lie between, and the resources of each module sit in a box
+    /// of their own.
+    pub fn to_resource_dot(&self) -> String {
+        use petgraph::Direction::Incoming;
+        let is_resource = |i: NodeIndex| matches!(self.graph[i].kind, NodeKind::Resource(_));
+        let mut modules: BTreeMap<ModulePath, BTreeSet<String>> = BTreeMap::new();
+        let mut edges = BTreeSet::new();
+        for r in self.graph.node_indices().filter(|i| is_resource(*i)) {
+            let node = &self.graph[r];
+            if let NodeKind::Resource(addr) = &node.kind {
+                modules.entry(node.module.clone()).or_default().insert(format!("  \"{node}\" [label = \"{addr}\"]"));
+            }
+            let mut seen = HashSet::new();
+            let mut todo: Vec<NodeIndex> = self.graph.neighbors_directed(r, Incoming).collect();
+            while let Some(x) = todo.pop() {
+                if !seen.insert(x) || x == r {
+                    continue;
+                }
+                if is_resource(x) {
+                    edges.insert((self.graph[r].to_string(), self.graph[x].to_string()));
+                } else {
+                    todo.extend(self.graph.neighbors_directed(x, Incoming));
+                }
+            }
+        }
+        let edges = transitive_reduction(edges);
+        let mut out = String::from(
+            "digraph {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"LR\"\n  node [shape = \"box\"]\n",
+        );
+        for (module, nodes) in &modules {
+            let indent = if module.is_empty() { "" } else { "  " };
+            if !module.is_empty() {
+                let name: Vec<String> = module.iter().map(|m| format!("module.{m}")).collect();
+                let name = name.join(".");
+                out.push_str(&format!("  subgraph \"cluster_{name}\" {{\n    label = \"{name}\"\n"));
+            }
+            for n in nodes {
+                out.push_str(indent);
+                out.push_str(n);
+                out.push('\n');
+            }
+            if !module.is_empty() {
+                out.push_str("  }\n");
+            }
+        }
+        for (a, b) in edges {
+            out.push_str(&format!("  \"{a}\" -> \"{b}\"\n"));
+        }
+        out.push_str("}\n");
+        out
+    }
+
     /// The graph as Graphviz DOT, one line per node and per edge.
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph {\n  compound = \"true\"\n  newrank = \"true\"\n");
@@ -132,6 +186,33 @@ impl Graph {
         out.push_str("}\n");
         out
     }
+}
+
+/// The edges no other path already implies (`a -> c` goes when `a -> b -> c` is there), so
+/// a drawing shows each dependency once. Past a few thousand edges the graph is left whole.
+fn transitive_reduction(edges: BTreeSet<(String, String)>) -> BTreeSet<(String, String)> {
+    if edges.len() > 5000 {
+        return edges;
+    }
+    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in &edges {
+        next.entry(a.as_str()).or_default().push(b.as_str());
+    }
+    // Is `to` reachable from `from` without the direct edge between them?
+    let implied = |from: &str, to: &str| {
+        let mut seen = HashSet::new();
+        let mut todo: Vec<&str> = next.get(from).into_iter().flatten().copied().filter(|n| *n != to).collect();
+        while let Some(n) = todo.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n) {
+                todo.extend(next.get(n).into_iter().flatten().copied());
+            }
+        }
+        false
+    };
+    edges.iter().filter(|(a, b)| !implied(a, b)).cloned().collect()
 }
 
 struct Builder {
