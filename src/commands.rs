@@ -446,6 +446,17 @@ struct ProgressPrinter {
     done: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// What an operation is doing, as its first line and its progress lines say it.
+fn doing(action: meshform_engine::plan::Action) -> (&'static str, &'static str) {
+    use meshform_engine::plan::Action;
+    match action {
+        Action::Delete => ("Destroying", "destroying"),
+        Action::Update => ("Modifying", "modifying"),
+        Action::Read => ("Reading", "reading"),
+        _ => ("Creating", "creating"),
+    }
+}
+
 /// How often a running operation is reported.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -511,13 +522,7 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
         if let Ok(mut running) = self.running.lock() {
             match &event {
                 ApplyEvent::Started { addr, action } => {
-                    let verb = match action {
-                        Action::Delete => "destroying",
-                        Action::Update => "modifying",
-                        Action::Read => "reading",
-                        _ => "creating",
-                    };
-                    running.insert(addr.to_string(), (verb, word(*action), std::time::Instant::now()));
+                    running.insert(addr.to_string(), (doing(*action).1, word(*action), std::time::Instant::now()));
                 }
                 ApplyEvent::Finished { addr, .. } => {
                     running.remove(&addr.to_string());
@@ -568,15 +573,7 @@ impl meshform_engine::apply::ApplyObserver for ProgressPrinter {
                 println!("{addr}: Importing... [id={id}]");
                 println!("{addr}: Import complete [id={id}]");
             }
-            ApplyEvent::Started { addr, action } => {
-                let verb = match action {
-                    Action::Delete => "Destroying...",
-                    Action::Update => "Modifying...",
-                    Action::Read => "Reading...",
-                    _ => "Creating...",
-                };
-                println!("{addr}: {verb}");
-            }
+            ApplyEvent::Started { addr, action } => println!("{addr}: {}...", doing(action).0),
             ApplyEvent::Finished { addr, action, elapsed, id } => {
                 let what = match action {
                     Action::Delete => "Destruction",

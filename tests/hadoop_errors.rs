@@ -29,16 +29,6 @@ fn spec(ws: &Workspace, extra: &str) -> String {
     )
 }
 
-/// A diagnostic's text as one line: the renderer wraps long messages.
-fn flat(stderr: &str) -> String {
-    stderr
-        .lines()
-        .map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim())
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Every host_service the state records, and whether its process is alive.
 fn recorded_services(ws: &Workspace) -> Vec<(u64, bool)> {
     common::service_pids(ws).into_iter().map(|p| (p, common::alive(p))).collect()
@@ -62,7 +52,7 @@ fn a_maven_mirror_that_does_not_answer_is_named_with_mavens_error() {
     ws.write("main.tf", &text);
     let _cleanup = common::DestroyOnDrop(&ws);
     let r = ws.run(&["apply", "-auto-approve"]);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert_eq!(r.code, 1, "{}", r.stdout);
     for want in [
         format!("module.hadoop.host_command.install[\"{MASTER}\"]"),
@@ -90,7 +80,7 @@ fn a_tarball_that_does_not_match_its_checksum_is_refused() {
     ws.write("main.tf", &text);
     let _cleanup = common::DestroyOnDrop(&ws);
     let r = ws.run(&["apply", "-auto-approve"]);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(err.contains(&format!("module.hadoop.host_command.install[\"{WORKER}\"]")), "{}", r.stderr);
     assert!(err.contains(&format!("the download of {url} does not match tarball_sha512: refused")), "{}", r.stderr);
@@ -110,7 +100,7 @@ fn a_port_another_process_holds_fails_that_daemon_before_it_starts() {
     ws.write("main.tf", &spec(&ws, "  start_timeout = 20"));
     let _cleanup = common::DestroyOnDrop(&ws);
     let r = ws.run(&["apply", "-auto-approve"]);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(err.contains(&format!("module.hadoop.host_service.daemon[\"namenode@{MASTER}\"]")), "{}", r.stderr);
     assert!(
@@ -144,7 +134,7 @@ fn a_nodemanager_offered_more_memory_than_its_host_has_is_refused_at_plan() {
     );
     ws.write("main.tf", &text);
     let r = ws.run(&["plan"]);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(err.contains(&format!("with module.hadoop.host_service.daemon[\"nodemanager@{WORKER}\"]")), "{}", r.stderr);
     assert!(

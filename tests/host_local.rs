@@ -143,8 +143,7 @@ fn a_service_is_up_when_its_ready_command_says_so_and_is_stopped_when_it_never_d
     let r = ws.run(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     // The diagnostic as one line: the renderer wraps long messages behind "| ".
-    let err =
-        r.stderr.lines().map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim()).collect::<Vec<_>>().join(" ");
+    let err = common::one_line(&r.stderr);
     assert!(err.contains("host_service.s"), "{}", r.stderr);
     assert!(
         err.contains("started, but its ready_command did not succeed within 2s, so it was stopped"),
@@ -170,8 +169,7 @@ fn a_service_is_up_when_its_ready_command_says_so_and_is_stopped_when_it_never_d
     let r = ws.run(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "the check ran on for {:?}", started.elapsed());
-    let err =
-        r.stderr.lines().map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim()).collect::<Vec<_>>().join(" ");
+    let err = common::one_line(&r.stderr);
     assert!(err.contains("did not succeed within 3s"), "{}", r.stderr);
     assert!(ws.addresses().is_empty(), "{:?}", ws.addresses());
     let never: u64 = std::fs::read_to_string(&marker).expect("pid file").trim().parse().expect("pid");

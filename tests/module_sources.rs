@@ -15,16 +15,6 @@ use common::{Workspace, spark};
 const MASTER: &str = "127.0.1.61";
 const WORKER: &str = "127.0.1.62";
 
-/// A diagnostic's text as one line: the renderer wraps long messages.
-fn flat(stderr: &str) -> String {
-    stderr
-        .lines()
-        .map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim())
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "init.defaultBranch=main"])
@@ -136,7 +126,7 @@ fn a_spec_outside_the_repository_uses_shipped_modules_and_git_tags() {
     // Nothing is installed yet: every command but init says so, at the source.
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert!(err.contains("Module not installed"), "{}", r.stderr);
     assert!(err.contains("Module \"spark\" has source \"meshform/spark-standalone\""), "{}", r.stderr);
     assert!(err.contains("run \"meshform init\""), "{}", r.stderr);
@@ -167,7 +157,7 @@ fn a_spec_outside_the_repository_uses_shipped_modules_and_git_tags() {
     ws.write("main.tf", &spec(daemon.port, "v2.0.0", &work));
     let r = ws.run(&["plan"]);
     assert_eq!(r.code, 1);
-    assert!(flat(&r.stderr).contains("Module source has changed"), "{}", r.stderr);
+    assert!(common::one_line(&r.stderr).contains("Module source has changed"), "{}", r.stderr);
     ws.run(&["init", "-upgrade"]).ok();
     let plan = ws.run(&["plan"]);
     plan.ok();
@@ -181,7 +171,7 @@ fn a_spec_outside_the_repository_uses_shipped_modules_and_git_tags() {
     ws.write("main.tf", &spec(daemon.port, "v9.9.9", &work));
     let r = ws.run(&["init"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    let err = flat(&r.stderr);
+    let err = common::one_line(&r.stderr);
     assert!(err.contains("Failed to download module"), "{}", r.stderr);
     assert!(err.contains("git could not fetch v9.9.9 of git://127.0.0.1:"), "{}", r.stderr);
     assert!(err.contains("Remote branch v9.9.9 not found"), "{}", r.stderr);
@@ -250,7 +240,7 @@ fn archives_over_http_and_bad_sources_are_clear_errors() {
         ws.write("main.tf", &format!("module \"m\" {{\n  source = \"{source}\"\n}}\n"));
         let r = ws.run(&["init"]);
         assert_eq!(r.code, 1, "{source}: {}", r.stdout);
-        assert!(flat(&r.stderr).contains(&want), "{source}: {want:?} missing from {}", r.stderr);
+        assert!(common::one_line(&r.stderr).contains(&want), "{source}: {want:?} missing from {}", r.stderr);
         assert!(r.stderr.contains("main.tf:2:"), "{source}: the source line is pointed at: {}", r.stderr);
     }
 }

@@ -203,6 +203,17 @@ pub fn read_http_message(s: &mut std::net::TcpStream) -> Option<(Vec<u8>, usize)
     Some((buf, head_end))
 }
 
+/// A diagnostic's text as one line: the renderer wraps long messages behind `|` and marks
+/// them with `x`.
+pub fn one_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(|l| l.trim_start().trim_start_matches(['|', 'x']).trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The `Plan: N to add, ...` line of a plan's output.
 /// The directories in `folder` (relative to the crate), by name, each a test case;
 /// the environment variable `only` keeps those whose name contains its value.
