@@ -74,29 +74,7 @@ fn hadoop_cluster_runs_jobs_grows_and_shrinks_without_losing_a_block() {
     ws.run(&["cluster", "get", "hadoop", "hdfs:/out/part-r-00000", "counts.txt"]).ok();
     let got = std::fs::read_to_string(ws.path().join("counts.txt")).expect("counts");
     assert_eq!(hadoop::parse_counts(&got), counts);
-    let failed = ws.run(&[
-        "cluster",
-        "submit",
-        "hadoop",
-        jar,
-        "-class",
-        "org.apache.hadoop.examples.WordCount",
-        "/nothing",
-        "/out2",
-    ]);
-    assert_ne!(failed.code, 0, "a job with no input must fail: {}", failed.stderr);
-    // pyspark on the same YARN: the driver here, executors in the NodeManagers' containers.
-    ws.write("sum.py", "import sys\nfrom pyspark.sql import SparkSession\ns = SparkSession.builder.appName('sum-on-yarn').getOrCreate()\nn = int(sys.argv[1])\nprint('sum', s.sparkContext.parallelize(range(n + 1), 4).sum())\ns.stop()\n");
-    let started = std::time::Instant::now();
-    let spark = ws.run(&["cluster", "submit", "hadoop", "sum.py", "-master", "yarn", "1000"]);
-    println!("pyspark on YARN in {:.1}s", started.elapsed().as_secs_f64());
-    spark.ok();
-    assert!(spark.stdout.lines().any(|l| l == "sum 500500"), "{}\n{}", spark.stdout, spark.stderr);
-    let apps =
-        hadoop::stdout(&hadoop::command(&work, MASTER, "yarn", &["application", "-list", "-appStates", "FINISHED"]));
-    assert!(apps.lines().any(|l| l.contains("sum-on-yarn") && l.contains("SPARK")), "{apps}");
-    let jobs = hadoop::history_jobs(MASTER, 19888, "word count");
-    assert!(jobs.contains("\"name\":\"word count\"") && jobs.contains("\"state\":\"SUCCEEDED\""), "{jobs}");
+    hadoop::more_jobs(&ws, &work, MASTER);
 
     // A re-apply changes nothing; HDFS keeps its data across it.
     assert_eq!(ws.run(&["plan", "-detailed-exitcode"]).code, 0, "a re-apply must be a no-op");

@@ -2,7 +2,8 @@
 //! the masters on the first and a DataNode and a NodeManager on each of the others, every
 //! command (the Maven install included) run through the hosts' sshd. Checks that HDFS and
 //! YARN report both workers, a file through HDFS byte-exact, wordcount on YARN through
-//! `cluster submit`, and that destroy leaves no Hadoop JVM. Skipped with a notice where
+//! `cluster submit` (and a failing job's exit code), a pyspark job on the same YARN, the
+//! history server's job list, and that destroy leaves no Hadoop JVM. Skipped with a notice where
 //! sshd, java or mvn is missing.
 
 mod common;
@@ -65,6 +66,7 @@ fn hadoop_cluster_over_ssh_stores_files_and_runs_wordcount() {
     ws.run(&["cluster", "get", "hadoop", "hdfs:/out/part-r-00000", "counts.txt"]).ok();
     let got = std::fs::read_to_string(ws.path().join("counts.txt")).expect("counts");
     assert_eq!(hadoop::parse_counts(&got), counts);
+    hadoop::more_jobs(&ws, &work, master);
 
     let pids = common::service_pids(&ws);
     assert_eq!(pids.len(), 7);

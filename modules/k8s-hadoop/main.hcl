@@ -51,11 +51,11 @@ locals {
     "yarn-site.xml"    = hadoop_config_xml(local.yarn_site)
     "mapred-site.xml"  = hadoop_config_xml(local.mapred_site)
     "log4j.properties" = <<-EOT
-      log4j.rootLogger=INFO,console
-      log4j.appender.console=org.apache.log4j.ConsoleAppender
-      log4j.appender.console.target=System.err
-      log4j.appender.console.layout=org.apache.log4j.PatternLayout
-      log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+    log4j.rootLogger=INFO,console
+    log4j.appender.console=org.apache.log4j.ConsoleAppender
+    log4j.appender.console.target=System.err
+    log4j.appender.console.layout=org.apache.log4j.PatternLayout
+    log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
     EOT
   }
 
@@ -176,14 +176,14 @@ resource "kubernetes_manifest" "namenode" {
         spec = {
           securityContext = { fsGroup = 1000 }
           containers = [{
-            name = "namenode"
+            name  = "namenode"
             image = var.image
             # Formats the metadata directory the first time only, never over existing metadata.
-            command      = ["/bin/bash", "-c", "[ -d /hadoop/dfs/name/current ] || hdfs namenode -format -nonInteractive; exec hdfs namenode"]
-            env          = local.env
-            ports        = [for p in local.ports.namenode : { name = p.name, containerPort = p.port }]
-            resources    = { requests = local.requests.namenode }
-            volumeMounts = [local.conf_mount, { name = "name", mountPath = "/hadoop/dfs/name" }]
+            command        = ["/bin/bash", "-c", "[ -d /hadoop/dfs/name/current ] || hdfs namenode -format -nonInteractive; exec hdfs namenode"]
+            env            = local.env
+            ports          = [for p in local.ports.namenode : { name = p.name, containerPort = p.port }]
+            resources      = { requests = local.requests.namenode }
+            volumeMounts   = [local.conf_mount, { name = "name", mountPath = "/hadoop/dfs/name" }]
             readinessProbe = { tcpSocket = { port = 8020 }, periodSeconds = 5 }
           }]
           volumes = [local.conf_volume]

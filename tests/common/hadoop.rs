@@ -242,3 +242,32 @@ pub fn http_get(host: &str, port: u16, path: &str) -> String {
     let _ = s.read_to_string(&mut text);
     text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
+
+/// After a wordcount has run on the cluster: a job that fails exits non-zero, a pyspark job
+/// runs on the same YARN (the driver here, executors in the NodeManagers' containers) and
+/// YARN lists it, and the JobHistoryServer has the wordcount as SUCCEEDED.
+pub fn more_jobs(ws: &super::Workspace, work: &Path, master: &str) {
+    let jar = examples_jar();
+    let jar = jar.to_str().unwrap_or_default();
+    let failed = ws.run(&[
+        "cluster",
+        "submit",
+        "hadoop",
+        jar,
+        "-class",
+        "org.apache.hadoop.examples.WordCount",
+        "/nothing",
+        "/out2",
+    ]);
+    assert_ne!(failed.code, 0, "a job with no input must fail: {}", failed.stderr);
+    ws.write("sum.py", "import sys\nfrom pyspark.sql import SparkSession\ns = SparkSession.builder.appName('sum-on-yarn').getOrCreate()\nn = int(sys.argv[1])\nprint('sum', s.sparkContext.parallelize(range(n + 1), 4).sum())\ns.stop()\n");
+    let started = std::time::Instant::now();
+    let spark = ws.run(&["cluster", "submit", "hadoop", "sum.py", "-master", "yarn", "1000"]);
+    println!("pyspark on YARN in {:.1}s", started.elapsed().as_secs_f64());
+    spark.ok();
+    assert!(spark.stdout.lines().any(|l| l == "sum 500500"), "{}\n{}", spark.stdout, spark.stderr);
+    let apps = stdout(&command(work, master, "yarn", &["application", "-list", "-appStates", "FINISHED"]));
+    assert!(apps.lines().any(|l| l.contains("sum-on-yarn") && l.contains("SPARK")), "{apps}");
+    let jobs = history_jobs(master, 19888, "word count");
+    assert!(jobs.contains("\"name\":\"word count\"") && jobs.contains("\"state\":\"SUCCEEDED\""), "{jobs}");
+}
