@@ -44,15 +44,18 @@ struct Manifest {
 
 /// This build's shipped modules: meshform's version and a digest of their files, so a
 /// rebuilt binary with changed modules is told apart from the one that installed them.
-fn builtin_version() -> String {
-    let mut h = Sha256::new();
-    for (path, bytes) in builtin::FILES {
-        h.update(path.as_bytes());
-        h.update([0]);
-        h.update(bytes);
-    }
-    let digest: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("{}+{digest}", env!("CARGO_PKG_VERSION"))
+fn builtin_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut h = Sha256::new();
+        for (path, bytes) in builtin::FILES {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update(bytes);
+        }
+        let digest: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("{}+{digest}", env!("CARGO_PKG_VERSION"))
+    })
 }
 
 /// The names `meshform/NAME` may use.
@@ -114,7 +117,7 @@ impl ModuleResolver for Installed {
                 ))
                 .with_span(req.span));
         }
-        if matches!(req.source, ModuleSource::Builtin { .. }) && entry.version.as_deref() != Some(&builtin_version()) {
+        if matches!(req.source, ModuleSource::Builtin { .. }) && entry.version.as_deref() != Some(builtin_version()) {
             return Err(not_installed(
                 req,
                 &format!(
@@ -251,14 +254,14 @@ impl Installer {
                     }
                     std::fs::write(&p, bytes)?;
                 }
-                std::fs::write(tmp.join(".complete"), &version)?;
+                std::fs::write(tmp.join(".complete"), version)?;
                 let _ = std::fs::remove_dir_all(&base);
                 std::fs::rename(&tmp, &base)
             };
             write()
                 .map_err(|e| Self::fail(req, "Cannot install module", format!("writing {}: {e}", base.display())))?;
         }
-        Ok((base.join(name), version))
+        Ok((base.join(name), version.to_string()))
     }
 
     fn git(&self, req: &ModuleRequest<'_>, url: &str, reference: Option<&str>, dest: &Path) -> Result<(), Diagnostic> {
@@ -343,7 +346,7 @@ impl ModuleResolver for Installer {
         if let Some(old) = self.previous.get(req.key)
             && !self.upgrade
             && old.source == req.raw
-            && (!builtin || old.version.as_deref() == Some(&builtin_version()))
+            && (!builtin || old.version.as_deref() == Some(builtin_version()))
             && self.root.join(&old.dir).is_dir()
         {
             self.say(format!("- {} in {}", req.key, old.dir));
@@ -377,7 +380,14 @@ impl ModuleResolver for Installer {
                 self.stage(&staged, &dest);
                 (within(&staged, subdir), within(&dest, subdir), None)
             }
-            ModuleSource::Local(_) => return Ok(dest),
+            // The loader resolves local paths itself and never asks for one.
+            ModuleSource::Local(p) => {
+                return Err(Self::fail(
+                    req,
+                    "Invalid module source",
+                    format!("{p:?} is a local path, not installed by init."),
+                ));
+            }
         };
         if !dir.is_dir() {
             return Err(Self::fail(

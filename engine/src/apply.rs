@@ -64,21 +64,45 @@ pub enum ApplyEvent {
     },
 }
 
-/// Says `Failed` for a started operation unless it is disarmed first: every early return
-/// of an operation that errs goes through its drop.
-struct Unfinished<'a> {
+/// One provider operation as the observer sees it: `Started` when it is made, `Finished`
+/// through [`Operation::finish`], and `Failed` when it is dropped unfinished, which every
+/// early return of an operation that errs does.
+struct Operation<'a> {
     observer: &'a dyn ApplyObserver,
     addr: &'a ResourceInstanceAddr,
     action: Action,
-    armed: bool,
+    started: std::time::Instant,
+    finished: bool,
 }
 
-impl Drop for Unfinished<'_> {
+impl<'a> Operation<'a> {
+    fn start(observer: &'a dyn ApplyObserver, addr: &'a ResourceInstanceAddr, action: Action) -> Operation<'a> {
+        observer.event(ApplyEvent::Started { addr: addr.clone(), action });
+        Operation { observer, addr, action, started: std::time::Instant::now(), finished: false }
+    }
+
+    fn finish(mut self, id: Option<String>) {
+        self.finished = true;
+        self.observer.event(ApplyEvent::Finished {
+            addr: self.addr.clone(),
+            action: self.action,
+            elapsed: self.started.elapsed(),
+            id,
+        });
+    }
+}
+
+impl Drop for Operation<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if !self.finished {
             self.observer.event(ApplyEvent::Failed { addr: self.addr.clone(), action: self.action });
         }
     }
+}
+
+/// The `id` attribute of an object, for the observer.
+fn id_of(v: &Value) -> Option<String> {
+    v.get_attr("id").and_then(Value::as_str).map(str::to_string)
 }
 
 /// Receives progress events; called from many tasks at once.
@@ -378,22 +402,13 @@ impl ApplyWalk {
         };
         let (plain_config, _) = config.clone().unmark_deep();
         let _permit = self.calls.acquire().await;
-        let started = std::time::Instant::now();
-        self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: change.action });
-        let mut unfinished = Unfinished { observer: &*self.observer, addr: &addr, action: change.action, armed: true };
+        let operation = Operation::start(&*self.observer, &addr, change.action);
         if change.action == Action::Read {
             let v = provider
                 .read_data(&addr.resource.type_name, &plain_config)
                 .await
                 .map_err(|e| provider_error("Failed to read data source", e, &addr).with_span(res.span))?;
-            unfinished.armed = false;
-            drop(unfinished);
-            self.observer.event(ApplyEvent::Finished {
-                addr: addr.clone(),
-                action: change.action,
-                elapsed: started.elapsed(),
-                id: v.get_attr("id").and_then(Value::as_str).map(str::to_string),
-            });
+            operation.finish(id_of(&v));
             return Ok(carry_marks(v, &config));
         }
         // After a delete-then-create the old object is gone; create-before-destroy keeps
@@ -431,14 +446,7 @@ impl ApplyWalk {
             .await
             .map_err(|e| provider_error("Provider failed to apply", e, &addr).with_span(res.span))?;
         let new = carry_marks(new, &config);
-        unfinished.armed = false;
-        drop(unfinished);
-        self.observer.event(ApplyEvent::Finished {
-            addr: addr.clone(),
-            action: change.action,
-            elapsed: started.elapsed(),
-            id: new.get_attr("id").and_then(Value::as_str).map(str::to_string),
-        });
+        operation.finish(id_of(&new));
         let instance = ResourceInstanceState {
             provider: change.provider.clone(),
             value: new.clone(),
@@ -545,11 +553,9 @@ impl ApplyWalk {
             self.ctx.provider_of(addr, &change.provider).map_err(|d| d.with_address(addr.to_string()))?;
         let prior = change.before.clone().map(|v| v.unmark_deep().0);
         let Some(prior) = prior else { return Ok(()) };
-        let started = std::time::Instant::now();
-        {
+        let operation = {
             let _permit = self.calls.acquire().await;
-            self.observer.event(ApplyEvent::Started { addr: addr.clone(), action: Action::Delete });
-            let mut unfinished = Unfinished { observer: &*self.observer, addr, action: Action::Delete, armed: true };
+            let operation = Operation::start(&*self.observer, addr, Action::Delete);
             provider
                 .apply(ApplyRequest {
                     type_name: &addr.resource.type_name,
@@ -560,14 +566,9 @@ impl ApplyWalk {
                 })
                 .await
                 .map_err(|e| provider_error("Provider failed to delete", e, addr))?;
-            unfinished.armed = false;
-        }
-        self.observer.event(ApplyEvent::Finished {
-            addr: addr.clone(),
-            action: Action::Delete,
-            elapsed: started.elapsed(),
-            id: None,
-        });
+            operation
+        };
+        operation.finish(None);
         if change.action == Action::CreateThenDelete {
             // The new object is already recorded under this address; count the deletion only.
             lock(&self.counts).destroyed += 1;

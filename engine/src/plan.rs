@@ -537,8 +537,6 @@ fn destroy_plan(refreshed: State, prior: &State, opts: PlanOptions) -> Plan {
     }
 }
 
-/// Reads every managed instance back from its provider (but those `skip` passes); gone
-/// objects leave the state.
 /// Gives every recorded object the attributes its provider's schema now declares and the
 /// state, written under an older schema, lacks (as null), as Terraform's state upgrade does:
 /// an attribute a provider gained is no change to plan.
@@ -561,6 +559,8 @@ fn upgrade_to_schemas(ctx: &RunContext, state: &mut State) {
     }
 }
 
+/// Reads every managed instance back from its provider (but those `skip` passes); gone
+/// objects leave the state.
 async fn refresh(
     ctx: &RunContext,
     prior: &State,
