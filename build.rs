@@ -31,7 +31,11 @@ fn main() {
     );
     for p in &list {
         let rel = p.strip_prefix(&modules).unwrap_or(p).to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", p.display().to_string()));
+        // Named from the manifest dir at compile time, not by this run's absolute path: a
+        // clone at another path that shares the target dir may reuse this output.
+        code.push_str(&format!(
+            "    ({rel:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/modules/\", {rel:?}))),\n"
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_modules.rs");

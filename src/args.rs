@@ -271,6 +271,13 @@ pub enum WorkspaceCommand {
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum ClusterCommand {
+    /// Write NAME.hcl for a new cluster (a module call per layer), then plan and apply it
+    /// after confirmation.
+    Create(CreateArgs),
+    /// Add hosts to a cluster: edit the host list in its spec, then plan and apply.
+    Add(HostEditArgs),
+    /// Remove hosts from a cluster: edit the host list in its spec, then plan and apply.
+    Remove(HostEditArgs),
     /// The clusters the state records.
     List,
     /// A cluster's hosts and services, with the services' health.
@@ -333,6 +340,53 @@ pub enum ClusterCommand {
         #[arg(long)]
         auto_approve: bool,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateArgs {
+    pub name: String,
+    /// The hosts, as a host list (`node[01-03]`, `127.0.1.[1-3]`); the first is the master.
+    pub hosts: String,
+    /// Where the hosts are: local (this machine), ssh (existing hosts), aws (new EC2
+    /// instances).
+    #[arg(short = 'p', long)]
+    pub provider: String,
+    /// What runs on them: spark, hadoop, or spark,hadoop.
+    #[arg(long, default_value = "spark")]
+    pub service: String,
+    /// The SSH user (ssh).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The SSH port of every host, or HOST=PORT for one host (repeatable).
+    #[arg(long)]
+    pub port: Vec<String>,
+    /// The SSH private key file (ssh, aws; for aws its .pub is the instances' key).
+    #[arg(long)]
+    pub private_key: Option<String>,
+    /// The known_hosts file for the hosts' keys (ssh).
+    #[arg(long)]
+    pub known_hosts: Option<String>,
+    /// A module argument, as [LAYER.]NAME=VALUE with LAYER spark, hadoop or hosts
+    /// (repeatable); VALUE is a number, true, false, or else a string.
+    #[arg(long)]
+    pub set: Vec<String>,
+    /// Write the spec and show the plan; apply nothing.
+    #[arg(long)]
+    pub plan_only: bool,
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HostEditArgs {
+    pub name: String,
+    #[arg(required = true)]
+    pub hosts: Vec<String>,
+    /// Edit the spec and show the plan; apply nothing.
+    #[arg(long)]
+    pub plan_only: bool,
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 impl PlanFlags {
@@ -399,7 +453,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         } else {
             a
         };
-        if name_pending && !a.starts_with('-') && !out.last().is_some_and(|p| SUBMIT_FLAGS.contains(&p.as_str())) {
+        if name_pending && !a.starts_with('-') && !out.last().is_some_and(|p| VALUE_FLAGS.contains(&p.as_str())) {
             name_pending = false;
         }
         if passthrough {
@@ -411,7 +465,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
             out.push(a);
             continue;
         }
-        let flag_value = out.last().is_some_and(|p| SUBMIT_FLAGS.contains(&p.as_str()));
+        let flag_value = out.last().is_some_and(|p| VALUE_FLAGS.contains(&p.as_str()));
         if let Some(left) = positionals_left.as_mut().filter(|l| **l > 0)
             && !a.starts_with('-')
             && !flag_value
@@ -426,9 +480,8 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         // job; the first word that is none of them starts the job's arguments.
         if submit_flags_next {
             let long = a.starts_with('-').then(|| if a.starts_with("--") { a.clone() } else { format!("-{a}") });
-            let known = long
-                .as_deref()
-                .is_some_and(|l| SUBMIT_FLAGS.iter().any(|f| l == *f || l.starts_with(&format!("{f}="))));
+            let known =
+                long.as_deref().is_some_and(|l| VALUE_FLAGS.iter().any(|f| l == *f || l.starts_with(&format!("{f}="))));
             if flag_value {
                 out.push(a);
             } else if known {
@@ -463,8 +516,19 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// The flags of `cluster submit` that take a value.
-const SUBMIT_FLAGS: [&str; 2] = ["--class", "--master"];
+/// The flags of `cluster submit` and `cluster create` that take a value.
+const VALUE_FLAGS: [&str; 10] = [
+    "--class",
+    "--master",
+    "-p",
+    "--provider",
+    "--service",
+    "--user",
+    "--port",
+    "--private-key",
+    "--known-hosts",
+    "--set",
+];
 
 #[cfg(test)]
 mod tests {
@@ -522,6 +586,14 @@ mod tests {
         assert_eq!(
             argv(&["meshform", "cluster", "ssh", "c", "-n", "h"]),
             ["meshform", "cluster", "ssh", "c", "-n", "h"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "create", "-p", "local", "-service", "spark", "-n", "demo", "h[1-3]"]),
+            ["meshform", "cluster", "create", "-p", "local", "--service", "spark", "demo", "h[1-3]"]
+        );
+        assert_eq!(
+            argv(&["meshform", "cluster", "add", "-plan-only", "-n", "demo", "h4"]),
+            ["meshform", "cluster", "add", "--plan-only", "demo", "h4"]
         );
     }
 

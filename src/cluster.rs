@@ -87,10 +87,11 @@ impl Cluster {
     }
 }
 
-/// The cluster a state address belongs to: its root module instance.
+/// The cluster a state address belongs to: its root module instance, where the layers
+/// `cluster create` writes (`demo_hosts`, `demo_spark`, `demo_hadoop`) are one cluster.
 fn cluster_name(addr: &ResourceInstanceAddr) -> Option<String> {
     let step = addr.module.0.first()?;
-    Some(format!("{}{}", step.name, step.key))
+    Some(format!("{}{}", meshform_engine::config::edit::cluster_of(&step.name), step.key))
 }
 
 fn clusters(state: &State) -> BTreeMap<String, Cluster> {
@@ -290,9 +291,12 @@ pub async fn run(cmd: ClusterCommand, state: &State) -> Res<Outcome> {
                 Err(Diagnostic::error("the copy failed on some hosts").with_detail(failed.join("\n")).into())
             }
         }
-        ClusterCommand::Stop { .. } | ClusterCommand::Start { .. } | ClusterCommand::Kill { .. } => {
-            Err(Diagnostic::error("internal error: handled by the caller").into())
-        }
+        ClusterCommand::Stop { .. }
+        | ClusterCommand::Start { .. }
+        | ClusterCommand::Kill { .. }
+        | ClusterCommand::Create(_)
+        | ClusterCommand::Add(_)
+        | ClusterCommand::Remove(_) => Err(Diagnostic::error("internal error: handled by the caller").into()),
     }
 }
 
@@ -700,16 +704,43 @@ pub async fn submit_kube(
 }
 
 /// The `-target` address that selects a whole cluster.
-pub fn target(state: &State, name: &str) -> Res<String> {
+pub fn targets(state: &State, name: &str) -> Res<Vec<String>> {
     let all = clusters(state);
     let c = find(&all, name)?;
-    let module = state
+    let mut modules: Vec<String> = state
         .resources
         .keys()
-        .find(|a| cluster_name(a).as_deref() == Some(c.name.as_str()))
+        .filter(|a| cluster_name(a).as_deref() == Some(c.name.as_str()))
         .map(|a| ModuleInstance(a.module.0[..1].to_vec()).to_string())
-        .unwrap_or_default();
-    Ok(module)
+        .collect();
+    modules.sort();
+    modules.dedup();
+    Ok(modules)
+}
+
+/// Refuses to take a master's host out of a cluster: the cluster would stop working, and
+/// the workers with it.
+pub fn check_removable(state: &State, name: &str, hosts: &[String]) -> Res<()> {
+    let all = clusters(state);
+    let Some(c) = all.get(name) else { return Ok(()) };
+    let masters = c.masters();
+    match hosts.iter().find(|h| masters.contains(&h.as_str())) {
+        None => Ok(()),
+        Some(h) => {
+            let roles: Vec<String> = c
+                .services
+                .iter()
+                .filter(|s| &s.host == h && s.label("role").is_some_and(is_master_role))
+                .map(|s| format!("{} ({})", s.label("role").unwrap_or_default(), s.addr))
+                .collect();
+            Err(Diagnostic::error(format!("{h} is a master host of cluster {name:?}"))
+                .with_detail(format!(
+                    "It runs {}. Removing it would stop the cluster; move that role to another host in the spec first (the module's master, namenode or resourcemanager argument), or remove the whole cluster with cluster kill.",
+                    roles.join(", ")
+                ))
+                .into())
+        }
+    }
 }
 
 /// `-target` addresses of a cluster's services.

@@ -53,12 +53,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
 type Res<T> = Result<T, Diagnostics>;
 
 async fn init(wd: &Workdir, a: &crate::args::InitArgs) -> Res<Outcome> {
-    crate::modules::ignore_runtime_dir(&wd.dir);
-    let installer = std::sync::Arc::new(crate::modules::Installer::new(&wd.dir, a.upgrade));
-    let (config, warnings) = wd.load_config_with(installer.clone()).inspect_err(|_| installer.abort())?;
-    installer.finish()?;
-    print_diagnostics(&warnings, &wd.sources);
-    Graph::build(&config)?;
+    install_modules(wd, a.upgrade)?;
     if a.backend {
         let backend = Backend::init(wd, a.migrate_state, a.reconfigure).await?;
         println!("Backend: {}.", backend.describe());
@@ -66,6 +61,18 @@ async fn init(wd: &Workdir, a: &crate::args::InitArgs) -> Res<Outcome> {
     println!("\nmeshform has been successfully initialized!\n");
     println!("The configuration loads, and every provider it uses is built in. You may now run \"meshform plan\".");
     Ok(Outcome::Ok)
+}
+
+/// What `init` does first: installs the modules the configuration calls, and checks that
+/// it loads and makes a graph.
+fn install_modules(wd: &Workdir, upgrade: bool) -> Res<()> {
+    crate::modules::ignore_runtime_dir(&wd.dir);
+    let installer = std::sync::Arc::new(crate::modules::Installer::new(&wd.dir, upgrade));
+    let (config, warnings) = wd.load_config_with(installer.clone()).inspect_err(|_| installer.abort())?;
+    installer.finish()?;
+    print_diagnostics(&warnings, &wd.sources);
+    Graph::build(&config)?;
+    Ok(())
 }
 
 fn validate(wd: &Workdir, json: bool) -> Res<Outcome> {
@@ -907,6 +914,25 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
         _ => None,
     };
     match cmd {
+        C::Create(a) => {
+            let written = vec![crate::clusterspec::create(&wd.dir, &a, &wd.sources)?];
+            let result = match install_modules(wd, false) {
+                Ok(()) => plan_or_apply(wd, a.plan_only, a.auto_approve, style).await,
+                Err(e) => Err(e),
+            };
+            settle(wd, state.serial, &written, result).await
+        }
+        C::Add(a) => {
+            let written = crate::clusterspec::edit_hosts(&wd.dir, &a, true, &wd.sources)?;
+            let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
+            settle(wd, state.serial, &written, result).await
+        }
+        C::Remove(a) => {
+            crate::cluster::check_removable(&state, &a.name, &a.hosts)?;
+            let written = crate::clusterspec::edit_hosts(&wd.dir, &a, false, &wd.sources)?;
+            let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
+            settle(wd, state.serial, &written, result).await
+        }
         C::Stop { name, auto_approve } => {
             let services = crate::cluster::service_targets(&state, &name)?;
             if services.is_empty() {
@@ -917,12 +943,12 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
         }
         C::Start { name, auto_approve } => {
             // A cluster whose every resource was stopped is no longer in state: its module still is.
-            let module = crate::cluster::target(&state, &name).unwrap_or_else(|_| format!("module.{name}"));
-            apply(wd, targeted(vec![module], auto_approve), style, false).await
+            let modules = crate::cluster::targets(&state, &name).unwrap_or_else(|_| vec![format!("module.{name}")]);
+            apply(wd, targeted(modules, auto_approve), style, false).await
         }
         C::Kill { name, auto_approve } => {
-            let module = crate::cluster::target(&state, &name)?;
-            apply(wd, targeted(vec![module], auto_approve), style, true).await
+            let modules = crate::cluster::targets(&state, &name)?;
+            apply(wd, targeted(modules, auto_approve), style, true).await
         }
         C::Submit { name, job, class, args, .. } if kube_provider.is_some() => {
             let key = kube_provider.unwrap_or_default();
@@ -937,6 +963,42 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
         }
         other => crate::cluster::run(other, &state).await,
     }
+}
+
+/// The plan of a spec `cluster create|add|remove` has just written, or its apply after
+/// confirmation.
+async fn plan_or_apply(wd: &Workdir, plan_only: bool, auto_approve: bool, style: Style) -> Res<Outcome> {
+    let flags = PlanFlags::cli_defaults();
+    if plan_only {
+        let a = PlanArgs { flags, out: None, detailed_exitcode: false, destroy: false, summary: false };
+        return plan(wd, a, style).await;
+    }
+    apply(wd, ApplyArgs { flags, auto_approve, summary: false, plan_file: None }, style, false).await
+}
+
+/// Keeps what `cluster create|add|remove` wrote once it was planned (-plan-only) or
+/// applied; when the command failed before anything was applied (a refused plan, a "no"),
+/// puts the directory back as it was.
+async fn settle(
+    wd: &Workdir,
+    serial_before: u64,
+    written: &[crate::clusterspec::Written],
+    result: Res<Outcome>,
+) -> Res<Outcome> {
+    if result.is_ok() {
+        return result;
+    }
+    let applied = match Backend::open(wd).await {
+        Ok(b) => b.load().await.map(|(s, _)| s.serial != serial_before).unwrap_or(true),
+        Err(_) => true,
+    };
+    if !applied {
+        for w in written {
+            w.undo();
+            eprintln!("Nothing was applied, so {} is as it was before.", w.name());
+        }
+    }
+    result
 }
 
 /// Reads expressions from stdin and prints their values in the root module, as

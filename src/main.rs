@@ -7,6 +7,7 @@
 mod args;
 mod backend;
 mod cluster;
+mod clusterspec;
 mod commands;
 mod events;
 mod modules;

@@ -43,7 +43,7 @@ pub trait ModuleResolver: Send + Sync {
 
 /// Is this a configuration file (not a variable-values file, nor a file of the test
 /// command: `*.tftest.hcl` and `*.tfmock.hcl` belong to `meshform test`)?
-fn is_config_file(name: &str) -> bool {
+pub(crate) fn is_config_file(name: &str) -> bool {
     let not_config = [".tfvars.hcl", ".tftest.hcl", ".tfmock.hcl"];
     (name.ends_with(".tf") || name.ends_with(".hcl"))
         && !not_config.iter().any(|suffix| name.ends_with(suffix))

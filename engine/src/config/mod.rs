@@ -2,6 +2,7 @@
 //! hcl-edit's syntax tree into typed blocks. Expressions stay hcl-edit trees (which keep
 //! their byte spans) and are evaluated later by [`crate::eval::expr`].
 
+pub mod edit;
 pub mod format;
 mod heredoc;
 pub mod load;

@@ -15,7 +15,7 @@ mod crypto;
 mod datetime;
 mod encoding;
 mod filesystem;
-mod hostlist;
+pub mod hostlist;
 mod ipnet;
 mod numeric;
 mod string;
