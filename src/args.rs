@@ -235,7 +235,7 @@ pub enum StateCommand {
 
 #[derive(Args, Debug, Clone)]
 pub struct GraphArgs {
-    /// Graph of a saved plan (ignored: the configuration graph is shown).
+    /// Draw the instances of a saved plan, coloured by action, grouped by host.
     #[arg(long)]
     pub plan: Option<PathBuf>,
     /// dot (Graphviz source, the default), or svg or png rendered with Graphviz's `dot`.
@@ -245,8 +245,9 @@ pub struct GraphArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// What to show: the resources and what they depend on, grouped by module (the
-    /// default), or `full` (also `plan`, `apply`, `validate`): every variable, local,
-    /// output and module call as well.
+    /// default; their instances grouped by host where the state or -plan records them),
+    /// or `full` (also `plan`, `apply`, `validate`): every variable, local, output and
+    /// module call as well.
     #[arg(long = "type")]
     pub kind: Option<String>,
 }

@@ -35,7 +35,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
         Command::Output(a) => output(&wd, &a).await,
         Command::Show(a) => show(&wd, &a).await,
         Command::State(s) => state(&wd, s).await,
-        Command::Graph(a) => graph(&wd, &a),
+        Command::Graph(a) => graph(&wd, &a).await,
         Command::Console(a) => console(&wd, &a).await,
         Command::Cluster(c) => cluster(&wd, c, style).await,
         Command::Workspace(w) => workspace(&wd, w).await,
@@ -1082,11 +1082,18 @@ fn check_declared(
     Ok(())
 }
 
-fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outcome> {
+async fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outcome> {
     let (config, _) = wd.load_config()?;
     let graph = Graph::build(&config)?;
     let dot = match a.kind.as_deref() {
-        None | Some("resources") => graph.to_resource_dot(),
+        None | Some("resources") => {
+            // Instances, grouped by host, where a plan or the state says what they are.
+            let instances = match &a.plan {
+                Some(file) => crate::planfile::drawn_instances(file)?,
+                None => recorded_instances(&Backend::open(wd).await?.load().await?.0),
+            };
+            if instances.is_empty() { graph.to_resource_dot() } else { graph.to_instance_dot(&instances) }
+        }
         Some("full" | "plan" | "plan-refresh-only" | "plan-destroy" | "apply" | "validate") => graph.to_dot(),
         Some(other) => {
             return Err(Diagnostic::error(format!("Unknown graph type {other:?}"))
@@ -1111,6 +1118,24 @@ fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outcome> {
             .map_err(|e| Diagnostic::error(format!("cannot write the graph: {e}")))?,
     }
     Ok(Outcome::Ok)
+}
+
+/// The state's resource instances, each with the host its connection reaches.
+fn recorded_instances(state: &State) -> Vec<meshform_engine::graph::DrawnInstance> {
+    state
+        .resources
+        .iter()
+        .map(|(addr, inst)| meshform_engine::graph::DrawnInstance {
+            addr: addr.clone(),
+            host: inst
+                .value
+                .get_attr("connection")
+                .and_then(|c| c.get_attr("host"))
+                .and_then(|h| h.as_str())
+                .map(str::to_string),
+            action: None,
+        })
+        .collect()
 }
 
 /// DOT rendered by Graphviz's `dot` as svg or png.

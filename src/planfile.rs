@@ -171,6 +171,32 @@ pub fn show(path: &Path, view: PlanView) -> Result<String, Diagnostics> {
     })
 }
 
+/// The instances a saved plan touches, for `graph -plan=FILE`: each with the host its
+/// connection reaches and its action, as Terraform's plan JSON names it (`create`,
+/// `update`, `delete`, `replace`, `read`; None for no-op).
+pub fn drawn_instances(path: &Path) -> Result<Vec<meshform_engine::graph::DrawnInstance>, Diagnostics> {
+    let saved = load(path)?;
+    let changes = saved.plan_json.get("resource_changes").and_then(|c| c.as_array()).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for c in changes {
+        let Some(addr) = c.get("address").and_then(|a| a.as_str()).and_then(|a| a.parse().ok()) else { continue };
+        let change = &c["change"];
+        let actions: Vec<&str> =
+            change["actions"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+        let action = match actions.as_slice() {
+            ["no-op"] | [] => None,
+            [one] => Some(one.to_string()),
+            _ => Some("replace".to_string()),
+        };
+        let host = ["after", "before"]
+            .iter()
+            .find_map(|side| change[side].pointer("/connection/host").and_then(|h| h.as_str()))
+            .map(str::to_string);
+        out.push(meshform_engine::graph::DrawnInstance { addr, host, action });
+    }
+    Ok(out)
+}
+
 /// Reads a plan file as JSON.
 fn read(path: &Path) -> Result<serde_json::Value, Diagnostics> {
     let text = std::fs::read_to_string(path)

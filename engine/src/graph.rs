@@ -8,7 +8,7 @@ use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::addrs::{ResourceAddr, ResourceMode};
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr, ResourceMode};
 use crate::config::{Body, Expr, Module, load::closest};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::expr::{Reference, references};
@@ -113,20 +113,16 @@ impl Graph {
         petgraph::algo::toposort(&self.graph, None).unwrap_or_default()
     }
 
-    /// The resources only, as people read a graph (Terraform's default since 1.7): each
-    /// resource points at the resources it depends on, through whatever variables, locals,
-    /// outputs and module calls lie between, and the resources of each module sit in a box
-    /// of their own.
-    pub fn to_resource_dot(&self) -> String {
+    /// Each resource and the resources it depends on, through whatever variables, locals,
+    /// outputs and module calls lie between, each dependency once (transitively reduced):
+    /// (resource node name, its module path) and (dependent, dependency) pairs.
+    fn resource_dependencies(&self) -> (BTreeMap<String, &Node>, BTreeSet<(String, String)>) {
         use petgraph::Direction::Incoming;
         let is_resource = |i: NodeIndex| matches!(self.graph[i].kind, NodeKind::Resource(_));
-        let mut modules: BTreeMap<ModulePath, BTreeSet<String>> = BTreeMap::new();
+        let mut resources = BTreeMap::new();
         let mut edges = BTreeSet::new();
         for r in self.graph.node_indices().filter(|i| is_resource(*i)) {
-            let node = &self.graph[r];
-            if let NodeKind::Resource(addr) = &node.kind {
-                modules.entry(node.module.clone()).or_default().insert(format!("  \"{node}\" [label = \"{addr}\"]"));
-            }
+            resources.insert(self.graph[r].to_string(), &self.graph[r]);
             let mut seen = HashSet::new();
             let mut todo: Vec<NodeIndex> = self.graph.neighbors_directed(r, Incoming).collect();
             while let Some(x) = todo.pop() {
@@ -140,10 +136,21 @@ impl Graph {
                 }
             }
         }
-        let edges = transitive_reduction(edges);
-        let mut out = String::from(
-            "digraph {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"LR\"\n  node [shape = \"box\"]\n",
-        );
+        (resources, transitive_reduction(edges))
+    }
+
+    /// The resources only, as people read a graph (Terraform's default since 1.7): each
+    /// resource points at the resources it depends on, and the resources of each module
+    /// sit in a box of their own.
+    pub fn to_resource_dot(&self) -> String {
+        let (resources, edges) = self.resource_dependencies();
+        let mut modules: BTreeMap<ModulePath, BTreeSet<String>> = BTreeMap::new();
+        for (name, node) in &resources {
+            if let NodeKind::Resource(addr) = &node.kind {
+                modules.entry(node.module.clone()).or_default().insert(format!("  \"{name}\" [label = \"{addr}\"]"));
+            }
+        }
+        let mut out = String::from(DOT_HEAD);
         for (module, nodes) in &modules {
             let indent = if module.is_empty() { "" } else { "  " };
             if !module.is_empty() {
@@ -162,6 +169,88 @@ impl Graph {
         }
         for (a, b) in edges {
             out.push_str(&format!("  \"{a}\" -> \"{b}\"\n"));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The resource instances a plan or a state holds, in a box per module instance and,
+    /// inside it, a box per host (the instances whose connection reaches that host).
+    /// Dependencies are the resources', drawn between instances of the same key where the
+    /// dependency has one (`env["h1"] -> install["h1"]`), else to each of its instances; a
+    /// planned action colours its instance.
+    pub fn to_instance_dot(&self, instances: &[DrawnInstance]) -> String {
+        let (_, edges) = self.resource_dependencies();
+        let node_of = |i: &DrawnInstance| {
+            let module: ModulePath = i.addr.module.0.iter().map(|s| s.name.clone()).collect();
+            Node { module, kind: NodeKind::Resource(i.addr.resource.clone()) }.to_string()
+        };
+        let mut by_node: BTreeMap<String, Vec<&DrawnInstance>> = BTreeMap::new();
+        for i in instances {
+            by_node.entry(node_of(i)).or_default().push(i);
+        }
+        let mut instance_edges = BTreeSet::new();
+        for (a, b) in &edges {
+            let (Some(from), Some(to)) = (by_node.get(a), by_node.get(b)) else { continue };
+            for i in from {
+                let same_key: Vec<&&DrawnInstance> =
+                    to.iter().filter(|j| j.addr.key != InstanceKey::None && j.addr.key == i.addr.key).collect();
+                let targets: Vec<&&DrawnInstance> = if same_key.is_empty() { to.iter().collect() } else { same_key };
+                for j in targets {
+                    instance_edges.insert((i.addr.to_string(), j.addr.to_string()));
+                }
+            }
+        }
+        // module instance -> host (None: not on one host) -> node lines
+        let mut boxes: BTreeMap<String, BTreeMap<Option<String>, Vec<String>>> = BTreeMap::new();
+        for i in instances {
+            let addr = i.addr.to_string();
+            // In its host's box, an instance keyed by that host needs no key in its label.
+            let on_own_host = matches!((&i.addr.key, &i.host), (InstanceKey::Str(k), Some(h)) if k == h);
+            let key = if on_own_host { InstanceKey::None } else { i.addr.key.clone() };
+            let label = ResourceInstanceAddr { module: ModuleInstance::root(), key, ..i.addr.clone() }.to_string();
+            let colour = match i.action.as_deref() {
+                Some("create") => " style = \"filled\" fillcolor = \"#d4f7d4\"",
+                Some("update") => " style = \"filled\" fillcolor = \"#fff2bf\"",
+                Some("delete") => " style = \"filled\" fillcolor = \"#ffd6d6\"",
+                Some("replace") => " style = \"filled\" fillcolor = \"#ffe0b3\"",
+                _ => "",
+            };
+            let line = format!("\"{}\" [label = \"{}\"{colour}]", dot_escape(&addr), dot_escape(&label));
+            boxes.entry(i.addr.module.to_string()).or_default().entry(i.host.clone()).or_default().push(line);
+        }
+        let mut out = String::from(DOT_HEAD);
+        for (module, hosts) in &boxes {
+            let depth = usize::from(!module.is_empty());
+            if depth == 1 {
+                out.push_str(&format!("  subgraph \"cluster_{0}\" {{\n    label = \"{0}\"\n", dot_escape(module)));
+            }
+            for (host, lines) in hosts {
+                let pad = "  ".repeat(depth + 1 + usize::from(host.is_some()));
+                if let Some(h) = host {
+                    let inner = "  ".repeat(depth + 1);
+                    out.push_str(&format!(
+                        "{inner}subgraph \"cluster_{}_{}\" {{\n{inner}  label = \"{}\"\n{inner}  style = \"rounded\"\n",
+                        dot_escape(module),
+                        dot_escape(h),
+                        dot_escape(h)
+                    ));
+                }
+                for l in lines {
+                    out.push_str(&pad);
+                    out.push_str(l);
+                    out.push('\n');
+                }
+                if host.is_some() {
+                    out.push_str(&format!("{}}}\n", "  ".repeat(depth + 1)));
+                }
+            }
+            if depth == 1 {
+                out.push_str("  }\n");
+            }
+        }
+        for (a, b) in transitive_reduction(instance_edges) {
+            out.push_str(&format!("  \"{}\" -> \"{}\"\n", dot_escape(&a), dot_escape(&b)));
         }
         out.push_str("}\n");
         out
@@ -186,6 +275,23 @@ impl Graph {
         out.push_str("}\n");
         out
     }
+}
+
+const DOT_HEAD: &str =
+    "digraph {\n  compound = \"true\"\n  newrank = \"true\"\n  rankdir = \"LR\"\n  node [shape = \"box\"]\n";
+
+/// One resource instance to draw: where it is, the host its connection reaches, and what
+/// a plan does to it (`create`, `update`, `delete`, `replace`; None when no plan is shown).
+#[derive(Clone, Debug)]
+pub struct DrawnInstance {
+    pub addr: ResourceInstanceAddr,
+    pub host: Option<String>,
+    pub action: Option<String>,
+}
+
+/// Text inside a DOT double-quoted string.
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// The edges no other path already implies (`a -> c` goes when `a -> b -> c` is there), so
