@@ -14,6 +14,7 @@ mod modules;
 mod planfile;
 mod planjson;
 mod planmd;
+mod progress;
 mod render;
 mod testcmd;
 mod workdir;
