@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use meshform_engine::config::edit::{self, HostChange, quoted};
 use meshform_engine::diag::{Diagnostic, Diagnostics};
 
-use crate::args::{CreateArgs, HostEditArgs};
+use crate::args::CreateArgs;
 
 type Res<T> = Result<T, Diagnostics>;
 
@@ -129,12 +129,14 @@ fn settings(list: &[String]) -> Res<Vec<Setting>> {
 /// A block of the spec being written: its header and `name = value` lines, values as HCL.
 struct Block {
     header: String,
+    /// The layer it is for (`hosts`, `spark`, `hadoop`), as `-set LAYER.NAME` names it.
+    layer: &'static str,
     attrs: Vec<(String, String)>,
 }
 
 impl Block {
-    fn module(name: &str, source: &str) -> Block {
-        Block { header: format!("module {}", quoted(name)), attrs: vec![("source".into(), quoted(source))] }
+    fn module(name: &str, layer: &'static str, source: &str) -> Block {
+        Block { header: format!("module {}", quoted(name)), layer, attrs: vec![("source".into(), quoted(source))] }
     }
 
     fn set(&mut self, name: &str, value: String) {
@@ -207,7 +209,7 @@ fn spec_text(a: &CreateArgs) -> Res<String> {
     let (hosts_expr, connection) = match provider {
         Provider::Aws => {
             let key = a.private_key.clone().unwrap_or_else(|| "~/.ssh/id_ed25519".into());
-            let mut b = Block::module(&module_name("hosts"), "meshform/aws-cluster");
+            let mut b = Block::module(&module_name("hosts"), "hosts", "meshform/aws-cluster");
             b.set("name", quoted(name));
             b.set("hostlist", quoted(&a.hosts));
             b.set("ssh_public_key", format!("file(pathexpand({}))", quoted(&format!("{key}.pub"))));
@@ -224,7 +226,7 @@ fn spec_text(a: &CreateArgs) -> Res<String> {
             Service::Spark => ("meshform/spark-standalone", "spark"),
             Service::Hadoop => ("meshform/hadoop", "hadoop"),
         };
-        let mut b = Block::module(&module_name(layer), source);
+        let mut b = Block::module(&module_name(layer), layer, source);
         b.set("hosts", hosts_expr.clone());
         if let Some(c) = &connection {
             b.set("connection", c.clone());
@@ -251,7 +253,7 @@ fn spec_text(a: &CreateArgs) -> Res<String> {
             (Some(l), _) => l.clone(),
             (None, 1) => services[0].layer().to_string(),
             (None, _) => {
-                let layers: Vec<String> = blocks.iter().map(layer_of).collect();
+                let layers: Vec<String> = blocks.iter().map(|b| b.layer.to_string()).collect();
                 return Err(Diagnostic::error(format!("-set {}: say which module it is for", s.name))
                     .with_help(format!("write LAYER.{}=..., LAYER one of {}", s.name, layers.join(", ")))
                     .into());
@@ -259,7 +261,7 @@ fn spec_text(a: &CreateArgs) -> Res<String> {
         };
         let block = blocks
             .iter_mut()
-            .find(|b| layer_of(b) == layer)
+            .find(|b| b.layer == layer)
             .ok_or_else(|| Diagnostic::error(format!("-set {layer}.{}: the cluster has no {layer} module", s.name)))?;
         block.set(&s.name, s.value);
     }
@@ -274,17 +276,6 @@ fn spec_text(a: &CreateArgs) -> Res<String> {
         text.push_str(&b.text());
     }
     Ok(meshform_engine::config::format::format_source(&text))
-}
-
-/// The layer a block was written for: the `NAME_LAYER` of its label, or its one service.
-fn layer_of(b: &Block) -> String {
-    let source = b.attrs.first().map(|(_, v)| v.as_str()).unwrap_or_default();
-    match source {
-        s if s.contains("aws-cluster") => "hosts",
-        s if s.contains("hadoop") => "hadoop",
-        _ => "spark",
-    }
-    .to_string()
 }
 
 /// A written spec file and what it held before, to put back when nothing was applied.
@@ -343,16 +334,15 @@ pub fn create(dir: &Path, a: &CreateArgs, sources: &meshform_engine::diag::Sourc
     Ok(Written { path, before: None })
 }
 
-/// Rewrites the host lists of cluster `a.name` for `cluster add` or `cluster remove`,
+/// Rewrites the host lists of cluster `name` for `cluster add` or `cluster remove`,
 /// showing each changed line.
 pub fn edit_hosts(
     dir: &Path,
-    a: &HostEditArgs,
-    adding: bool,
+    name: &str,
+    change: HostChange<'_>,
     sources: &meshform_engine::diag::SourceMap,
 ) -> Res<Vec<Written>> {
-    let change = if adding { HostChange::Add(&a.hosts) } else { HostChange::Remove(&a.hosts) };
-    let edits = edit::edit_host_lists(dir, &a.name, change, sources)?;
+    let edits = edit::edit_host_lists(dir, name, change, sources)?;
     let mut written = Vec::new();
     for e in edits {
         for h in &e.edits {

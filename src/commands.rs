@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use meshform_engine::addrs::{ResourceInstanceAddr, Target};
+use meshform_engine::config::edit::HostChange;
 use meshform_engine::diag::{Diagnostic, Diagnostics};
 use meshform_engine::eval::types::type_json;
 use meshform_engine::graph::Graph;
@@ -761,22 +762,17 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
     match cmd {
         C::Create(a) => {
             let written = vec![crate::clusterspec::create(&wd.dir, &a, &wd.sources)?];
-            let result = match install_modules(wd, false) {
-                Ok(()) => plan_or_apply(wd, a.plan_only, a.auto_approve, style).await,
-                Err(e) => Err(e),
-            };
+            let result = async {
+                install_modules(wd, false)?;
+                plan_or_apply(wd, a.plan_only, a.auto_approve, style).await
+            }
+            .await;
             settle(wd, state.serial, &written, result).await
         }
-        C::Add(a) => {
-            let written = crate::clusterspec::edit_hosts(&wd.dir, &a, true, &wd.sources)?;
-            let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
-            settle(wd, state.serial, &written, result).await
-        }
+        C::Add(a) => edit_cluster_hosts(wd, state.serial, &a, HostChange::Add(&a.hosts), style).await,
         C::Remove(a) => {
             crate::cluster::check_removable(&state, &a.name, &a.hosts)?;
-            let written = crate::clusterspec::edit_hosts(&wd.dir, &a, false, &wd.sources)?;
-            let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
-            settle(wd, state.serial, &written, result).await
+            edit_cluster_hosts(wd, state.serial, &a, HostChange::Remove(&a.hosts), style).await
         }
         C::Stop { name, auto_approve } => {
             let services = crate::cluster::service_targets(&state, &name)?;
@@ -808,6 +804,19 @@ async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -
         }
         other => crate::cluster::run(other, &state).await,
     }
+}
+
+/// `cluster add|remove`: the host lists rewritten, then planned or applied.
+async fn edit_cluster_hosts(
+    wd: &Workdir,
+    serial: u64,
+    a: &crate::args::HostEditArgs,
+    change: HostChange<'_>,
+    style: Style,
+) -> Res<Outcome> {
+    let written = crate::clusterspec::edit_hosts(&wd.dir, &a.name, change, &wd.sources)?;
+    let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
+    settle(wd, serial, &written, result).await
 }
 
 /// The plan of a spec `cluster create|add|remove` has just written, or its apply after

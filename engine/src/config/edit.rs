@@ -10,7 +10,7 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::Expression;
 
 use super::load::{Loader, is_config_file};
-use crate::diag::{Diagnostic, SourceMap, Span};
+use crate::diag::{Diagnostic, FileId, SourceMap, Span};
 use crate::eval::functions::hostlist;
 
 /// What a cluster's host list gains or loses.
@@ -86,25 +86,46 @@ fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(files)
 }
 
-/// The root module calls of `dir` that belong to `cluster`, with their spans.
-pub fn cluster_modules(dir: &Path, cluster: &str, sources: &SourceMap) -> Result<Vec<(String, Span)>, Diagnostic> {
-    let loader = Loader::new(sources.clone(), dir);
-    let mut out = Vec::new();
-    for path in spec_files(dir)? {
-        let text = read(&path)?;
-        let (file, body) = loader.parse_file(&path, text);
-        for block in body?.get_blocks("module") {
-            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else { continue };
-            if is_cluster_module(&name, cluster) {
-                out.push((name, Span::from_opt(file, block.span())));
-            }
-        }
-    }
-    Ok(out)
+/// A spec file as read and parsed.
+struct ParsedFile {
+    path: PathBuf,
+    text: String,
+    file: FileId,
+    body: hcl_edit::structure::Body,
 }
 
-fn read(path: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| Diagnostic::error(format!("Cannot read {}: {e}", path.display())))
+/// Every spec file of `dir`, parsed as the loader parses it.
+fn parsed_files(dir: &Path, sources: &SourceMap) -> Result<Vec<ParsedFile>, Diagnostic> {
+    let loader = Loader::new(sources.clone(), dir);
+    spec_files(dir)?
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Diagnostic::error(format!("Cannot read {}: {e}", path.display())))?;
+            let (file, body) = loader.parse_file(&path, text.clone());
+            Ok(ParsedFile { path, text, file, body: body? })
+        })
+        .collect()
+}
+
+/// The `module` blocks of a body that belong to `cluster`, with their names.
+fn cluster_blocks<'a>(
+    body: &'a hcl_edit::structure::Body,
+    cluster: &'a str,
+) -> impl Iterator<Item = (String, &'a hcl_edit::structure::Block)> {
+    body.get_blocks("module").filter_map(move |block| {
+        let name = block.labels.first()?.as_str().to_string();
+        is_cluster_module(&name, cluster).then_some((name, block))
+    })
+}
+
+/// The root module calls of `dir` that belong to `cluster`, with their spans.
+pub fn cluster_modules(dir: &Path, cluster: &str, sources: &SourceMap) -> Result<Vec<(String, Span)>, Diagnostic> {
+    let mut out = Vec::new();
+    for f in parsed_files(dir, sources)? {
+        out.extend(cluster_blocks(&f.body, cluster).map(|(name, block)| (name, Span::from_opt(f.file, block.span()))));
+    }
+    Ok(out)
 }
 
 /// Rewrites the host lists of `cluster`'s module calls in `dir`. Only literal host lists
@@ -116,19 +137,12 @@ pub fn edit_host_lists(
     change: HostChange<'_>,
     sources: &SourceMap,
 ) -> Result<Vec<FileEdit>, Diagnostic> {
-    let loader = Loader::new(sources.clone(), dir);
     let mut edits = Vec::new();
     let mut not_literal: Option<Diagnostic> = None;
     let mut found_module = false;
-    for path in spec_files(dir)? {
-        let text = read(&path)?;
-        let (file, body) = loader.parse_file(&path, text.clone());
+    for ParsedFile { path, text, file, body } in parsed_files(dir, sources)? {
         let mut sites = Vec::new();
-        for block in body?.get_blocks("module") {
-            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else { continue };
-            if !is_cluster_module(&name, cluster) {
-                continue;
-            }
+        for (name, block) in cluster_blocks(&body, cluster) {
             found_module = true;
             for arg in HOST_ARGUMENTS {
                 let Some(attr) = block.body.get_attribute(arg) else { continue };
