@@ -71,6 +71,8 @@ fn install_modules(wd: &Workdir, upgrade: bool) -> Res<()> {
     let installer = std::sync::Arc::new(crate::modules::Installer::new(&wd.dir, upgrade));
     let (config, warnings) = wd.load_config_with(installer.clone()).inspect_err(|_| installer.abort())?;
     installer.finish()?;
+    // What was loaded before (the backend block) may name modules that were not there.
+    wd.forget_config();
     print_diagnostics(&warnings, &wd.sources);
     Graph::build(&config)?;
     Ok(())
@@ -815,6 +817,7 @@ async fn edit_cluster_hosts(
     style: Style,
 ) -> Res<Outcome> {
     let written = crate::clusterspec::edit_hosts(&wd.dir, &a.name, change, &wd.sources)?;
+    wd.forget_config();
     let result = plan_or_apply(wd, a.plan_only, a.auto_approve, style).await;
     settle(wd, serial, &written, result).await
 }

@@ -2,7 +2,6 @@
 //! their progress the way `terraform test` does (or as JSON events with `-json`).
 
 use std::path::{Component, Path};
-use std::sync::Arc;
 
 use meshform_engine::config::Loader;
 use meshform_engine::config::test_file::{TestFile, TestRun, discover};
@@ -46,7 +45,6 @@ pub async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
     for (k, v) in &globals {
         test_dir_globals.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    let config = Arc::new(config);
     let interrupted = crate::commands::watch_interrupts();
     let env_for = |globals| TestEnv {
         config: config.clone(),

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use meshform_engine::config::{Expr, Loader, Module};
 use meshform_engine::diag::{Diagnostic, Diagnostics, SourceMap, Span};
@@ -20,17 +20,33 @@ pub const STATE_FILE: &str = "meshform.tfstate";
 pub struct Workdir {
     pub dir: PathBuf,
     pub sources: SourceMap,
+    /// The module tree as last loaded, so a command that needs it in several places (the
+    /// backend block, then the run) parses its files once.
+    loaded: Mutex<Option<(Arc<Module>, Diagnostics)>>,
 }
 
 impl Workdir {
     pub fn new(dir: PathBuf) -> Workdir {
-        Workdir { dir, sources: SourceMap::new() }
+        Workdir { dir, sources: SourceMap::new(), loaded: Mutex::new(None) }
     }
 
-    /// Loads the module tree rooted here, with the modules `init` installed.
-    pub fn load_config(&self) -> Result<(Module, Diagnostics), Diagnostics> {
+    /// Loads the module tree rooted here, with the modules `init` installed; loaded once
+    /// per command unless [`Workdir::forget_config`] is called after its files change.
+    pub fn load_config(&self) -> Result<(Arc<Module>, Diagnostics), Diagnostics> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((module, warnings)) = loaded.as_ref() {
+            return Ok((module.clone(), warnings.clone()));
+        }
         let installed = crate::modules::Installed::new(&self.dir)?;
-        self.load_config_with(Arc::new(installed))
+        let (module, warnings) = self.load_config_with(Arc::new(installed))?;
+        let module = Arc::new(module);
+        *loaded = Some((module.clone(), warnings.clone()));
+        Ok((module, warnings))
+    }
+
+    /// Drops the loaded module tree: the spec files or the installed modules changed.
+    pub fn forget_config(&self) {
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Loads the module tree rooted here, finding remote modules through `resolver`.
@@ -226,14 +242,14 @@ pub fn registry() -> ProviderRegistry {
 /// module's `provider` blocks.
 pub async fn run_context(
     wd: &Workdir,
-    config: Module,
+    config: Arc<Module>,
     graph: Graph,
     variables: BTreeMap<String, RawVariable>,
     parallelism: usize,
     interrupted: Arc<AtomicBool>,
 ) -> Result<RunContext, meshform_engine::diag::Diagnostics> {
     let mut ctx = RunContext {
-        config: Arc::new(config),
+        config,
         graph,
         providers: BTreeMap::new(),
         root_variables: variables,

@@ -75,8 +75,14 @@ pub fn module_at<'a>(root: &'a Module, path: &[String]) -> Option<&'a Module> {
 impl Graph {
     /// Builds the graph of a module tree; undeclared references and cycles are errors.
     pub fn build(root: &Module) -> Result<Graph, Diagnostics> {
-        let mut b =
-            Builder { graph: DiGraph::new(), index: HashMap::new(), spans: HashMap::new(), diags: Diagnostics::new() };
+        let mut b = Builder {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            spans: HashMap::new(),
+            edges: HashSet::new(),
+            under: HashMap::new(),
+            diags: Diagnostics::new(),
+        };
         b.add_module(root, &Vec::new());
         b.link_module(root, &Vec::new());
         let graph = Graph { graph: b.graph, index: b.index, spans: b.spans };
@@ -325,6 +331,12 @@ struct Builder {
     graph: DiGraph<Node, ()>,
     index: HashMap<Node, NodeIndex>,
     spans: HashMap<NodeIndex, crate::diag::Span>,
+    /// The edges added so far. petgraph's own check for an existing edge scans the
+    /// source's edges, which makes a node that everything refers to (a shared local)
+    /// quadratic to link.
+    edges: HashSet<(NodeIndex, NodeIndex)>,
+    /// `resource_nodes_under`'s answers, by module path.
+    under: HashMap<ModulePath, Vec<NodeIndex>>,
     diags: Diagnostics,
 }
 
@@ -376,18 +388,31 @@ impl Builder {
         i
     }
 
+    /// An edge from a dependency to its dependent, once.
+    fn edge(&mut self, from: NodeIndex, to: NodeIndex) {
+        if self.edges.insert((from, to)) {
+            self.graph.add_edge(from, to, ());
+        }
+    }
+
     fn declare(&mut self, path: &ModulePath, kind: NodeKind, span: crate::diag::Span) {
         let i = self.node(path, kind);
         self.spans.insert(i, span);
     }
 
-    /// Resource nodes of a module and the modules inside it.
-    fn resource_nodes_under(&self, path: &ModulePath) -> Vec<NodeIndex> {
-        self.index
+    /// Resource nodes of a module and the modules inside it, found once per module.
+    fn resource_nodes_under(&mut self, path: &ModulePath) -> Vec<NodeIndex> {
+        if let Some(found) = self.under.get(path) {
+            return found.clone();
+        }
+        let found: Vec<NodeIndex> = self
+            .index
             .iter()
             .filter(|(n, _)| n.module.starts_with(path) && matches!(n.kind, NodeKind::Resource(_)))
             .map(|(_, i)| *i)
-            .collect()
+            .collect();
+        self.under.insert(path.clone(), found.clone());
+        found
     }
 
     fn add_module(&mut self, m: &Module, path: &ModulePath) {
@@ -421,12 +446,12 @@ impl Builder {
         let link = |b: &mut Builder, to: NodeKind, refs: Vec<Reference>| {
             let to = b.node(path, to);
             if let Some(c) = call_node {
-                b.graph.update_edge(c, to, ());
+                b.edge(c, to);
             }
             for r in refs {
                 // A validation refers to its own variable: that is the edge it already has.
                 for from in b.resolve(m, path, &r).into_iter().filter(|f| *f != to) {
-                    b.graph.update_edge(from, to, ());
+                    b.edge(from, to);
                 }
             }
         };
@@ -456,7 +481,7 @@ impl Builder {
                 .collect();
             let me = self.node(path, NodeKind::Resource(addr.clone()));
             for w in waits {
-                self.graph.update_edge(w, me, ());
+                self.edge(w, me);
             }
             let mut refs = body_references(&r.body);
             for e in r.count.iter().chain(&r.for_each).chain(&r.depends_on).chain(&r.lifecycle.replace_triggered_by) {
@@ -481,7 +506,7 @@ impl Builder {
                     self.node(path, NodeKind::Variable(n.clone())),
                     self.node(path, NodeKind::VariableValidation(n.clone())),
                 );
-                self.graph.update_edge(var, validation, ());
+                self.edge(var, validation);
             }
         }
         for (n, c) in &m.checks {
@@ -535,7 +560,7 @@ impl Builder {
                 let to = self.node(&child, NodeKind::Variable(input.clone()));
                 for r in expr_refs(&attr.expr) {
                     for from in self.resolve(m, path, &r) {
-                        self.graph.update_edge(from, to, ());
+                        self.edge(from, to);
                     }
                 }
             }
@@ -617,7 +642,7 @@ impl Builder {
             }
             for r in refs {
                 for from in self.resolve(m, path, &r) {
-                    self.graph.update_edge(from, target, ());
+                    self.edge(from, target);
                 }
             }
         }

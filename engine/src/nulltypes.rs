@@ -185,7 +185,7 @@ fn by_form(m: &Module, e: &Expression, depth: usize, eval: Eval<'_>) -> Option<T
 fn variable_type(v: &crate::config::Variable) -> Option<Type> {
     let t = v.type_expr.as_ref()?;
     crate::eval::types::parse_type_constraint(&t.expr, t.file, &|e| {
-        crate::eval::expr::eval(e, t.file, &crate::walk::ConstantScope)
+        crate::eval::expr::eval(e, t.file, &crate::eval::expr::ConstantScope)
     })
     .ok()
 }

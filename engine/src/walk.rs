@@ -14,7 +14,7 @@ use petgraph::graph::NodeIndex;
 use crate::addrs::{AbsResource, InstanceKey, ModuleInstance, ResourceAddr, ResourceMode};
 use crate::config::{Body, Expr, Module, ModuleCall, Variable, load::closest};
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::eval::expr::{Reference, Resolved, Scope, eval};
+use crate::eval::expr::{ConstantScope, Reference, Resolved, Scope, eval};
 use crate::eval::types::{self, Type};
 use crate::eval::{Number, Value};
 use crate::graph::{Graph, ModulePath, Node, NodeKind, module_at};
@@ -939,21 +939,6 @@ fn module_input_value(
 /// Evaluates an expression that may reference nothing (defaults, tfvars values).
 pub fn eval_constant(e: &Expr) -> Result<Value, Diagnostic> {
     eval(&e.expr, e.file, &ConstantScope)
-}
-
-/// The scope of expressions that may not reference anything.
-pub struct ConstantScope;
-
-impl Scope for ConstantScope {
-    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
-        Err(Diagnostic::error("Variables not allowed")
-            .with_detail(format!("\"{}\" cannot be referenced here: only constant values are allowed.", r.root))
-            .with_span(r.span))
-    }
-
-    fn module_dir(&self) -> &Path {
-        Path::new(".")
-    }
 }
 
 /// A node's work, started by the walk.

@@ -16,6 +16,7 @@ use hcl_edit::template::{Directive, Element, Template};
 
 use super::functions::{self, FunctionContext};
 use super::types::Type;
+use super::value::{to_bool, to_number, to_string};
 use super::{Number, Value};
 use crate::diag::{Diagnostic, FileId, Span};
 
@@ -86,6 +87,21 @@ pub trait Scope {
     fn declared_type(&self, e: &Expression) -> Option<Type> {
         let _ = e;
         None
+    }
+}
+
+/// The scope of expressions that may not reference anything.
+pub struct ConstantScope;
+
+impl Scope for ConstantScope {
+    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
+        Err(Diagnostic::error("Variables not allowed")
+            .with_detail(format!("\"{}\" cannot be referenced here: only constant values are allowed.", r.root))
+            .with_span(r.span))
+    }
+
+    fn module_dir(&self) -> &Path {
+        Path::new(".")
     }
 }
 
@@ -922,35 +938,6 @@ fn bool_operand(v: &Value, span: Span, side: &str) -> Result<Option<bool>, Diagn
         other => to_bool(other).map(Some).ok_or_else(|| {
             err("Invalid operand", format!("Unsuitable value for {side} operand: a bool is required."), span)
         }),
-    }
-}
-
-/// Terraform's automatic conversion to number (numeric strings convert).
-pub fn to_number(v: &Value) -> Option<Number> {
-    match v.peel() {
-        Value::Number(n) => Some(n.clone()),
-        Value::String(s) => Number::parse(s),
-        _ => None,
-    }
-}
-
-/// Terraform's automatic conversion to bool (`"true"`/`"false"` convert).
-pub fn to_bool(v: &Value) -> Option<bool> {
-    match v.peel() {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
-        _ => None,
-    }
-}
-
-/// Terraform's automatic conversion to string (numbers and bools convert).
-pub fn to_string(v: &Value) -> Option<String> {
-    match v.peel() {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

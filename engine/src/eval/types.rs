@@ -416,13 +416,15 @@ mod tests {
 
     fn ty(src: &str) -> Type {
         let e = hcl_edit::parser::parse_expr(src).unwrap();
-        parse_type_constraint(&e, FileId(0), &|d| crate::eval::expr::eval(d, FileId(0), &crate::walk::ConstantScope))
-            .unwrap()
+        parse_type_constraint(&e, FileId(0), &|d| {
+            crate::eval::expr::eval(d, FileId(0), &crate::eval::expr::ConstantScope)
+        })
+        .unwrap()
     }
 
     fn val(src: &str) -> Value {
         let e = hcl_edit::parser::parse_expr(src).unwrap();
-        crate::eval::expr::eval(&e, FileId(0), &crate::walk::ConstantScope).unwrap()
+        crate::eval::expr::eval(&e, FileId(0), &crate::eval::expr::ConstantScope).unwrap()
     }
 
     // Expected values are what Terraform 1.11 gives for the same variable defaults.

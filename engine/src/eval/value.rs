@@ -123,6 +123,11 @@ impl Value {
 
     /// The value with every mark removed at every depth, and whether any was there.
     pub fn unmark_deep(self) -> (Value, bool) {
+        // Most values hold no mark: they are given back as they are, their shared
+        // collections not copied.
+        if !self.contains_sensitive() {
+            return (self, false);
+        }
         match self {
             Value::Sensitive(v) => (v.unmark_deep().0, true),
             Value::List(xs) => {
@@ -332,6 +337,35 @@ impl From<String> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Number(Number::from_i64(i))
+    }
+}
+
+/// Terraform's automatic conversion to number (numeric strings convert).
+pub fn to_number(v: &Value) -> Option<Number> {
+    match v.peel() {
+        Value::Number(n) => Some(n.clone()),
+        Value::String(s) => Number::parse(s),
+        _ => None,
+    }
+}
+
+/// Terraform's automatic conversion to bool (`"true"`/`"false"` convert).
+pub fn to_bool(v: &Value) -> Option<bool> {
+    match v.peel() {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Terraform's automatic conversion to string (numbers and bools convert).
+pub fn to_string(v: &Value) -> Option<String> {
+    match v.peel() {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
 }
 

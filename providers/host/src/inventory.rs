@@ -14,13 +14,13 @@ fn host(name: &str, entry: &Value) -> Result<Value, ProviderError> {
     let field = |k: &str| get(entry, k);
     let text = |k: &str| match field(k) {
         Value::Null => Value::Null,
-        v => meshform_engine::eval::expr::to_string(&v).map_or(Value::Null, Value::String),
+        v => meshform_engine::eval::value::to_string(&v).map_or(Value::Null, Value::String),
     };
     let address =
         [text("ip"), text("address"), text("dns")].into_iter().find(|v| !v.is_null()).unwrap_or(Value::from(name));
     let port = match field("port") {
         Value::Null => Value::Number(Number::from_i64(22)),
-        v => match meshform_engine::eval::expr::to_number(&v) {
+        v => match meshform_engine::eval::value::to_number(&v) {
             Some(n) => Value::Number(n),
             None => return Err(ProviderError::new(format!("inventory host {name:?}: port {v:?} is not a number"))),
         },
@@ -34,9 +34,9 @@ fn host(name: &str, entry: &Value) -> Result<Value, ProviderError> {
     let list = |k: &str| match field(k) {
         Value::Null => Value::List(Vec::new()),
         Value::Tuple(xs) | Value::List(xs) => {
-            Value::List(xs.iter().filter_map(meshform_engine::eval::expr::to_string).map(Value::String).collect())
+            Value::List(xs.iter().filter_map(meshform_engine::eval::value::to_string).map(Value::String).collect())
         }
-        v => meshform_engine::eval::expr::to_string(&v)
+        v => meshform_engine::eval::value::to_string(&v)
             .map_or(Value::List(Vec::new()), |s| Value::List(s.split(',').map(|p| Value::from(p.trim())).collect())),
     };
     Ok(Value::object([

@@ -9,8 +9,8 @@ use handlebars::{
     Context, Handlebars, Helper, HelperDef, JsonValue, RenderContext, RenderError, RenderErrorReason, ScopedJson,
 };
 use meshform_engine::eval::Value;
-use meshform_engine::eval::expr::to_string;
 use meshform_engine::eval::functions::{self, FunctionContext, xml_escape};
+use meshform_engine::eval::value::to_string;
 
 /// Adds every helper of this module to `hb`.
 pub fn register(hb: &mut Handlebars<'_>) {

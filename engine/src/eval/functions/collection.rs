@@ -135,7 +135,7 @@ fn compact(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
             .filter(|x| !x.is_null() && x.as_str() != Some(""))
             .map(|x| match x {
                 Value::Number(_) | Value::Bool(_) => {
-                    Value::String(crate::eval::expr::to_string(&x).unwrap_or_default())
+                    Value::String(crate::eval::value::to_string(&x).unwrap_or_default())
                 }
                 other => other,
             })
@@ -348,7 +348,7 @@ fn all_any(a: &[Value], all: bool) -> R {
     let xs = seq(a, 0)?;
     let mut bools = Vec::new();
     for x in &xs {
-        bools.push(crate::eval::expr::to_bool(x).ok_or_else(|| FunctionError::at(0, "list of bool required"))?);
+        bools.push(crate::eval::value::to_bool(x).ok_or_else(|| FunctionError::at(0, "list of bool required"))?);
     }
     Ok(Value::Bool(if all { bools.iter().all(|b| *b) } else { bools.iter().any(|b| *b) }))
 }
@@ -369,7 +369,7 @@ fn sum(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     }
     let mut total = Number::zero();
     for x in &xs {
-        let n = crate::eval::expr::to_number(x)
+        let n = crate::eval::value::to_number(x)
             .ok_or_else(|| FunctionError::at(0, "argument must be list, set, or tuple of number values"))?;
         total = total.add(&n);
     }
@@ -381,7 +381,7 @@ fn transpose(_: &FunctionContext<'_>, a: Vec<Value>) -> R {
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in m {
         for s in v.as_seq().unwrap_or(&[]) {
-            let s = crate::eval::expr::to_string(s)
+            let s = crate::eval::value::to_string(s)
                 .ok_or_else(|| FunctionError::at(0, "input must be a map of lists of strings"))?;
             out.entry(s).or_default().push(Value::from(k.as_str()));
         }

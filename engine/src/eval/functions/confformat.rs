@@ -5,7 +5,7 @@
 use super::args::map;
 use super::{Arity, FunctionContext, FunctionError, Registry};
 use crate::eval::Value;
-use crate::eval::expr::to_string;
+use crate::eval::value::to_string;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("hadoop_config_xml", Arity::Exactly(1), hadoop_config_xml);

@@ -179,7 +179,7 @@ pub fn call(f: &Function, ctx: &FunctionContext<'_>, args: Vec<Value>) -> Result
 /// Argument accessors shared by the function families: each names the argument at fault.
 pub(crate) mod args {
     use super::FunctionError;
-    use crate::eval::expr::{to_number, to_string};
+    use crate::eval::value::{to_number, to_string};
     use crate::eval::{Number, Value};
     use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use super::args::{int, seq, string};
 use super::{Arity, FunctionContext, FunctionError, Handles, Registry};
-use crate::eval::expr::to_string;
+use crate::eval::value::to_string;
 use crate::eval::{Number, Value};
 
 pub(super) fn register(r: &mut Registry) {
@@ -299,7 +299,7 @@ fn pad(text: String, spec: &Spec, numeric: bool) -> String {
 }
 
 fn number_arg(v: &Value) -> Result<Number, String> {
-    crate::eval::expr::to_number(v).ok_or_else(|| "number required".to_string())
+    crate::eval::value::to_number(v).ok_or_else(|| "number required".to_string())
 }
 
 fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
@@ -319,7 +319,7 @@ fn format_one(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         'q' => {
             to_string(v).ok_or_else(|| "string required".into()).map(|s| serde_json::to_string(&s).unwrap_or_default())
         }
-        't' => crate::eval::expr::to_bool(v).map(|b| b.to_string()).ok_or_else(|| "bool required".into()),
+        't' => crate::eval::value::to_bool(v).map(|b| b.to_string()).ok_or_else(|| "bool required".into()),
         'd' => {
             let n = number_arg(v)?;
             let i = n.to_i64().filter(|_| n.is_integer()).ok_or("an integer is required")?;
