@@ -296,7 +296,7 @@ async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
     if crate::events::enabled() {
         crate::events::plan(&p, Some("plan"));
     } else {
-        print!("{}", render::plan(&p, &style, a.summary));
+        render::print_plan(&p, &style, a.summary);
     }
     print_diagnostics(&p.warnings, &wd.sources);
     if let Some(out) = &a.out {
@@ -369,7 +369,7 @@ async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<O
         if json {
             crate::events::plan(&p, None);
         } else {
-            print!("{}", render::plan(&p, &style, a.summary));
+            render::print_plan(&p, &style, a.summary);
         }
         print_diagnostics(&p.warnings, &wd.sources);
         if !p.has_changes() {

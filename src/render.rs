@@ -361,7 +361,44 @@ fn forget_change(c: &ResourceChange, head: &str, style: &Style) -> String {
 
 /// The whole plan: changes, summary line, output changes.
 pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
-    let mut out = String::new();
+    let mut text = String::new();
+    write_plan(p, style, summary_only, &mut |s| text.push_str(s));
+    text
+}
+
+/// Prints [`plan`]'s text as it is made: a plan of many resources is tens of megabytes.
+pub fn print_plan(p: &Plan, style: &Style, summary_only: bool) {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    write_plan(p, style, summary_only, &mut |s| {
+        let _ = w.write_all(s.as_bytes());
+    });
+    let _ = w.flush();
+}
+
+/// Where plan text goes, piece by piece.
+struct Sink<'a>(&'a mut dyn FnMut(&str));
+
+impl Sink<'_> {
+    fn push_str(&mut self, s: &str) {
+        (self.0)(s);
+    }
+
+    fn push(&mut self, c: char) {
+        (self.0)(c.encode_utf8(&mut [0; 4]));
+    }
+}
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        (self.0)(s);
+        Ok(())
+    }
+}
+
+fn write_plan(p: &Plan, style: &Style, summary_only: bool, emit: &mut dyn FnMut(&str)) {
+    let mut out = Sink(emit);
     let changes: Vec<&ResourceChange> = p.changes.iter().filter(|c| c.is_change()).collect();
     let outputs: Vec<&OutputChange> = p.outputs.iter().filter(|o| o.is_change()).collect();
     if changes.is_empty() {
@@ -375,7 +412,7 @@ pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
                     p.drifted.len()
                 );
             }
-            return out;
+            return;
         }
     } else {
         out.push_str("\nmeshform will perform the following actions:\n\n");
@@ -416,7 +453,6 @@ pub fn plan(p: &Plan, style: &Style, summary_only: bool) -> String {
         }
         out.push_str(&r.out);
     }
-    out
 }
 
 /// A value as `console` shows it: like `output`, with unknown and sensitive values named.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use hcl_edit::Span as _;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, BlockLabel, Body as HclBody, Structure};
+use hcl_edit::visit_mut::VisitMut as _;
 
 use super::*;
 use crate::addrs::ResourceMode;
@@ -83,6 +84,7 @@ impl Loader {
             match hcl_edit::parser::parse_body(&source) {
                 Ok(mut body) => {
                     super::heredoc::normalize_flush_heredocs(&mut body, &source);
+                    Compact.visit_body_mut(&mut body);
                     break Ok(body);
                 }
                 Err(e) => match continued_line(&source, e.location().offset()) {
@@ -1051,6 +1053,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+/// Gives back what the parser over-allocates: every traversal's operator list is grown
+/// for four and most hold one or two, and the tree lives as long as the run.
+struct Compact;
+
+impl hcl_edit::visit_mut::VisitMut for Compact {
+    fn visit_traversal_mut(&mut self, node: &mut hcl_edit::expr::Traversal) {
+        node.operators.shrink_to_fit();
+        hcl_edit::visit_mut::visit_traversal_mut(self, node);
+    }
 }
 
 #[cfg(test)]
