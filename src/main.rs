@@ -16,7 +16,6 @@ mod planjson;
 mod planmd;
 mod progress;
 mod render;
-mod testcmd;
 mod workdir;
 
 use std::io::IsTerminal;

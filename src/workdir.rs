@@ -256,10 +256,41 @@ pub async fn run_context(
         cwd: wd.dir.clone(),
         parallelism,
         interrupted,
-        workspace: crate::backend::current_workspace(&wd.dir),
+        workspace: current_workspace(&wd.dir),
         sources: wd.sources.clone(),
         overrides: BTreeMap::new(),
     };
     ctx.providers = meshform_engine::configure::configure(&ctx, &registry()).await?;
     Ok(ctx)
+}
+
+/// Where `workspace select` records its choice.
+const ENVIRONMENT_FILE: &str = ".meshform/environment";
+
+/// The workspace a command in `dir` works on: `MESHFORM_WORKSPACE` (or `TF_WORKSPACE`),
+/// else the one `workspace select` chose, else `default`.
+pub fn current_workspace(dir: &Path) -> String {
+    for var in ["MESHFORM_WORKSPACE", "TF_WORKSPACE"] {
+        if let Ok(w) = std::env::var(var)
+            && !w.trim().is_empty()
+        {
+            return w.trim().to_string();
+        }
+    }
+    std::fs::read_to_string(dir.join(ENVIRONMENT_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".into())
+}
+
+/// Remembers the selected workspace.
+pub fn select_workspace(dir: &Path, name: &str) -> Result<(), Diagnostics> {
+    let path = dir.join(ENVIRONMENT_FILE);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(&path, format!("{name}\n"))
+        .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", path.display())).into())
 }

@@ -27,8 +27,6 @@ use meshform_engine::state::{ResourceInstanceState, State, StateError};
 use crate::workdir::Workdir;
 use store::{HeldLock, Store};
 
-/// Where the workspace a command works on is remembered (`workspace select`).
-const ENVIRONMENT_FILE: &str = ".meshform/environment";
 /// Non-default workspaces of the local backend, as Terraform's `terraform.tfstate.d`.
 const LOCAL_WORKSPACES_DIR: &str = "meshform.tfstate.d";
 
@@ -106,34 +104,6 @@ fn recovered_warning(n: usize) -> Diagnostics {
             "{n} finished operation(s) of an apply that did not complete were read back from the journal."
         ))
         .into()
-}
-
-/// The workspace a command in `dir` works on: `MESHFORM_WORKSPACE` (or `TF_WORKSPACE`),
-/// else the one `workspace select` chose, else `default`.
-pub fn current_workspace(dir: &Path) -> String {
-    for var in ["MESHFORM_WORKSPACE", "TF_WORKSPACE"] {
-        if let Ok(w) = std::env::var(var)
-            && !w.trim().is_empty()
-        {
-            return w.trim().to_string();
-        }
-    }
-    std::fs::read_to_string(dir.join(ENVIRONMENT_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "default".into())
-}
-
-/// Remembers the selected workspace.
-pub fn select_workspace(dir: &Path, name: &str) -> Result<(), Diagnostics> {
-    let path = dir.join(ENVIRONMENT_FILE);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Diagnostic::error(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    std::fs::write(&path, format!("{name}\n"))
-        .map_err(|e| Diagnostic::error(format!("cannot write {}: {e}", path.display())).into())
 }
 
 /// Workspace names as Terraform allows them.
@@ -309,7 +279,7 @@ impl Backend {
     /// Like [`Backend::open`]; `force_check` re-runs the checks a backend makes once
     /// (an S3 store's conditional writes), as `init` does.
     pub async fn open_checked(wd: &Workdir, force_check: bool) -> Result<Backend, Diagnostics> {
-        let workspace = current_workspace(&wd.dir);
+        let workspace = crate::workdir::current_workspace(&wd.dir);
         if !valid_workspace_name(&workspace) {
             return Err(Diagnostic::error(format!("Invalid workspace name {workspace:?}"))
                 .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
@@ -338,7 +308,7 @@ impl Backend {
     /// copies every workspace's state over (`migrate`) or just takes the new one
     /// (`reconfigure`).
     pub async fn init(wd: &Workdir, migrate: bool, reconfigure: bool) -> Result<Backend, Diagnostics> {
-        let workspace = current_workspace(&wd.dir);
+        let workspace = crate::workdir::current_workspace(&wd.dir);
         let config = BackendConfig::of(wd)?;
         let old = BackendConfig::recorded(&wd.dir).filter(|old| *old != config);
         let new = Backend::build(wd, &config, &workspace, true).await?;

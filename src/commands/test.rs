@@ -45,7 +45,7 @@ pub async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
     for (k, v) in &globals {
         test_dir_globals.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    let interrupted = crate::commands::watch_interrupts();
+    let interrupted = super::watch_interrupts();
     let env_for = |globals| TestEnv {
         config: config.clone(),
         dir: wd.dir.clone(),
@@ -287,7 +287,7 @@ impl TestObserver for View {
                     }
                     Some(RunOutcome::State(s)) => {
                         println!();
-                        crate::commands::print_state(s);
+                        super::state::print_state(s);
                         println!();
                     }
                     None => {}
