@@ -39,5 +39,6 @@ pub mod nulltypes;
 pub mod plan;
 pub mod provider;
 pub mod refactor;
+pub mod relevance;
 pub mod state;
 pub mod walk;

@@ -1,28 +1,23 @@
 //! The parts of plan JSON that come from the configuration rather than from values:
 //! `configuration` (every module's resources, outputs, variables and module calls, each
 //! expression given as the references it makes or, when it makes none, its constant value)
-//! and `relevant_attributes` (the resource attributes the planned changes read, followed
-//! through locals, variables, module outputs and other resources' arguments).
+//! and `relevant_attributes` (which the engine's `relevance` finds; written here).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use hcl_edit::expr::{Expression, FuncCall};
 use hcl_edit::visit::Visit;
 use serde_json::{Map, Value as J, json};
 
-use meshform_engine::addrs::{ResourceAddr, ResourceMode};
+use meshform_engine::addrs::ResourceMode;
 use meshform_engine::config::{Body, Expr, Module, ModuleCall, Output, Resource, Variable};
 use meshform_engine::diag::Diagnostic;
 use meshform_engine::eval::expr::{Reference, Resolved, Scope, Step, display_steps, references};
-use meshform_engine::graph::module_at;
-use meshform_engine::plan::{Action, Plan};
+use meshform_engine::plan::Plan;
 use meshform_engine::provider::implied_provider;
 
 use super::insert_nonempty;
-
-/// Roots that name something other than a resource.
-const NOT_RESOURCES: [&str; 7] = ["var", "local", "module", "count", "each", "path", "terraform"];
 
 /// The whole module tree as Terraform's `configuration` object.
 pub fn configuration(root: &Module) -> J {
@@ -233,7 +228,7 @@ fn reference_names(r: &Reference) -> Vec<String> {
     let owner_len = match r.root.as_str() {
         "data" => 2,
         "module" => 1,
-        root if NOT_RESOURCES.contains(&root) => return names,
+        root if meshform_engine::relevance::NOT_RESOURCES.contains(&root) => return names,
         _ => 1,
     };
     if r.path.len() < owner_len {
@@ -288,140 +283,12 @@ fn constant(e: &Expr, dir: &Path) -> Option<J> {
     (v.is_wholly_known() && !v.clone().unmark_deep().1).then(|| v.to_json())
 }
 
-/// A resource attribute a planned change depends on: the instance (or resource) and the
-/// steps into it.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct ResourceAttr {
-    resource: String,
-    attribute: Vec<Step>,
-}
-
-/// A module instance as far as it is known: each call's name and its key as written in an
-/// address (`[0]`), or empty where there is none or a reference does not say which.
-type ModulePath = Vec<(String, String)>;
-
-fn names(path: &ModulePath) -> Vec<String> {
-    path.iter().map(|(n, _)| n.clone()).collect()
-}
-
-/// Terraform's `relevant_attributes`: starting from the references of every resource
-/// whose action is not no-op and every root output that changes, references are followed
-/// through locals, module variables and outputs and other resources' arguments; the
-/// resource attributes met on the way are the result, sorted.
+/// `relevant_attributes` as plan JSON writes it.
 pub fn relevant_attributes(p: &Plan, root: &Module) -> Vec<J> {
-    let mut pending: Vec<(ModulePath, Reference)> = Vec::new();
-    for c in p.changes.iter().filter(|c| c.action != Action::NoOp) {
-        let path: ModulePath = c.addr.module.0.iter().map(|s| (s.name.clone(), s.key.to_string())).collect();
-        let Some(r) = module_at(root, &names(&path)).and_then(|m| m.resources.get(&c.addr.resource)) else {
-            continue;
-        };
-        let mut refs = body_refs(&r.body);
-        refs.extend(r.count.iter().chain(&r.for_each).flat_map(expr_refs));
-        pending.extend(refs.into_iter().map(|r| (path.clone(), r)));
-    }
-    for o in p.outputs.iter().filter(|o| super::output_action(o) != "no-op") {
-        if let Some(out) = root.outputs.get(&o.name) {
-            pending.extend(expr_refs(&out.value).into_iter().map(|r| (Vec::new(), r)));
-        }
-    }
-    let mut seen = BTreeSet::new();
-    let mut found = BTreeSet::new();
-    while let Some((path, r)) = pending.pop() {
-        if !seen.insert((path.clone(), r.display())) {
-            continue;
-        }
-        let Some(m) = module_at(root, &names(&path)) else { continue };
-        pending.extend(follow(root, m, &path, &r, &mut found));
-    }
-    found.into_iter().map(|a| json!({"resource": a.resource, "attribute": steps_json(&a.attribute)})).collect()
-}
-
-fn body_refs(body: &Body) -> Vec<Reference> {
-    let mut out: Vec<Reference> = body.attributes.iter().flat_map(|a| expr_refs(&a.expr)).collect();
-    for b in &body.blocks {
-        out.extend(body_refs(&b.body));
-    }
-    out
-}
-
-fn expr_refs(e: &Expr) -> Vec<Reference> {
-    references(&e.expr, e.file)
-}
-
-fn attr_name(step: Option<&Step>) -> Option<&str> {
-    match step {
-        Some(Step::Attr(a)) => Some(a),
-        _ => None,
-    }
-}
-
-fn key_text(step: Option<&Step>) -> String {
-    match step {
-        Some(k @ (Step::Index(_) | Step::Key(_))) => display_steps("", std::slice::from_ref(k)),
-        _ => String::new(),
-    }
-}
-
-/// The references one reference leads to, recording the resource attributes it names.
-fn follow(
-    root: &Module,
-    m: &Module,
-    path: &ModulePath,
-    r: &Reference,
-    found: &mut BTreeSet<ResourceAttr>,
-) -> Vec<(ModulePath, Reference)> {
-    let at = |p: &ModulePath, refs: Vec<Reference>| refs.into_iter().map(|r| (p.clone(), r)).collect::<Vec<_>>();
-    let first = attr_name(r.path.first());
-    match r.root.as_str() {
-        "local" => first.and_then(|n| m.locals.get(n)).map_or_else(Vec::new, |l| at(path, expr_refs(&l.expr))),
-        "var" => {
-            let Some(((call, _), parent)) = path.split_last() else { return Vec::new() };
-            let parent = parent.to_vec();
-            let input = module_at(root, &names(&parent))
-                .and_then(|pm| pm.module_calls.get(call))
-                .and_then(|c| c.inputs.get(first.unwrap_or_default()));
-            input.map_or_else(Vec::new, |a| at(&parent, expr_refs(&a.expr)))
-        }
-        "module" => {
-            let Some(call) = first.and_then(|n| m.module_calls.get(n)) else { return Vec::new() };
-            let mut inner = path.clone();
-            inner.push((call.name.clone(), key_text(r.path.get(1))));
-            let output = r.path.iter().skip(1).find_map(|s| attr_name(Some(s)));
-            call.module
-                .outputs
-                .iter()
-                .filter(|(name, _)| output.is_none_or(|o| o == name.as_str()))
-                .flat_map(|(_, o)| at(&inner, expr_refs(&o.value)))
-                .collect()
-        }
-        root_name if NOT_RESOURCES.contains(&root_name) => Vec::new(),
-        _ => resource_attr(m, path, r, found),
-    }
-}
-
-/// Records `r` as an attribute of the resource it names, and follows the argument it reads.
-fn resource_attr(
-    m: &Module,
-    path: &ModulePath,
-    r: &Reference,
-    found: &mut BTreeSet<ResourceAttr>,
-) -> Vec<(ModulePath, Reference)> {
-    let (addr, owner_len) = if r.root == "data" {
-        let (Some(t), Some(n)) = (attr_name(r.path.first()), attr_name(r.path.get(1))) else { return Vec::new() };
-        (ResourceAddr { mode: ResourceMode::Data, type_name: t.into(), name: n.into() }, 2)
-    } else {
-        let Some(n) = attr_name(r.path.first()) else { return Vec::new() };
-        (ResourceAddr { mode: ResourceMode::Managed, type_name: r.root.clone(), name: n.into() }, 1)
-    };
-    let Some(resource) = m.resources.get(&addr) else { return Vec::new() };
-    let instance_len = owner_len + usize::from(!key_text(r.path.get(owner_len)).is_empty());
-    let prefix: String = path.iter().map(|(n, k)| format!("module.{n}{k}.")).collect();
-    found.insert(ResourceAttr {
-        resource: format!("{prefix}{}", display_steps(&r.root, &r.path[..instance_len])),
-        attribute: r.path[instance_len..].to_vec(),
-    });
-    let argument = attr_name(r.path.get(instance_len)).and_then(|a| resource.body.attribute(a));
-    argument.map_or_else(Vec::new, |a| expr_refs(&a.expr).into_iter().map(|x| (path.clone(), x)).collect())
+    meshform_engine::relevance::relevant_attributes(p, root)
+        .into_iter()
+        .map(|a| json!({"resource": a.resource, "attribute": steps_json(&a.attribute)}))
+        .collect()
 }
 
 fn steps_json(steps: &[Step]) -> J {
