@@ -33,27 +33,24 @@ impl Workdir {
     /// Loads the module tree rooted here, with the modules `init` installed; loaded once
     /// per command unless [`Workdir::forget_config`] is called after its files change.
     pub fn load_config(&self) -> Result<(Arc<Module>, Diagnostics), Diagnostics> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((module, warnings)) = loaded.as_ref() {
-            return Ok((module.clone(), warnings.clone()));
+        if let Some(kept) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(kept);
         }
         let installed = crate::modules::Installed::new(&self.dir)?;
-        let (module, warnings) = self.load_config_with(Arc::new(installed))?;
-        let module = Arc::new(module);
-        *loaded = Some((module.clone(), warnings.clone()));
-        Ok((module, warnings))
+        self.load_config_with(Arc::new(installed))
     }
 
-    /// Drops the loaded module tree: the spec files or the installed modules changed.
+    /// Drops the loaded module tree: the spec files changed.
     pub fn forget_config(&self) {
         *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// Loads the module tree rooted here, finding remote modules through `resolver`.
+    /// Loads the module tree rooted here, finding remote modules through `resolver`; the
+    /// tree is kept for the rest of the command, as [`Workdir::load_config`] keeps it.
     pub fn load_config_with(
         &self,
         resolver: Arc<dyn meshform_engine::config::ModuleResolver>,
-    ) -> Result<(Module, Diagnostics), Diagnostics> {
+    ) -> Result<(Arc<Module>, Diagnostics), Diagnostics> {
         let loader = Loader::new(self.sources.clone(), &self.dir).with_resolver(resolver);
         let (module, diags) = loader.load(&self.dir);
         if diags.has_errors() {
@@ -75,6 +72,8 @@ impl Workdir {
                 ))
                 .into());
         }
+        let module = Arc::new(module);
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = Some((module.clone(), diags.clone()));
         Ok((module, diags))
     }
 

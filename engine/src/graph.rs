@@ -373,7 +373,8 @@ pub fn body_references(body: &Body) -> Vec<Reference> {
     out
 }
 
-fn expr_refs(e: &Expr) -> Vec<Reference> {
+/// References made by one expression.
+pub fn expr_refs(e: &Expr) -> Vec<Reference> {
     references(&e.expr, e.file)
 }
 

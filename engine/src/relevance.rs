@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::addrs::{ResourceAddr, ResourceMode};
-use crate::config::{Body, Expr, Module};
-use crate::eval::expr::{Reference, Step, display_steps, references};
-use crate::graph::module_at;
+use crate::config::Module;
+use crate::eval::expr::{Reference, Step, display_steps};
+use crate::graph::{body_references, expr_refs, module_at};
 use crate::plan::{Action, Plan};
 
 /// Roots that name something other than a resource.
@@ -43,11 +43,11 @@ pub fn relevant_attributes(p: &Plan, root: &Module) -> Vec<RelevantAttribute> {
         let Some(r) = module_at(root, &names(&path)).and_then(|m| m.resources.get(&c.addr.resource)) else {
             continue;
         };
-        let mut refs = body_refs(&r.body);
+        let mut refs = body_references(&r.body);
         refs.extend(r.count.iter().chain(&r.for_each).flat_map(expr_refs));
         pending.extend(refs.into_iter().map(|r| (path.clone(), r)));
     }
-    for o in p.outputs.iter().filter(|o| o.before.is_some() != o.after.is_some() || o.is_change()) {
+    for o in p.outputs.iter().filter(|o| o.is_change()) {
         if let Some(out) = root.outputs.get(&o.name) {
             pending.extend(expr_refs(&out.value).into_iter().map(|r| (Vec::new(), r)));
         }
@@ -62,18 +62,6 @@ pub fn relevant_attributes(p: &Plan, root: &Module) -> Vec<RelevantAttribute> {
         pending.extend(follow(root, m, &path, &r, &mut found));
     }
     found.into_iter().collect()
-}
-
-fn body_refs(body: &Body) -> Vec<Reference> {
-    let mut out: Vec<Reference> = body.attributes.iter().flat_map(|a| expr_refs(&a.expr)).collect();
-    for b in &body.blocks {
-        out.extend(body_refs(&b.body));
-    }
-    out
-}
-
-fn expr_refs(e: &Expr) -> Vec<Reference> {
-    references(&e.expr, e.file)
 }
 
 fn attr_name(step: Option<&Step>) -> Option<&str> {

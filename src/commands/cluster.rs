@@ -81,7 +81,7 @@ pub(super) async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, styl
 }
 
 /// `cluster add|remove`: the host lists rewritten, then planned or applied.
-pub(super) async fn edit_cluster_hosts(
+async fn edit_cluster_hosts(
     wd: &Workdir,
     serial: u64,
     a: &crate::args::HostEditArgs,
@@ -96,7 +96,7 @@ pub(super) async fn edit_cluster_hosts(
 
 /// The plan of a spec `cluster create|add|remove` has just written, or its apply after
 /// confirmation.
-pub(super) async fn plan_or_apply(wd: &Workdir, plan_only: bool, auto_approve: bool, style: Style) -> Res<Outcome> {
+async fn plan_or_apply(wd: &Workdir, plan_only: bool, auto_approve: bool, style: Style) -> Res<Outcome> {
     let flags = PlanFlags::cli_defaults();
     if plan_only {
         let a = PlanArgs { flags, out: None, detailed_exitcode: false, destroy: false, summary: false };
@@ -108,7 +108,7 @@ pub(super) async fn plan_or_apply(wd: &Workdir, plan_only: bool, auto_approve: b
 /// Keeps what `cluster create|add|remove` wrote once it was planned (-plan-only) or
 /// applied; when the command failed before anything was applied (a refused plan, a "no"),
 /// puts the directory back as it was.
-pub(super) async fn settle(
+async fn settle(
     wd: &Workdir,
     serial_before: u64,
     written: &[crate::clusterspec::Written],

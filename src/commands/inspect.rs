@@ -64,7 +64,7 @@ pub(super) async fn console(wd: &Workdir, a: &crate::args::ConsoleArgs) -> Res<O
 }
 
 /// Refuses references to names the root module does not declare.
-pub(super) fn check_declared(
+fn check_declared(
     config: &meshform_engine::config::Module,
     e: &meshform_engine::config::Expr,
 ) -> Result<(), Diagnostic> {
@@ -138,7 +138,7 @@ pub(super) async fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outco
 }
 
 /// The state's resource instances, each with the host its connection reaches.
-pub(super) fn recorded_instances(state: &State) -> Vec<meshform_engine::graph::DrawnInstance> {
+fn recorded_instances(state: &State) -> Vec<meshform_engine::graph::DrawnInstance> {
     state
         .resources
         .iter()
@@ -156,7 +156,7 @@ pub(super) fn recorded_instances(state: &State) -> Vec<meshform_engine::graph::D
 }
 
 /// DOT rendered by Graphviz's `dot` as svg or png.
-pub(super) fn render_with_graphviz(dot: &str, format: &str) -> Res<Vec<u8>> {
+fn render_with_graphviz(dot: &str, format: &str) -> Res<Vec<u8>> {
     let mut child = std::process::Command::new("dot")
         .arg(format!("-T{format}"))
         .stdin(std::process::Stdio::piped())

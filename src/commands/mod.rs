@@ -61,7 +61,7 @@ pub async fn run(command: Command, style: Style) -> CmdResult {
 type Res<T> = Result<T, Diagnostics>;
 
 /// Sets the interrupted flag on the first Ctrl-C; a second one exits at once.
-pub fn watch_interrupts() -> Arc<AtomicBool> {
+pub(super) fn watch_interrupts() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     tokio::spawn(async move {

@@ -38,7 +38,7 @@ pub(super) async fn prepare(
 
 /// Asks on the terminal for root variables that have no value and no default, as
 /// Terraform does unless `-input=false`.
-pub(super) fn prompt_missing_variables(
+fn prompt_missing_variables(
     config: &meshform_engine::config::Module,
     vars: &mut std::collections::BTreeMap<String, meshform_engine::walk::RawVariable>,
 ) -> Res<()> {
@@ -69,7 +69,7 @@ pub(super) fn prompt_missing_variables(
     Ok(())
 }
 
-pub(super) fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
+fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
     let targets: Vec<Target> = crate::planfile::parse_all(&flags.targets)?;
     let replace: Vec<ResourceInstanceAddr> = crate::planfile::parse_all(&flags.replace)?;
     let mode = if destroy {
@@ -214,7 +214,7 @@ pub(super) async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: boo
 
 /// One diagnostic for all the operations an interrupt kept from starting, instead of
 /// one per operation.
-pub(super) fn summarize_interruption(diags: Diagnostics, c: meshform_engine::apply::ApplyCounts) -> Diagnostics {
+fn summarize_interruption(diags: Diagnostics, c: meshform_engine::apply::ApplyCounts) -> Diagnostics {
     let (skipped, mut rest): (Vec<_>, Vec<_>) = diags.0.into_iter().partition(|d| d.summary == "Apply interrupted");
     if !skipped.is_empty() {
         rest.push(Diagnostic::error("Apply interrupted").with_detail(format!(
@@ -229,7 +229,7 @@ pub(super) fn summarize_interruption(diags: Diagnostics, c: meshform_engine::app
 }
 
 /// Nothing to change: say so as Terraform does and show the recorded outputs.
-pub(super) fn finish_without_changes(state: &State, p: &Plan, style: &Style) -> Res<Outcome> {
+fn finish_without_changes(state: &State, p: &Plan, style: &Style) -> Res<Outcome> {
     let verb = if p.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
     if crate::events::enabled() {
         crate::events::summary(if p.mode == PlanMode::Destroy { "destroy" } else { "apply" }, 0, 0, 0);

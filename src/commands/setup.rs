@@ -29,8 +29,6 @@ pub(super) fn install_modules(wd: &Workdir, upgrade: bool) -> Res<()> {
     let installer = std::sync::Arc::new(crate::modules::Installer::new(&wd.dir, upgrade));
     let (config, warnings) = wd.load_config_with(installer.clone()).inspect_err(|_| installer.abort())?;
     installer.finish()?;
-    // What was loaded before (the backend block) may name modules that were not there.
-    wd.forget_config();
     print_diagnostics(&warnings, &wd.sources);
     Graph::build(&config)?;
     Ok(())
@@ -60,7 +58,7 @@ pub(super) fn validate(wd: &Workdir, json: bool) -> Res<Outcome> {
 }
 
 /// A diagnostic in Terraform's JSON shape (`validate -json`).
-pub fn diagnostic_json(d: &Diagnostic, wd: &Workdir) -> serde_json::Value {
+fn diagnostic_json(d: &Diagnostic, wd: &Workdir) -> serde_json::Value {
     let range = d.span.and_then(|s| {
         let (file, line, column) = wd.sources.line_col(s)?;
         Some(serde_json::json!({"filename": file, "start": {"line": line, "column": column, "byte": s.start}}))
@@ -112,7 +110,7 @@ pub(super) fn fmt(a: &crate::args::FmtArgs) -> Res<Outcome> {
     Ok(if a.check && differs { Outcome::FmtDiffers } else { Outcome::Ok })
 }
 
-pub(super) fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &mut Vec<PathBuf>) {
+fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &mut Vec<PathBuf>) {
     if path.is_file() {
         out.push(path.to_path_buf());
         return;
@@ -134,7 +132,7 @@ pub(super) fn collect_spec_files(path: &std::path::Path, recursive: bool, out: &
     }
 }
 
-pub(super) fn print_line_diff(old: &str, new: &str) {
+fn print_line_diff(old: &str, new: &str) {
     for (a, b) in old.lines().zip(new.lines()) {
         if a != b {
             println!("-{a}\n+{b}");

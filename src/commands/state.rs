@@ -102,7 +102,7 @@ pub(super) async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
 }
 
 /// An output's type JSON, with the types of the nulls in it.
-pub(super) fn output_type(o: &meshform_engine::state::OutputState) -> serde_json::Value {
+fn output_type(o: &meshform_engine::state::OutputState) -> serde_json::Value {
     match &o.null_types {
         Some(source) => meshform_engine::nulltypes::patch(type_json(&o.value), &o.value, source),
         None => type_json(&o.value),
@@ -110,7 +110,7 @@ pub(super) fn output_type(o: &meshform_engine::state::OutputState) -> serde_json
 }
 
 /// The state as `show` prints it: every instance, then the outputs.
-pub fn print_state(state: &State) {
+pub(super) fn print_state(state: &State) {
     if state.resources.is_empty() && state.outputs.is_empty() {
         println!("The state file is empty. No resources are represented.");
         return;
@@ -123,7 +123,7 @@ pub fn print_state(state: &State) {
 }
 
 /// One recorded instance, sensitive values redacted.
-pub(super) fn print_instance(addr: &ResourceInstanceAddr, inst: &meshform_engine::state::ResourceInstanceState) {
+fn print_instance(addr: &ResourceInstanceAddr, inst: &meshform_engine::state::ResourceInstanceState) {
     println!("# {addr}:");
     println!(
         "resource {:?} {:?} {}",
@@ -133,7 +133,7 @@ pub(super) fn print_instance(addr: &ResourceInstanceAddr, inst: &meshform_engine
     );
 }
 
-pub(super) fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval::Value {
+fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval::Value {
     use meshform_engine::eval::Value;
     match v {
         Value::Sensitive(_) => Value::String("(sensitive value)".into()),
@@ -147,7 +147,7 @@ pub(super) fn redact(v: &meshform_engine::eval::Value) -> meshform_engine::eval:
 }
 
 /// The state in the shape of `terraform show -json`'s `values`.
-pub(super) fn state_json(state: &State) -> serde_json::Value {
+fn state_json(state: &State) -> serde_json::Value {
     let resources: Vec<serde_json::Value> = state
         .resources
         .iter()

@@ -17,7 +17,7 @@ use crate::{Outcome, print_diagnostics};
 
 type Res<T> = Result<T, Diagnostics>;
 
-pub async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
+pub(super) async fn test(wd: &Workdir, a: TestArgs, style: Style) -> Res<Outcome> {
     let (config, warnings) = wd.load_config()?;
     print_diagnostics(&warnings, &wd.sources);
     let test_dir = checked_test_dir(wd, &a.test_directory)?;

@@ -280,7 +280,7 @@ fn constant(e: &Expr, dir: &Path) -> Option<J> {
         return None;
     }
     let v = meshform_engine::eval::expr::eval(&e.expr, e.file, &NoNames(dir)).ok()?;
-    (v.is_wholly_known() && !v.clone().unmark_deep().1).then(|| v.to_json())
+    (v.is_wholly_known() && !v.contains_sensitive()).then(|| v.to_json())
 }
 
 /// `relevant_attributes` as plan JSON writes it.
