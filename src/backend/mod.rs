@@ -106,8 +106,19 @@ fn recovered_warning(n: usize) -> Diagnostics {
         .into()
 }
 
+/// A workspace name Terraform would refuse is an error naming it.
+pub fn check_workspace_name(name: &str) -> Result<(), Diagnostics> {
+    if valid_workspace_name(name) {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(format!("Invalid workspace name {name:?}"))
+            .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
+            .into())
+    }
+}
+
 /// Workspace names as Terraform allows them.
-pub fn valid_workspace_name(name: &str) -> bool {
+fn valid_workspace_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 90
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -280,11 +291,7 @@ impl Backend {
     /// (an S3 store's conditional writes), as `init` does.
     pub async fn open_checked(wd: &Workdir, force_check: bool) -> Result<Backend, Diagnostics> {
         let workspace = crate::workdir::current_workspace(&wd.dir);
-        if !valid_workspace_name(&workspace) {
-            return Err(Diagnostic::error(format!("Invalid workspace name {workspace:?}"))
-                .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
-                .into());
-        }
+        check_workspace_name(&workspace)?;
         let config = BackendConfig::of(wd)?;
         match BackendConfig::recorded(&wd.dir) {
             Some(old) if old != config => {

@@ -333,15 +333,7 @@ pub(super) async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
 pub(super) async fn workspace(wd: &Workdir, cmd: crate::args::WorkspaceCommand) -> Res<Outcome> {
     use crate::args::WorkspaceCommand as W;
     let backend = Backend::open(wd).await?;
-    let check = |name: &str| -> Res<()> {
-        if crate::backend::valid_workspace_name(name) {
-            Ok(())
-        } else {
-            Err(Diagnostic::error(format!("Invalid workspace name {name:?}"))
-                .with_detail("Workspace names are letters, digits, '-', '_' and '.'.")
-                .into())
-        }
-    };
+    let check = crate::backend::check_workspace_name;
     match cmd {
         W::Show => println!("{}", backend.workspace),
         W::List => {
