@@ -18,7 +18,7 @@ def tree(n, shared, out):
     for i in range(1, n):
         out.append(
             f'resource "terraform_data" "r{i}" {{\n'
-            f'  input = {{ parent = terraform_data.r{(i - 1) // 2}.output, index = {i}{tags} }}\n}}'
+            f'  input = {{ parent = terraform_data.r{(i - 1) // 2}.id, index = {i}{tags} }}\n}}'
         )
 
 

@@ -10,6 +10,7 @@
 //! | [`eval`]    | values, types, expressions and the built-in functions |
 //! | [`graph`]   | the dependency graph of a configuration |
 //! | [`checks`]  | `check` blocks: assertions that warn |
+//! | [`describe`]| what a description of the configuration shows: reference names, constants |
 //! | [`refactor`]| `moved` blocks and implied moves: renaming what the state records |
 //! | [`plan`]    | refresh + diff of configuration against prior state |
 //! | [`apply`]   | bounded-parallel walk that makes a plan so |
@@ -31,6 +32,7 @@ pub mod apply;
 pub mod checks;
 pub mod config;
 pub mod configure;
+pub mod describe;
 pub mod diag;
 pub mod eval;
 pub mod graph;

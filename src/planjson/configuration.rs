@@ -6,14 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use hcl_edit::expr::{Expression, FuncCall};
-use hcl_edit::visit::Visit;
 use serde_json::{Map, Value as J, json};
 
 use meshform_engine::addrs::ResourceMode;
 use meshform_engine::config::{Body, Expr, Module, ModuleCall, Output, Resource, Variable};
-use meshform_engine::diag::Diagnostic;
-use meshform_engine::eval::expr::{Reference, Resolved, Scope, Step, display_steps, references};
+use meshform_engine::describe::{constant_value, reference_names};
+use meshform_engine::eval::expr::{Step, display_steps, references};
 use meshform_engine::plan::Plan;
 use meshform_engine::provider::implied_provider;
 
@@ -172,7 +170,7 @@ fn resource_json(r: &Resource, dir: &Path, scope: &ModuleScope, providers: &mut 
 
 fn variable_json(v: &Variable, dir: &Path) -> J {
     let mut d = Map::new();
-    if let Some(default) = v.default.as_ref().and_then(|e| constant(e, dir)) {
+    if let Some(default) = v.default.as_ref().and_then(|e| constant_value(e, dir)).map(|v| v.to_json()) {
         d.insert("default".into(), default);
     }
     if let Some(desc) = &v.description {
@@ -204,83 +202,13 @@ fn depends_on(list: &[Expr]) -> J {
 
 /// `{"references": [...]}` when the expression refers to anything, else
 /// `{"constant_value": v}` when it is a constant Terraform would evaluate without a
-/// context (no function calls, nothing sensitive), else `{}`.
+/// context, else `{}`.
 fn expression(e: &Expr, dir: &Path) -> J {
-    let refs = references(&e.expr, e.file);
-    if refs.is_empty() {
-        return constant(e, dir).map_or_else(|| json!({}), |v| json!({"constant_value": v}));
+    let shown = reference_names(e);
+    if !shown.is_empty() {
+        return json!({"references": shown});
     }
-    let mut shown: Vec<String> = Vec::new();
-    for r in &refs {
-        for s in reference_names(r) {
-            if shown.last() != Some(&s) {
-                shown.push(s);
-            }
-        }
-    }
-    json!({"references": shown})
-}
-
-/// What Terraform lists for one reference: the reference as written, then the object it
-/// belongs to (`terraform_data.c[0].id` → that, `terraform_data.c[0]`, `terraform_data.c`).
-fn reference_names(r: &Reference) -> Vec<String> {
-    let mut names = vec![r.display()];
-    let owner_len = match r.root.as_str() {
-        "data" => 2,
-        "module" => 1,
-        root if meshform_engine::relevance::NOT_RESOURCES.contains(&root) => return names,
-        _ => 1,
-    };
-    if r.path.len() < owner_len {
-        return names;
-    }
-    let keyed = matches!(r.path.get(owner_len), Some(Step::Index(_) | Step::Key(_)));
-    if keyed {
-        names.push(display_steps(&r.root, &r.path[..=owner_len]));
-    }
-    // A module call instance is the last thing named; a resource's is followed by the
-    // resource itself.
-    if !keyed || r.root != "module" {
-        names.push(display_steps(&r.root, &r.path[..owner_len]));
-    }
-    names.dedup();
-    names
-}
-
-/// Resolves no name: constants only.
-struct NoNames<'a>(&'a Path);
-
-impl Scope for NoNames<'_> {
-    fn resolve(&self, r: &Reference) -> Result<Resolved, Diagnostic> {
-        Err(Diagnostic::error(format!("{} is not a constant", r.root)))
-    }
-
-    fn module_dir(&self) -> &Path {
-        self.0
-    }
-}
-
-#[derive(Default)]
-struct CallFinder(bool);
-
-impl Visit for CallFinder {
-    fn visit_func_call(&mut self, _: &FuncCall) {
-        self.0 = true;
-    }
-}
-
-fn calls_a_function(e: &Expression) -> bool {
-    let mut f = CallFinder::default();
-    f.visit_expr(e);
-    f.0
-}
-
-fn constant(e: &Expr, dir: &Path) -> Option<J> {
-    if calls_a_function(&e.expr) {
-        return None;
-    }
-    let v = meshform_engine::eval::expr::eval(&e.expr, e.file, &NoNames(dir)).ok()?;
-    (v.is_wholly_known() && !v.contains_sensitive()).then(|| v.to_json())
+    constant_value(e, dir).map_or_else(|| json!({}), |v| json!({"constant_value": v.to_json()}))
 }
 
 /// `relevant_attributes` as plan JSON writes it.
@@ -301,41 +229,4 @@ fn steps_json(steps: &[Step]) -> J {
             })
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn refs_of(text: &str) -> Vec<String> {
-        let e = hcl_edit::parser::parse_expr(text).expect("expression");
-        references(&e, meshform_engine::diag::FileId(0)).iter().flat_map(reference_names).collect()
-    }
-
-    #[test]
-    fn references_name_the_object_they_belong_to() {
-        assert_eq!(refs_of("terraform_data.n.output"), ["terraform_data.n.output", "terraform_data.n"]);
-        assert_eq!(
-            refs_of("terraform_data.c[0].output"),
-            ["terraform_data.c[0].output", "terraform_data.c[0]", "terraform_data.c"]
-        );
-        assert_eq!(refs_of("data.t.n.id"), ["data.t.n.id", "data.t.n"]);
-        assert_eq!(refs_of("module.m.out"), ["module.m.out", "module.m"]);
-        assert_eq!(refs_of("module.m[\"k\"].out"), ["module.m[\"k\"].out", "module.m[\"k\"]"]);
-        assert_eq!(refs_of("var.a.b"), ["var.a.b"]);
-        assert_eq!(refs_of("count.index"), ["count.index"]);
-    }
-
-    #[test]
-    fn constants_are_what_needs_no_context() {
-        let sources = meshform_engine::diag::SourceMap::new();
-        let constant_of = |text: &str| {
-            let e = meshform_engine::config::parse_expression(&sources, "t", text).expect("expression");
-            constant(&e, Path::new("."))
-        };
-        assert_eq!(constant_of("{ a = 1, b = [true] }"), Some(json!({"a": 1, "b": [true]})));
-        assert_eq!(constant_of("\"x-${1 + 1}\""), Some(json!("x-2")));
-        assert_eq!(constant_of("sensitive(\"s\")"), None);
-        assert_eq!(constant_of("upper(\"s\")"), None);
-    }
 }
