@@ -175,6 +175,60 @@ fn killed_during_run_instances_then_applied_again_boots_each_instance_once() {
     assert!(moto.instances("Batch", "crash", &["pending", "running"]).is_empty());
 }
 
+/// The `ClientToken` of each RunInstances call the proxy saw, in order.
+fn client_tokens(proxy: &SlowProxy) -> Vec<String> {
+    let requests = proxy.requests.lock().map(|r| r.clone()).unwrap_or_default();
+    requests
+        .iter()
+        .filter_map(|r| r.split("ClientToken=").nth(1).map(|t| t.split('&').next().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// A create whose call was lost before EC2 saw it leaves nothing for adoption to find; EC2
+/// may yet show such a machine late, so the create is made again under the same
+/// `ClientToken`, on which EC2 dedupes. moto ignores ClientToken, so what is asserted is
+/// the token that is sent.
+#[test]
+fn a_create_whose_machine_was_not_found_is_made_again_under_the_same_client_token() {
+    let Some(moto) = Moto::start() else { return };
+    moto.instances("Batch", "crash", &["running"]);
+    let proxy = SlowProxy::start(&moto, "RunInstances", Duration::ZERO);
+    proxy.lose.store(1, std::sync::atomic::Ordering::SeqCst);
+    let ws = Workspace::new();
+    instances_spec(&ws, &proxy.endpoint(), 1);
+    let mut child = ws.command(&["apply", "-auto-approve"]).spawn().expect("spawn apply");
+    let started = std::time::Instant::now();
+    while client_tokens(&proxy).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(120), "apply never called RunInstances");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(moto.instances("Batch", "crash", &["pending", "running"]).is_empty(), "the lost call made nothing");
+
+    let plan = ws.run(&["plan"]);
+    plan.ok();
+    assert!(!plan.stderr.contains("Adopted"), "nothing was there to adopt: {}", plan.stderr);
+    assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
+    let state = std::fs::read_to_string(ws.state_path()).unwrap_or_default();
+    assert!(state.contains("\"unadopted_creates\""), "the lost create's intent is kept: {state}");
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let tokens = client_tokens(&proxy);
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    assert!(!tokens[0].is_empty(), "a token is sent");
+    assert_eq!(tokens[1], tokens[0], "the create is made again under the first call's token");
+    assert_eq!(moto.instances("Batch", "crash", &["pending", "running"]).len(), 1);
+    let state = std::fs::read_to_string(ws.state_path()).unwrap_or_default();
+    assert!(!state.contains("unadopted_creates"), "made, so no longer pending: {state}");
+
+    // Once the address holds a machine, a replacement is a create of its own.
+    ws.run(&["apply", "-auto-approve", "-replace=aws_instance.node[\"n01\"]"]).ok();
+    let tokens = client_tokens(&proxy);
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    assert_ne!(tokens[2], tokens[0], "a new create has a new token");
+    ws.run(&["destroy", "-auto-approve"]).ok();
+}
+
 #[test]
 fn bad_input_names_the_resource_and_the_aws_error_and_records_nothing() {
     let Some(moto) = Moto::start() else { return };
@@ -373,6 +427,57 @@ fn benchmark_parallel_apply_of_20_instances() {
         );
         ws.run(&["destroy", "-auto-approve"]).ok();
     }
+}
+
+/// The batched-refresh benchmark (`benches/aws_refresh.sh` runs it): 500 instances made
+/// through a plain relay, then planned through a proxy that gives every EC2 call 200 ms of
+/// latency; prints the plan's wall time and how many DescribeInstances calls it made. Not
+/// part of the suite.
+#[test]
+#[ignore = "a benchmark: run by benches/aws_refresh.sh"]
+fn benchmark_refresh_of_500_instances() {
+    let Some(moto) = Moto::start() else { return };
+    moto.instances("Batch", "crash", &["running"]);
+    let relay = SlowProxy::start(&moto, "", Duration::ZERO);
+    let ws = Workspace::new();
+    instances_spec(&ws, &relay.endpoint(), 500);
+    ws.run(&["apply", "-auto-approve", "-parallelism=20"]).ok();
+    let slow = SlowProxy::start(&moto, "", Duration::from_millis(200));
+    ws.write("terraform.tfvars", &format!("endpoint = \"{}\"\n", slow.endpoint()));
+    println!("| instances | latency per call | plan wall time | DescribeInstances calls | all EC2 calls |");
+    println!("|---|---|---|---|---|");
+    let started = std::time::Instant::now();
+    let plan = ws.run(&["plan", "-detailed-exitcode"]);
+    let wall = started.elapsed();
+    assert_eq!(plan.code, 0, "the instances are as recorded: {}{}", plan.stdout, plan.stderr);
+    let calls = slow.calls.lock().map(|c| c.clone()).unwrap_or_default();
+    let describes = calls.iter().filter(|(a, _)| a == "DescribeInstances").count();
+    println!("| 500 | 200 ms | {:.2} s | {describes} | {} |", wall.as_secs_f64(), calls.len());
+    ws.run(&["destroy", "-auto-approve", "-var", &format!("endpoint={}", relay.endpoint())]).ok();
+}
+
+/// Refresh reads a provider's instances many at a time: five instances are one
+/// DescribeInstances call, and one terminated behind meshform's back is found gone.
+#[test]
+fn refresh_reads_instances_in_one_call_and_finds_one_that_is_gone() {
+    let Some(moto) = Moto::start() else { return };
+    let proxy = SlowProxy::start(&moto, "", Duration::ZERO);
+    let ws = Workspace::new();
+    instances_spec(&ws, &proxy.endpoint(), 5);
+    ws.run(&["apply", "-auto-approve"]).ok();
+    let gone = common::id_of(&ws, "aws_instance.node[\"n03\"]");
+    moto.ec2(&format!("Action=TerminateInstances&InstanceId.1={gone}"));
+    if let Ok(mut c) = proxy.calls.lock() {
+        c.clear();
+    }
+    let plan = ws.run(&["plan"]);
+    plan.ok();
+    let calls = proxy.calls.lock().map(|c| c.clone()).unwrap_or_default();
+    let describes = calls.iter().filter(|(a, _)| a == "DescribeInstances").count();
+    assert_eq!(describes, 1, "one call reads all five: {calls:?}");
+    assert!(plan.stdout.contains("aws_instance.node[\"n03\"] will be created"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("1 to add, 0 to change, 0 to destroy"), "{}", plan.stdout);
+    ws.run(&["destroy", "-auto-approve"]).ok();
 }
 
 #[test]

@@ -210,3 +210,90 @@ resource "host_command" "store" {{
     assert!(sensitive.contains("connection") && sensitive.contains("environment"), "{sensitive}");
     ws.run(&["destroy", "-auto-approve", "-var", &var]).ok();
 }
+
+/// The many-hosts benchmark (`benches/ssh_hosts.sh` runs it): 100 sshd's on 127.0.1.x, each
+/// given three files and two commands, by meshform (`host_file`, `host_command`) and by
+/// terraform (`file` and `remote-exec` provisioners), side by side at the same
+/// `-parallelism`. The provisioners are on `terraform_data`, Terraform's built-in successor
+/// to `null_resource`: terraform-provider-null is not to be had from the Go module proxy
+/// here, and provisioners run in Terraform's core either way. Prints a Markdown table. Not
+/// part of the suite.
+#[test]
+#[ignore = "a benchmark: run by benches/ssh_hosts.sh"]
+fn benchmark_configure_100_hosts() {
+    let n: usize = std::env::var("MESHFORM_BENCH_HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let Some(hosts) = SshHosts::start(n) else { return };
+    let user = common::ssh::user();
+    println!("| hosts | -parallelism | meshform apply | terraform apply | speed-up |");
+    println!("|---|---|---|---|---|");
+    for parallelism in [10, 100] {
+        let p = format!("-parallelism={parallelism}");
+        let ws = Workspace::new();
+        let data = ws.path().join("mf");
+        let conn = connection(&hosts);
+        let files: String = (1..=3)
+            .map(|i| {
+                format!(
+                    "resource \"host_file\" \"f{i}\" {{\n  for_each = local.hosts\n  path     = \"{data}/${{each.key}}/f{i}.conf\"\n  content  = \"file {i} of ${{each.key}} at ${{each.value.addr}}\\n\"\n{conn}}}\n",
+                    data = data.display()
+                )
+            })
+            .collect();
+        let spec = format!(
+            "locals {{\n  hosts = {hosts_hcl}\n}}\n{files}\
+resource \"host_command\" \"c1\" {{\n  for_each   = local.hosts\n  command    = \"cat {data}/${{each.key}}/f*.conf | wc -l > {data}/${{each.key}}/lines\"\n  depends_on = [host_file.f1, host_file.f2, host_file.f3]\n{conn}}}\n\
+resource \"host_command\" \"c2\" {{\n  for_each   = local.hosts\n  command    = \"hostname >> {data}/${{each.key}}/lines\"\n  depends_on = [host_command.c1]\n{conn}}}\n",
+            hosts_hcl = hosts.hosts_hcl(),
+            data = data.display(),
+        );
+        ws.write("main.tf", &spec);
+        let started = std::time::Instant::now();
+        ws.run(&["apply", "-auto-approve", &p]).ok();
+        let meshform = started.elapsed();
+        for i in 0..n {
+            let lines = std::fs::read_to_string(data.join(format!("h{i}/lines"))).unwrap_or_default();
+            assert!(lines.starts_with('3'), "h{i} was configured: {lines:?}");
+        }
+        let terraform = {
+            let dir = ws.path().join("tf");
+            std::fs::create_dir_all(&dir).expect("tf dir");
+            let data = dir.join("data");
+            let provisioners: String = (1..=3)
+                .map(|i| format!("  provisioner \"file\" {{\n    content     = \"file {i} of ${{each.key}} at ${{each.value.addr}}\\n\"\n    destination = \"{data}/${{each.key}}/f{i}.conf\"\n  }}\n", data = data.display()))
+                .collect();
+            let spec = format!(
+                "locals {{\n  hosts = {hosts_hcl}\n}}\nresource \"terraform_data\" \"node\" {{\n  for_each = local.hosts\n  connection {{\n    type        = \"ssh\"\n    host        = each.value.addr\n    port        = each.value.port\n    user        = \"{user}\"\n    private_key = file(\"{key}\")\n  }}\n  provisioner \"remote-exec\" {{\n    inline = [\"mkdir -p {data}/${{each.key}}\"]\n  }}\n{provisioners}  provisioner \"remote-exec\" {{\n    inline = [\"cat {data}/${{each.key}}/f*.conf | wc -l > {data}/${{each.key}}/lines\"]\n  }}\n  provisioner \"remote-exec\" {{\n    inline = [\"hostname >> {data}/${{each.key}}/lines\"]\n  }}\n}}\n",
+                hosts_hcl = hosts.hosts_hcl(),
+                key = hosts.key().display(),
+                data = data.display(),
+            );
+            std::fs::write(dir.join("main.tf"), spec).expect("tf spec");
+            let tf = |args: &[&str]| {
+                let out = std::process::Command::new(common::oracle::binary())
+                    .args(args)
+                    .current_dir(&dir)
+                    .env("TF_IN_AUTOMATION", "1")
+                    .env("CHECKPOINT_DISABLE", "1")
+                    .env("TF_CLI_CONFIG_FILE", "/dev/null")
+                    .output()
+                    .expect("run terraform");
+                assert!(out.status.success(), "terraform {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            };
+            tf(&["init", "-input=false"]);
+            let started = std::time::Instant::now();
+            tf(&["apply", "-auto-approve", "-input=false", &p]);
+            let elapsed = started.elapsed();
+            for i in 0..n {
+                let lines = std::fs::read_to_string(data.join(format!("h{i}/lines"))).unwrap_or_default();
+                assert!(lines.starts_with('3'), "terraform configured h{i}: {lines:?}");
+            }
+            elapsed
+        };
+        println!(
+            "| {n} | {parallelism} | {:.2} s | {:.2} s | {:.1}× |",
+            meshform.as_secs_f64(),
+            terraform.as_secs_f64(),
+            terraform.as_secs_f64() / meshform.as_secs_f64()
+        );
+    }
+}

@@ -421,7 +421,10 @@ impl ApplyWalk {
             .plan(PlanRequest { type_name: &addr.resource.type_name, prior: prior.as_ref(), config: &plain_config })
             .await
             .map_err(|e| provider_error("Provider failed to plan", e, &addr).with_span(res.span))?;
-        let intent = uuid::Uuid::new_v4().to_string();
+        // A create an interrupted apply started, and whose object was not found, is made
+        // again under the same intent id (see `State::unadopted`).
+        let reused = if prior.is_none() { lock(&self.state).unadopted.get(&addr).cloned() } else { None };
+        let intent = reused.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         if prior.is_none() {
             self.recorder.record_intent(
                 &addr,
@@ -479,6 +482,7 @@ impl ApplyWalk {
         match instance {
             Some(i) => {
                 self.recorder.record_set(addr, &i)?;
+                state.unadopted.remove(addr);
                 state.resources.insert(addr.clone(), i);
             }
             None => {

@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::Value;
 use crate::eval::expr::references;
 use crate::graph::{ModulePath, Node, NodeKind};
-use crate::provider::PlanRequest;
+use crate::provider::{PlanRequest, Provider, ProviderError};
 use crate::refactor;
 use crate::state::{ResourceInstanceState, State};
 use crate::walk::{self, InstanceNames, NodeFuture, RunContext, Values};
@@ -566,8 +566,12 @@ async fn refresh(
     prior: &State,
     skip: &dyn Fn(&ResourceInstanceAddr) -> bool,
 ) -> Result<(State, Vec<ResourceInstanceAddr>), Diagnostics> {
+    type Read = (ResourceInstanceAddr, Value, Result<Option<Value>, ProviderError>);
+    type Batch = (Arc<dyn Provider>, Vec<(ResourceInstanceAddr, Value)>);
     let sem = Arc::new(Semaphore::new(ctx.parallelism.max(1)));
-    let mut set = tokio::task::JoinSet::new();
+    let mut set: tokio::task::JoinSet<Vec<Read>> = tokio::task::JoinSet::new();
+    // Instances a provider reads many at a time, by provider and type.
+    let mut batches: BTreeMap<(&str, &str), Batch> = BTreeMap::new();
     for (addr, inst) in &prior.resources {
         if addr.resource.mode == ResourceMode::Data || skip(addr) {
             continue;
@@ -576,39 +580,80 @@ async fn refresh(
             Ok((_, p)) => p,
             Err(d) => return Err(d.with_address(addr.to_string()).into()),
         };
+        if provider.read_batch(&addr.resource.type_name) > 1 {
+            let key = (inst.provider.as_str(), addr.resource.type_name.as_str());
+            let batch = batches.entry(key).or_insert_with(|| (provider, Vec::new()));
+            batch.1.push((addr.clone(), inst.value.clone()));
+            continue;
+        }
         let (addr, value, sem) = (addr.clone(), inst.value.clone(), sem.clone());
         set.spawn(async move {
             let _permit = sem.acquire().await;
             let (plain, _) = value.clone().unmark_deep();
             let read = provider.read(&addr.resource.type_name, &plain).await;
-            (addr, value, read)
+            vec![(addr, value, read)]
         });
+    }
+    for ((_, type_name), (provider, items)) in batches {
+        let size = provider.read_batch(type_name);
+        for chunk in items.chunks(size) {
+            let (chunk, provider, sem, type_name) =
+                (chunk.to_vec(), provider.clone(), sem.clone(), type_name.to_string());
+            set.spawn(async move {
+                let _permit = sem.acquire().await;
+                let plain: Vec<Value> = chunk.iter().map(|(_, v)| v.clone().unmark_deep().0).collect();
+                let mut reads = provider.read_many(&type_name, &plain).await.into_iter();
+                chunk
+                    .into_iter()
+                    .map(|(addr, value)| {
+                        let read = reads.next().unwrap_or_else(|| {
+                            Err(ProviderError::new(format!(
+                                "the provider gave no result for {addr} when reading it back"
+                            )))
+                        });
+                        (addr, value, read)
+                    })
+                    .collect()
+            });
+        }
     }
     let mut state = prior.clone();
     let mut drifted = Vec::new();
     let mut diags = Diagnostics::new();
+    let mut failed: BTreeMap<String, Vec<ResourceInstanceAddr>> = BTreeMap::new();
     while let Some(joined) = set.join_next().await {
-        let Ok((addr, old, read)) = joined else {
-            continue;
-        };
-        match read {
-            Ok(Some(new)) => {
-                let new = remark_like(new, &old);
-                if new != old {
-                    drifted.push(addr.clone());
-                    if let Some(i) = state.resources.get_mut(&addr) {
-                        i.value = new;
+        for (addr, old, read) in joined.unwrap_or_default() {
+            match read {
+                Ok(Some(new)) => {
+                    let new = remark_like(new, &old);
+                    if new != old {
+                        drifted.push(addr.clone());
+                        if let Some(i) = state.resources.get_mut(&addr) {
+                            i.value = new;
+                        }
                     }
                 }
-            }
-            Ok(None) => {
-                drifted.push(addr.clone());
-                state.resources.remove(&addr);
-            }
-            Err(e) => {
-                diags.push(Diagnostic::error("Refresh failed").with_detail(e.message).with_address(addr.to_string()))
+                Ok(None) => {
+                    drifted.push(addr.clone());
+                    state.resources.remove(&addr);
+                }
+                Err(e) => failed.entry(e.message).or_default().push(addr),
             }
         }
+    }
+    // A batched read that failed fails each of its instances the same way: said once.
+    for (message, mut addrs) in failed {
+        addrs.sort();
+        let first = addrs.remove(0);
+        let detail = match addrs.len() {
+            0 => message,
+            n => {
+                let shown: Vec<String> = addrs.iter().take(5).map(ToString::to_string).collect();
+                let more = if n > 5 { format!(" and {} more", n - 5) } else { String::new() };
+                format!("{message}\n\nThe same error for {n} other instance(s): {}{more}.", shown.join(", "))
+            }
+        };
+        diags.push(Diagnostic::error("Refresh failed").with_detail(detail).with_address(first.to_string()));
     }
     drifted.sort();
     if diags.has_errors() { Err(diags) } else { Ok((state, drifted)) }

@@ -137,6 +137,25 @@ pub trait Provider: Send + Sync {
     /// Reads the real object behind a recorded one: `None` when it is gone.
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError>;
 
+    /// How many recorded objects of `type_name` one [`Provider::read_many`] call reads: more
+    /// than 1 where the far side lists many in one call (EC2's `DescribeInstances`), so a
+    /// refresh of N objects costs N / batch calls rather than N.
+    fn read_batch(&self, type_name: &str) -> usize {
+        let _ = type_name;
+        1
+    }
+
+    /// Reads the real objects behind up to [`Provider::read_batch`] recorded ones of one
+    /// type: one result for each of `states`, in their order, as [`Provider::read`] would
+    /// give it.
+    async fn read_many(&self, type_name: &str, states: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
+        let mut out = Vec::with_capacity(states.len());
+        for state in states {
+            out.push(self.read(type_name, state).await);
+        }
+        out
+    }
+
     /// Reads a data source.
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
         let _ = config;

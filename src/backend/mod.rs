@@ -547,13 +547,19 @@ impl Backend {
         let mut adopted = Vec::new();
         for intent in pending {
             let type_name = &intent.addr.resource.type_name;
-            let Some(provider) = providers.get(&intent.provider) else { continue };
+            let Some(provider) = providers.get(&intent.provider) else {
+                state.unadopted.insert(intent.addr.clone(), intent.id.clone());
+                continue;
+            };
             match provider.adopt(type_name, &intent.id, &intent.planned).await {
                 Ok(Some(value)) => {
                     adopted.push(intent.addr.to_string());
+                    state.unadopted.remove(&intent.addr);
                     state.resources.insert(intent.addr.clone(), intent.instance(value));
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    state.unadopted.insert(intent.addr.clone(), intent.id.clone());
+                }
                 Err(e) => {
                     return Err(Diagnostic::error("Failed to reconcile an interrupted apply")
                         .with_detail(format!(

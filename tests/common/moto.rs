@@ -151,6 +151,11 @@ pub struct SlowProxy {
     /// How many more `slow_action` calls are answered with EC2's throttling error instead
     /// of being passed on.
     pub throttle: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// How many more `slow_action` calls are lost on the way: never passed on and never
+    /// answered, as when a client dies before its request is out.
+    pub lose: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The request text of every `slow_action` call.
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl SlowProxy {
@@ -159,14 +164,18 @@ impl SlowProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let throttle = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (target, slow, log, limit) = (moto.port, slow_action.to_string(), calls.clone(), throttle.clone());
+        let lose = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (target, slow) = (moto.port, slow_action.to_string());
+        let faults =
+            Faults { log: calls.clone(), throttle: throttle.clone(), lose: lose.clone(), requests: requests.clone() };
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (slow, log, limit) = (slow.clone(), log.clone(), limit.clone());
-                std::thread::spawn(move || serve(conn, target, &slow, delay, &log, &limit));
+                let (slow, faults) = (slow.clone(), faults.clone());
+                std::thread::spawn(move || serve(conn, target, &slow, delay, &faults));
             }
         });
-        SlowProxy { port, calls, throttle }
+        SlowProxy { port, calls, throttle, lose, requests }
     }
 
     pub fn endpoint(&self) -> String {
@@ -174,26 +183,44 @@ impl SlowProxy {
     }
 }
 
-type CallLog = std::sync::Mutex<Vec<(String, std::time::Duration)>>;
+/// What the proxy records and the faults it is told to make.
+#[derive(Clone)]
+struct Faults {
+    log: std::sync::Arc<std::sync::Mutex<Vec<(String, std::time::Duration)>>>,
+    throttle: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    lose: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Takes one from `n` if it is not zero.
+fn take_one(n: &std::sync::atomic::AtomicUsize) -> bool {
+    use std::sync::atomic::Ordering;
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+}
 
 /// Relays requests of one client connection, one at a time, each over a fresh
 /// connection to moto.
-fn serve(
-    mut client: std::net::TcpStream,
-    target: u16,
-    slow: &str,
-    delay: std::time::Duration,
-    log: &CallLog,
-    throttle: &std::sync::atomic::AtomicUsize,
-) {
-    use std::sync::atomic::Ordering;
+fn serve(mut client: std::net::TcpStream, target: u16, slow: &str, delay: std::time::Duration, faults: &Faults) {
+    let log = &faults.log;
     loop {
         let Some((request, _)) = super::read_http_message(&mut client) else { return };
         let started = std::time::Instant::now();
         let text = String::from_utf8_lossy(&request).to_string();
         let action = text.split("Action=").nth(1).and_then(|a| a.split('&').next()).unwrap_or("?").to_string();
         let matches = slow.is_empty() || text.contains(&format!("Action={slow}"));
-        if matches && throttle.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        if matches && let Ok(mut r) = faults.requests.lock() {
+            r.push(text.clone());
+        }
+        if matches && take_one(&faults.lose) {
+            if let Ok(mut l) = log.lock() {
+                l.push((format!("{action} (lost)"), started.elapsed()));
+            }
+            // Held until the client goes away; nothing reaches moto.
+            let mut sink = [0u8; 1024];
+            while matches!(std::io::Read::read(&mut client, &mut sink), Ok(n) if n > 0) {}
+            return;
+        }
+        if matches && take_one(&faults.throttle) {
             let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>";
             let response = format!(
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",

@@ -81,8 +81,28 @@ pub fn write_text(state: &State, w: &mut impl std::io::Write) -> std::io::Result
     if current.is_some() {
         write!(w, "\n      ]\n    }}\n  ")?;
     }
-    writeln!(w, "]")?;
+    if state.unadopted.is_empty() {
+        writeln!(w, "]")?;
+    } else {
+        writeln!(w, "],")?;
+        writeln!(w, "  \"unadopted_creates\": {}", text(&unadopted_json(state)))?;
+    }
     writeln!(w, "}}")
+}
+
+/// The creates whose object was not found, by address: their intent ids.
+fn unadopted_json(state: &State) -> J {
+    J::Object(state.unadopted.iter().map(|(a, id)| (a.to_string(), J::String(id.clone()))).collect())
+}
+
+fn read_unadopted(j: &J, state: &mut State) -> Result<(), String> {
+    let entries = j.as_object().ok_or("\"unadopted_creates\" must be an object")?;
+    for (addr, id) in entries {
+        let parsed = addr.parse().map_err(|_| format!("unadopted_creates: invalid address {addr:?}"))?;
+        let id = id.as_str().ok_or_else(|| format!("unadopted_creates[{addr:?}] must be a string"))?;
+        state.unadopted.insert(parsed, id.to_string());
+    }
+    Ok(())
 }
 
 /// The state's text, read back before anyone may store it: a state that would not read
@@ -112,6 +132,9 @@ fn first_difference(a: &State, b: &State) -> Option<String> {
         a.resources.keys().chain(b.resources.keys()).find(|k| a.resources.get(*k) != b.resources.get(*k))
     {
         return Some(addr.to_string());
+    }
+    if a.unadopted != b.unadopted {
+        return Some("the unadopted creates".into());
     }
     Some("the state's serial or lineage".into())
 }
@@ -154,14 +177,20 @@ pub fn to_json(state: &State) -> J {
         head.insert("instances".into(), J::Array(instances));
         resources.push(J::Object(head));
     }
-    json!({
+    let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "meshform_version": env!("CARGO_PKG_VERSION"),
         "serial": state.serial,
         "lineage": state.lineage,
         "outputs": outputs,
         "resources": resources,
-    })
+    });
+    if !state.unadopted.is_empty()
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.insert("unadopted_creates".into(), unadopted_json(state));
+    }
+    doc
 }
 
 fn field<'a>(o: &'a J, name: &str, ctx: &str) -> Result<&'a J, String> {
@@ -178,6 +207,9 @@ pub fn from_json(doc: &J) -> Result<State, String> {
     let resources = field(doc, "resources", "state")?.as_array().ok_or("\"resources\" must be a list")?;
     for (i, r) in resources.iter().enumerate() {
         read_resource(r, i, &mut state)?;
+    }
+    if let Some(u) = doc.get("unadopted_creates") {
+        read_unadopted(u, &mut state)?;
     }
     Ok(state)
 }
@@ -200,6 +232,7 @@ struct Frame<'a> {
     outputs: Option<J>,
     #[serde(borrow)]
     resources: Option<Vec<&'a serde_json::value::RawValue>>,
+    unadopted_creates: Option<J>,
 }
 
 /// Reads a state from its text.
@@ -222,6 +255,9 @@ pub fn from_text(text: &str) -> Result<State, TextError> {
     for (i, raw) in resources.iter().enumerate() {
         let r: J = serde_json::from_str(raw.get()).map_err(|e| TextError::Content(format!("resources[{i}]: {e}")))?;
         read_resource(&r, i, &mut state).map_err(TextError::Content)?;
+    }
+    if let Some(u) = &frame.unadopted_creates {
+        read_unadopted(u, &mut state).map_err(TextError::Content)?;
     }
     Ok(state)
 }
@@ -379,7 +415,19 @@ mod tests {
                 null_types: None,
             },
         );
+        s.unadopted.insert("aws_instance.web[1]".parse().unwrap(), "0b5c6f0e-intent".into());
         s
+    }
+
+    #[test]
+    fn state_round_trips_through_its_text() {
+        let s = sample();
+        let text = checked_text(&s).unwrap();
+        let text = std::str::from_utf8(&text).unwrap();
+        assert!(text.contains("\"unadopted_creates\": {\"aws_instance.web[1]\":\"0b5c6f0e-intent\"}"), "{text}");
+        assert!(from_text(text).is_ok_and(|back| back == s));
+        let empty = checked_text(&State::new()).unwrap();
+        assert!(!std::str::from_utf8(&empty).unwrap().contains("unadopted"), "written only when there is one");
     }
 
     #[test]

@@ -46,12 +46,24 @@ pub struct State {
     pub serial: u64,
     pub outputs: BTreeMap<String, OutputState>,
     pub resources: BTreeMap<ResourceInstanceAddr, ResourceInstanceState>,
+    /// Creates an interrupted apply started whose object its provider did not find when
+    /// the next run looked (a cloud may show a new machine late): the intent id the next
+    /// create of that address is made under again, so a provider that passes it on as an
+    /// idempotency token (EC2's `ClientToken`) gets back what the first call made rather
+    /// than a second machine. An entry goes once the address holds an object.
+    pub unadopted: BTreeMap<ResourceInstanceAddr, String>,
 }
 
 impl State {
     /// An empty state with a fresh lineage.
     pub fn new() -> State {
-        State { lineage: unique_lineage(), serial: 0, outputs: BTreeMap::new(), resources: BTreeMap::new() }
+        State {
+            lineage: unique_lineage(),
+            serial: 0,
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            unadopted: BTreeMap::new(),
+        }
     }
 }
 

@@ -234,8 +234,56 @@ async fn terminate(c: &Ec2, prior: &Value) -> Result<(), ProviderError> {
 /// instance is gone.
 pub async fn read(c: &Ec2, id: &str, base: &Value) -> Result<Option<Value>, ProviderError> {
     let Some(i) = describe(c, id).await? else { return Ok(None) };
-    if matches!(state_of(&i), "terminated" | "shutting-down") {
-        return Ok(None);
+    Ok(recorded(c, id, &i, base))
+}
+
+/// How many instances one refresh call reads: EC2 takes at most 200 values in a filter.
+pub const READ_BATCH: usize = 200;
+
+/// Reads many recorded instances with one `DescribeInstances` (by an `instance-id` filter,
+/// which leaves out what is gone instead of failing on it), following its pages.
+pub async fn read_many(c: &Ec2, states: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
+    let ids: Vec<Result<String, ProviderError>> = states.iter().map(id_of).collect();
+    let wanted: Vec<String> = ids.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+    let mut found: std::collections::HashMap<String, Instance> = std::collections::HashMap::new();
+    let mut next: Option<String> = None;
+    while !wanted.is_empty() {
+        let call = c
+            .client
+            .describe_instances()
+            .filters(Filter::builder().name("instance-id").set_values(Some(wanted.clone())).build())
+            .set_next_token(next.take());
+        match call.send().await {
+            Ok(out) => {
+                for i in out.reservations().iter().flat_map(|r| r.instances()) {
+                    if let Some(id) = i.instance_id() {
+                        found.insert(id.to_string(), i.clone());
+                    }
+                }
+                match out.next_token() {
+                    Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                let e = aws_error("DescribeInstances", e);
+                return states.iter().map(|_| Err(e.clone())).collect();
+            }
+        }
+    }
+    ids.into_iter()
+        .zip(states)
+        .map(|(id, base)| {
+            let id = id?;
+            Ok(found.get(&id).and_then(|i| recorded(c, &id, i, base)))
+        })
+        .collect()
+}
+
+/// The recorded form of a described instance; `None` for one that is gone.
+fn recorded(c: &Ec2, id: &str, i: &Instance, base: &Value) -> Option<Value> {
+    if matches!(state_of(i), "terminated" | "shutting-down") {
+        return None;
     }
     // Groups given on the primary network interface show there, not always on the instance.
     let groups: Vec<Value> = i
@@ -279,7 +327,7 @@ pub async fn read(c: &Ec2, id: &str, base: &Value) -> Result<Option<Value>, Prov
     } else {
         market
     };
-    Ok(Some(Value::object([
+    Some(Value::object([
         ("id", Value::from(id)),
         ("arn", arn(c, None, "instance", id)),
         ("ami", opt_str(i.image_id())),
@@ -301,7 +349,7 @@ pub async fn read(c: &Ec2, id: &str, base: &Value) -> Result<Option<Value>, Prov
         ("public_ip", Value::from(i.public_ip_address().unwrap_or_default())),
         ("private_dns", Value::from(i.private_dns_name().unwrap_or_default())),
         ("public_dns", Value::from(i.public_dns_name().unwrap_or_default())),
-        ("instance_state", Value::from(state_of(&i))),
+        ("instance_state", Value::from(state_of(i))),
         ("instance_lifecycle", Value::from(i.instance_lifecycle().map(|l| l.as_str()).unwrap_or_default())),
         ("spot_instance_request_id", Value::from(i.spot_instance_request_id().unwrap_or_default())),
         ("tags", tags),
@@ -309,7 +357,7 @@ pub async fn read(c: &Ec2, id: &str, base: &Value) -> Result<Option<Value>, Prov
         ("root_block_device", root),
         ("instance_market_options", if market.is_wholly_known() { market } else { Value::Null }),
         ("timeouts", get(base, "timeouts")),
-    ])))
+    ]))
 }
 
 /// Finds the instance a killed create booted, by its intent tag, and waits for it to run.

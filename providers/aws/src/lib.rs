@@ -112,6 +112,28 @@ impl Provider for AwsProvider {
         network::read(&c, type_name, &id, state).await
     }
 
+    fn read_batch(&self, type_name: &str) -> usize {
+        if type_name == "aws_instance" { instance::READ_BATCH } else { 1 }
+    }
+
+    async fn read_many(&self, type_name: &str, states: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
+        let c = match self.client.get().await {
+            Ok(c) => c,
+            Err(e) => return states.iter().map(|_| Err(e.clone())).collect(),
+        };
+        if type_name == "aws_instance" {
+            return instance::read_many(&c, states).await;
+        }
+        let mut out = Vec::with_capacity(states.len());
+        for state in states {
+            out.push(match id_of(state) {
+                Ok(id) => network::read(&c, type_name, &id, state).await,
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+
     async fn adopt(&self, type_name: &str, intent: &str, planned: &Value) -> Result<Option<Value>, ProviderError> {
         let c = self.client.get().await?;
         if type_name == "aws_instance" {
