@@ -62,7 +62,9 @@ impl Workspace {
 
     /// The command that runs meshform here, to add environment to or spawn.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_meshform"));
+        // A benchmark may measure another build (benches/ set it to a release binary).
+        let bin = std::env::var_os("MESHFORM_TEST_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_meshform").into());
+        let mut c = Command::new(bin);
         c.args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")

@@ -252,6 +252,7 @@ pub async fn read_many(c: &Ec2, states: &[Value]) -> Vec<Result<Option<Value>, P
             .client
             .describe_instances()
             .filters(Filter::builder().name("instance-id").set_values(Some(wanted.clone())).build())
+            .max_results(1000)
             .set_next_token(next.take());
         match call.send().await {
             Ok(out) => {

@@ -3,8 +3,9 @@
 //! [`Transport`], so local and remote hosts behave the same.
 //!
 //! The OpenSSH client is used as it is installed: `~/.ssh/config`, the agent and
-//! `known_hosts` work as users expect, and one master connection per host (ControlMaster)
-//! is shared by all the commands of a run.
+//! `known_hosts` work as users expect, and one master connection per host (ControlMaster),
+//! kept for a minute after its last command, is shared by all the commands of a run: a
+//! host is logged in to once, not once per resource.
 
 use std::process::Stdio;
 
@@ -277,7 +278,7 @@ fn common_options(t: &SshTarget) -> Vec<String> {
         "-o".into(),
         format!("ControlPath={}/%C", control_dir.display()),
         "-o".into(),
-        "ControlPersist=10s".into(),
+        "ControlPersist=60s".into(),
         "-o".into(),
         format!("Port={}", t.port),
     ];
