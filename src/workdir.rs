@@ -14,8 +14,6 @@ use meshform_engine::walk::{RawVariable, RunContext};
 
 use crate::args::VarArgs;
 
-pub const STATE_FILE: &str = "meshform.tfstate";
-
 /// Everything loaded from the working directory.
 pub struct Workdir {
     pub dir: PathBuf,

@@ -7,7 +7,7 @@ use meshform_engine::config::edit::HostChange;
 use meshform_engine::diag::Diagnostic;
 
 use crate::args::{ApplyArgs, PlanArgs, PlanFlags};
-use crate::backend::Backend;
+use crate::backend;
 use crate::render::Style;
 use crate::workdir::Workdir;
 use crate::{Outcome, print_diagnostics};
@@ -20,7 +20,7 @@ use super::setup::install_modules;
 /// the state records.
 pub(super) async fn cluster(wd: &Workdir, cmd: crate::args::ClusterCommand, style: Style) -> Res<Outcome> {
     use crate::args::ClusterCommand as C;
-    let (state, w) = Backend::open(wd).await?.load().await?;
+    let (state, w) = backend::open(wd).await?.load().await?;
     print_diagnostics(&w, &wd.sources);
     let targeted = |targets: Vec<String>, auto_approve: bool| ApplyArgs {
         flags: PlanFlags { targets, ..PlanFlags::cli_defaults() },
@@ -117,7 +117,7 @@ async fn settle(
     if result.is_ok() {
         return result;
     }
-    let applied = match Backend::open(wd).await {
+    let applied = match backend::open(wd).await {
         Ok(b) => b.load().await.map(|(s, _)| s.serial != serial_before).unwrap_or(true),
         Err(_) => true,
     };

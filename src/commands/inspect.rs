@@ -10,7 +10,7 @@ use meshform_engine::graph::Graph;
 use meshform_engine::state::State;
 
 use crate::args::PlanFlags;
-use crate::backend::Backend;
+use crate::backend;
 use crate::render::{self};
 use crate::workdir::Workdir;
 use crate::{Outcome, print_diagnostics};
@@ -21,7 +21,7 @@ use super::run::prepare;
 /// Reads expressions from stdin and prints their values in the root module, as
 /// `terraform console` does. Errors are shown and the session goes on.
 pub(super) async fn console(wd: &Workdir, a: &crate::args::ConsoleArgs) -> Res<Outcome> {
-    let (state, w) = Backend::open(wd).await?.load().await?;
+    let (state, w) = backend::open(wd).await?.load().await?;
     print_diagnostics(&w, &wd.sources);
     let flags = PlanFlags { vars: a.vars.clone(), parallelism: 10, ..PlanFlags::default() };
     let (ctx, warnings) = prepare(wd, &flags, Arc::new(AtomicBool::new(false))).await?;
@@ -107,7 +107,7 @@ pub(super) async fn graph(wd: &Workdir, a: &crate::args::GraphArgs) -> Res<Outco
             // Instances, grouped by host, where a plan or the state says what they are.
             let instances = match &a.plan {
                 Some(file) => crate::planfile::drawn_instances(file)?,
-                None => recorded_instances(&Backend::open(wd).await?.load().await?.0),
+                None => recorded_instances(&backend::open(wd).await?.load().await?.0),
             };
             if instances.is_empty() { graph.to_resource_dot() } else { graph.to_instance_dot(&instances) }
         }

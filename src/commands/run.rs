@@ -12,7 +12,7 @@ use meshform_engine::state::State;
 use meshform_engine::walk::RunContext;
 
 use crate::args::{ApplyArgs, PlanArgs, PlanFlags};
-use crate::backend::Backend;
+use crate::backend;
 use crate::render::{self, Style};
 use crate::workdir::{self, Workdir};
 use crate::{Outcome, print_diagnostics};
@@ -83,13 +83,13 @@ fn plan_options(flags: &PlanFlags, destroy: bool) -> Res<PlanOptions> {
 }
 
 pub(super) async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome> {
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
     let (ctx, warnings) = prepare(wd, &a.flags, watch_interrupts()).await?;
     print_diagnostics(&warnings, &wd.sources);
-    let lock = if a.flags.lock { Some(backend.lock("plan", timeout).await?) } else { None };
+    let lock = if a.flags.lock { Some(backend::lock(&backend, "plan", timeout).await?) } else { None };
     let (state, w) =
-        if lock.is_some() { backend.load_for_update_with(&ctx.providers).await? } else { backend.load().await? };
+        if lock.is_some() { backend.load_for_update(&ctx.providers).await? } else { backend.load().await? };
     print_diagnostics(&w, &wd.sources);
     let opts = plan_options(&a.flags, a.destroy)?;
     let p = meshform_engine::plan::plan(ctx.clone(), &state, opts).await?;
@@ -118,7 +118,7 @@ pub(super) async fn plan(wd: &Workdir, a: PlanArgs, style: Style) -> Res<Outcome
 }
 
 pub(super) async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: bool) -> Res<Outcome> {
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     let timeout = parse_duration(&a.flags.lock_timeout)?;
     let interrupted = watch_interrupts();
     let reloaded = match &a.plan_file {
@@ -133,10 +133,13 @@ pub(super) async fn apply(wd: &Workdir, a: ApplyArgs, style: Style, destroy: boo
             ctx
         }
     };
-    let lock =
-        if a.flags.lock { Some(backend.lock(if destroy { "destroy" } else { "apply" }, timeout).await?) } else { None };
+    let lock = if a.flags.lock {
+        Some(backend::lock(&backend, if destroy { "destroy" } else { "apply" }, timeout).await?)
+    } else {
+        None
+    };
     let (state, w) =
-        if lock.is_some() { backend.load_for_update_with(&ctx.providers).await? } else { backend.load().await? };
+        if lock.is_some() { backend.load_for_update(&ctx.providers).await? } else { backend.load().await? };
     print_diagnostics(&w, &wd.sources);
     let (p, from_file) = match &reloaded {
         Some(r) => (r.replan(&state).await?, true),

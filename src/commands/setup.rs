@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use meshform_engine::diag::{Diagnostic, Diagnostics};
 use meshform_engine::graph::Graph;
 
-use crate::backend::Backend;
+use crate::backend;
 use crate::workdir::Workdir;
 use crate::{Outcome, print_diagnostics};
 
@@ -14,7 +14,7 @@ use super::Res;
 pub(super) async fn init(wd: &Workdir, a: &crate::args::InitArgs) -> Res<Outcome> {
     install_modules(wd, a.upgrade)?;
     if a.backend {
-        let backend = Backend::init(wd, a.migrate_state, a.reconfigure).await?;
+        let backend = backend::init(wd, a.migrate_state, a.reconfigure).await?;
         println!("Backend: {}.", backend.describe());
     }
     println!("\nmeshform has been successfully initialized!\n");

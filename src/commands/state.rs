@@ -8,7 +8,7 @@ use meshform_engine::eval::types::type_json;
 use meshform_engine::state::State;
 
 use crate::args::{OutputArgs, ShowArgs, StateCommand};
-use crate::backend::Backend;
+use crate::backend;
 use crate::render::{self};
 use crate::workdir::Workdir;
 use crate::{Outcome, print_diagnostics};
@@ -18,7 +18,7 @@ use super::run::{prepare, print_outputs};
 use super::{Res, parse_duration, parse_targets, watch_interrupts};
 
 pub(super) async fn output(wd: &Workdir, a: &OutputArgs) -> Res<Outcome> {
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     let (state, w) = backend.load().await?;
     print_diagnostics(&w, &wd.sources);
     if let Some(name) = &a.name {
@@ -90,7 +90,7 @@ pub(super) async fn show(wd: &Workdir, a: &ShowArgs) -> Res<Outcome> {
         print!("{}", crate::planfile::show(file, view)?);
         return Ok(Outcome::Ok);
     }
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     let (state, w) = backend.load().await?;
     print_diagnostics(&w, &wd.sources);
     if a.json {
@@ -180,7 +180,7 @@ fn state_json(state: &State) -> serde_json::Value {
 }
 
 pub(super) async fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     match cmd {
         StateCommand::List { filters } => {
             let (state, w) = backend.load().await?;
@@ -206,8 +206,8 @@ pub(super) async fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         StateCommand::Rm { addresses } => {
-            let _lock = backend.lock("state rm", Duration::ZERO).await?;
-            let (mut state, _) = backend.load_for_update().await?;
+            let _lock = backend::lock(&backend, "state rm", Duration::ZERO).await?;
+            let (mut state, _) = backend::load_for_update(&backend).await?;
             let targets = parse_targets(&addresses)?;
             let before = state.resources.len();
             let removed: Vec<ResourceInstanceAddr> =
@@ -227,8 +227,8 @@ pub(super) async fn state(wd: &Workdir, cmd: StateCommand) -> Res<Outcome> {
             Ok(Outcome::Ok)
         }
         StateCommand::Mv { source, destination } => {
-            let _lock = backend.lock("state mv", Duration::ZERO).await?;
-            let (mut state, _) = backend.load_for_update().await?;
+            let _lock = backend::lock(&backend, "state mv", Duration::ZERO).await?;
+            let (mut state, _) = backend::load_for_update(&backend).await?;
             let parse = |s: &str| -> Res<ResourceInstanceAddr> {
                 s.parse().map_err(|e: meshform_engine::addrs::AddrParseError| {
                     Diagnostic::error("Invalid address").with_detail(e.to_string()).into()
@@ -278,9 +278,9 @@ pub(super) async fn import(wd: &Workdir, a: &crate::args::ImportArgs) -> Res<Out
             ))
         })?;
     let (provider_key, provider) = ctx.provider_for(&path, res)?;
-    let backend = Backend::open(wd).await?;
-    let lock = backend.lock("import", parse_duration(&a.flags.lock_timeout)?).await?;
-    let (mut state, w) = backend.load_for_update_with(&ctx.providers).await?;
+    let backend = backend::open(wd).await?;
+    let lock = backend::lock(&backend, "import", parse_duration(&a.flags.lock_timeout)?).await?;
+    let (mut state, w) = backend.load_for_update(&ctx.providers).await?;
     print_diagnostics(&w, &wd.sources);
     if state.resources.contains_key(&addr) {
         return Err(Diagnostic::error("Resource already managed by meshform")
@@ -321,7 +321,7 @@ pub(super) async fn import(wd: &Workdir, a: &crate::args::ImportArgs) -> Res<Out
 }
 
 pub(super) async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
-    Backend::open(wd).await?.force_unlock(id).await?;
+    backend::open(wd).await?.force_unlock(id).await?;
     println!(
         "meshform state has been successfully unlocked!\n\nThe state has been unlocked, and meshform commands should now be able to obtain a new lock on the remote state."
     );
@@ -332,7 +332,7 @@ pub(super) async fn force_unlock(wd: &Workdir, id: &str) -> Res<Outcome> {
 /// the configuration names.
 pub(super) async fn workspace(wd: &Workdir, cmd: crate::args::WorkspaceCommand) -> Res<Outcome> {
     use crate::args::WorkspaceCommand as W;
-    let backend = Backend::open(wd).await?;
+    let backend = backend::open(wd).await?;
     let check = crate::backend::check_workspace_name;
     match cmd {
         W::Show => println!("{}", backend.workspace),
@@ -348,7 +348,7 @@ pub(super) async fn workspace(wd: &Workdir, cmd: crate::args::WorkspaceCommand) 
                 return Err(Diagnostic::error(format!("Workspace {name:?} already exists")).into());
             }
             let other = backend.on_workspace(&name);
-            let lock = other.lock("workspace new", Duration::ZERO).await?;
+            let lock = backend::lock(&other, "workspace new", Duration::ZERO).await?;
             other.create_workspace().await?;
             lock.release().await;
             crate::workdir::select_workspace(&wd.dir, &name)?;
@@ -378,8 +378,8 @@ pub(super) async fn workspace(wd: &Workdir, cmd: crate::args::WorkspaceCommand) 
                 return Err(Diagnostic::error(format!("Workspace {name:?} doesn't exist")).into());
             }
             let other = backend.on_workspace(&name);
-            let lock = other.lock("workspace delete", Duration::ZERO).await?;
-            let (state, _) = other.load_for_update().await?;
+            let lock = backend::lock(&other, "workspace delete", Duration::ZERO).await?;
+            let (state, _) = backend::load_for_update(&other).await?;
             if !state.resources.is_empty() && !force {
                 return Err(Diagnostic::error(format!("Workspace {name:?} is not empty"))
                     .with_detail(format!(

@@ -1,11 +1,16 @@
-//! The state backend a command uses, as the root module's `meshform { backend "..." {} }`
-//! (or `terraform { backend ... }`) block says: `local` (the default, a file in the working
-//! directory), or `pg` (PostgreSQL). Every backend keeps one state per workspace, a lock per
-//! workspace, and the journal of the apply in progress; errors become diagnostics that name
-//! the backend and the workspace.
+//! State backends, as the root module's `meshform { backend "..." {} }` (or `terraform {
+//! backend ... }`) block names them: `local` (the default, a file in the working directory,
+//! kept by the engine's `state::local`), `pg` (PostgreSQL) or `s3`. Every backend keeps one
+//! state per workspace, a lock per workspace, and the journal of the apply in progress;
+//! loading for an update replays a journal an interrupted apply left and adopts the
+//! creates it started. Errors become diagnostics that name the backend and the workspace.
+//! Nothing here prints: what a caller should show comes back to it.
+
+// Diagnostics travel unboxed on the error path; see the engine crate.
+#![allow(clippy::result_large_err)]
 
 pub mod pg;
-#[cfg(feature = "aws")]
+#[cfg(feature = "s3")]
 pub mod s3;
 pub mod store;
 
@@ -24,8 +29,10 @@ use meshform_engine::state::journal::{self, Journal};
 use meshform_engine::state::local::{LocalBackend, LockGuard, LockInfo};
 use meshform_engine::state::{ResourceInstanceState, State, StateError};
 
-use crate::workdir::Workdir;
 use store::{HeldLock, Store};
+
+/// The local backend's state file, in the working directory.
+pub const STATE_FILE: &str = "meshform.tfstate";
 
 /// Non-default workspaces of the local backend, as Terraform's `terraform.tfstate.d`.
 const LOCAL_WORKSPACES_DIR: &str = "meshform.tfstate.d";
@@ -48,6 +55,14 @@ pub enum Lock {
 }
 
 impl Lock {
+    /// The lock of a run that is gone, which this one took over.
+    pub fn took_over(&self) -> Option<&LockInfo> {
+        match self {
+            Lock::Local(g) => g.took_over.as_ref(),
+            Lock::Remote(_) => None,
+        }
+    }
+
     /// Gives the lock back now.
     pub async fn release(self) {
         match self {
@@ -150,18 +165,14 @@ impl BackendConfig {
         serde_json::json!({"type": self.kind, "config": args})
     }
 
-    /// What the root module's backend block says (local when there is none).
-    fn of(wd: &Workdir) -> Result<BackendConfig, Diagnostics> {
-        let block = match wd.load_config() {
-            Ok((config, _)) => config.backend.clone(),
-            Err(d) if d.0.iter().any(|x| x.summary == "No configuration files") => None,
-            Err(d) => return Err(d),
-        };
+    /// What the root module's backend block says (local when there is none); `dir` is the
+    /// root module's directory.
+    pub fn of(block: Option<&BackendBlock>, dir: &Path) -> Result<BackendConfig, Diagnostics> {
         let Some(block) = block else {
             return Ok(BackendConfig { kind: "local".into(), args: BTreeMap::new(), span: None });
         };
-        let args = backend_arguments(&block, &wd.dir)?;
-        validate_arguments(&block)?;
+        let args = backend_arguments(block, dir)?;
+        validate_arguments(block)?;
         Ok(BackendConfig { kind: block.kind.clone(), args, span: Some(block.span) })
     }
 
@@ -226,7 +237,7 @@ fn validate_arguments(block: &BackendBlock) -> Result<(), Diagnostics> {
     }
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "s3")]
 fn short_hash(s: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(s.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -271,9 +282,9 @@ fn arg_str(args: &BTreeMap<String, Value>, name: &str) -> Option<String> {
 impl Backend {
     fn local_in(dir: &Path, workspace: &str) -> Backend {
         let path = if workspace == "default" {
-            dir.join(crate::workdir::STATE_FILE)
+            dir.join(STATE_FILE)
         } else {
-            dir.join(LOCAL_WORKSPACES_DIR).join(workspace).join(crate::workdir::STATE_FILE)
+            dir.join(LOCAL_WORKSPACES_DIR).join(workspace).join(STATE_FILE)
         };
         Backend {
             kind: Kind::Local { dir: dir.to_path_buf(), local: LocalBackend::new(path) },
@@ -281,20 +292,18 @@ impl Backend {
         }
     }
 
-    /// The backend the working directory's configuration names, on the current workspace.
-    /// A directory without configuration files uses the local backend.
-    pub async fn open(wd: &Workdir) -> Result<Backend, Diagnostics> {
-        Backend::open_checked(wd, false).await
-    }
-
-    /// Like [`Backend::open`]; `force_check` re-runs the checks a backend makes once
-    /// (an S3 store's conditional writes), as `init` does.
-    pub async fn open_checked(wd: &Workdir, force_check: bool) -> Result<Backend, Diagnostics> {
-        let workspace = crate::workdir::current_workspace(&wd.dir);
-        check_workspace_name(&workspace)?;
-        let config = BackendConfig::of(wd)?;
-        match BackendConfig::recorded(&wd.dir) {
-            Some(old) if old != config => {
+    /// The backend `config` names, for the working directory `dir`, on `workspace`; refused
+    /// when it is not the one the directory's last run used. `force_check` re-runs the
+    /// checks a backend makes once (an S3 store's conditional writes), as `init` does.
+    pub async fn open(
+        dir: &Path,
+        workspace: &str,
+        config: &BackendConfig,
+        force_check: bool,
+    ) -> Result<Backend, Diagnostics> {
+        check_workspace_name(workspace)?;
+        match BackendConfig::recorded(dir) {
+            Some(old) if old != *config => {
                 return Err(Diagnostic::error("Backend configuration changed")
                     .with_detail(format!(
                         "The state was last kept in the {} backend and the configuration now names the {} backend{}. Using the new one as it is could lose track of everything the old one records.",
@@ -306,25 +315,32 @@ impl Backend {
                     .into());
             }
             Some(_) => {}
-            None => config.record(&wd.dir)?,
+            None => config.record(dir)?,
         }
-        Backend::build(wd, &config, &workspace, force_check).await
+        Backend::build(dir, config, workspace, force_check).await
     }
 
     /// `init`: checks the backend, and when its configuration changed since the last run,
     /// copies every workspace's state over (`migrate`) or just takes the new one
-    /// (`reconfigure`).
-    pub async fn init(wd: &Workdir, migrate: bool, reconfigure: bool) -> Result<Backend, Diagnostics> {
-        let workspace = crate::workdir::current_workspace(&wd.dir);
-        let config = BackendConfig::of(wd)?;
-        let old = BackendConfig::recorded(&wd.dir).filter(|old| *old != config);
-        let new = Backend::build(wd, &config, &workspace, true).await?;
+    /// (`reconfigure`); `providers` adopt what interrupted applies made. Gives back the
+    /// backend and a line for each workspace it copied.
+    pub async fn init(
+        dir: &Path,
+        workspace: &str,
+        config: &BackendConfig,
+        migrate: bool,
+        reconfigure: bool,
+        providers: &Providers,
+    ) -> Result<(Backend, Vec<String>), Diagnostics> {
+        let old = BackendConfig::recorded(dir).filter(|old| old != config);
+        let new = Backend::build(dir, config, workspace, true).await?;
+        let mut copied = Vec::new();
         if let Some(old) = old {
             if migrate {
-                let from = Backend::build(wd, &old, &workspace, false).await?;
-                from.migrate_to(&new).await?;
+                let from = Backend::build(dir, &old, workspace, false).await?;
+                copied = from.migrate_to(&new, providers).await?;
             } else if !reconfigure {
-                let was = Backend::build(wd, &old, "default", false).await?;
+                let was = Backend::build(dir, &old, "default", false).await?;
                 let mut any = false;
                 for w in was.workspaces().await? {
                     let (st, _) = was.on_workspace(&w).load().await?;
@@ -341,19 +357,20 @@ impl Backend {
                 }
             }
         }
-        config.record(&wd.dir)?;
-        Ok(new)
+        config.record(dir)?;
+        Ok((new, copied))
     }
 
     /// Copies every workspace's state to `to`, each under both locks; refuses to overwrite
     /// a workspace that already records resources there.
-    async fn migrate_to(&self, to: &Backend) -> Result<(), Diagnostics> {
+    async fn migrate_to(&self, to: &Backend, providers: &Providers) -> Result<Vec<String>, Diagnostics> {
+        let mut copied = Vec::new();
         for w in self.workspaces().await? {
             let (src, dst) = (self.on_workspace(&w), to.on_workspace(&w));
             let l1 = src.lock("migrate-state", Duration::from_secs(10)).await?;
             let l2 = dst.lock("migrate-state", Duration::from_secs(10)).await?;
-            let (state, _) = src.load_for_update().await?;
-            let (there, _) = dst.load_for_update().await?;
+            let (state, _) = src.load_for_update(providers).await?;
+            let (there, _) = dst.load_for_update(providers).await?;
             if !there.resources.is_empty() && there.lineage != state.lineage {
                 return Err(Diagnostic::error(format!("Workspace {w:?} already has state in the new backend"))
                     .with_detail(format!(
@@ -367,15 +384,19 @@ impl Backend {
                 dst.create_workspace().await?;
             }
             dst.persist(&state).await?;
-            println!("Copied workspace {w:?} ({} resource instance(s)) to {}.", state.resources.len(), dst.describe());
+            copied.push(format!(
+                "Copied workspace {w:?} ({} resource instance(s)) to {}.",
+                state.resources.len(),
+                dst.describe()
+            ));
             l2.release().await;
             l1.release().await;
         }
-        Ok(())
+        Ok(copied)
     }
 
     async fn build(
-        wd: &Workdir,
+        dir: &Path,
         config: &BackendConfig,
         workspace: &str,
         force_check: bool,
@@ -390,9 +411,9 @@ impl Backend {
         };
         match config.kind.as_str() {
             "local" => {
-                let mut b = Backend::local_in(&wd.dir, &workspace);
+                let mut b = Backend::local_in(dir, &workspace);
                 if let (Some(path), "default") = (arg_str(args, "path"), workspace.as_str()) {
-                    b.kind = Kind::Local { dir: wd.dir.clone(), local: LocalBackend::new(wd.dir.join(path)) };
+                    b.kind = Kind::Local { dir: dir.to_path_buf(), local: LocalBackend::new(dir.join(path)) };
                 }
                 Ok(b)
             }
@@ -411,12 +432,12 @@ impl Backend {
                 let store = pg::PgStore::open(&conn_str, &schema, !skip).await.map_err(diags)?;
                 Ok(Backend { kind: Kind::Remote(Arc::new(store)), workspace })
             }
-            #[cfg(not(feature = "aws"))]
+            #[cfg(not(feature = "s3"))]
             "s3" => Err(span_err(Diagnostic::error("The s3 backend is not in this build").with_detail(
                 "This meshform was built without its aws feature (as scripts/quickstart builds it); build it with the default features for the s3 backend.",
             ))
             .into()),
-            #[cfg(feature = "aws")]
+            #[cfg(feature = "s3")]
             "s3" => {
                 let need = |k: &str| {
                     arg_str(args, k).ok_or_else(|| {
@@ -442,7 +463,7 @@ impl Backend {
                         .and_then(meshform_engine::eval::Number::to_i64)
                         .map_or(30, |t| t.max(3) as u64),
                 };
-                let marker = wd.dir.join(format!(
+                let marker = dir.join(format!(
                     ".meshform/s3-conditional-writes-{}",
                     short_hash(&format!("{:?}|{}", settings.endpoint, settings.bucket))
                 ));
@@ -516,15 +537,9 @@ impl Backend {
 
     /// The recorded state for a command that will write it (call with the lock held):
     /// a journal left by an interrupted apply is folded into the state first, and the
-    /// creates it started without recording a result are adopted where their provider
+    /// creates it started without recording a result are adopted where one of `providers`
     /// finds what they made.
-    pub async fn load_for_update(&self) -> Result<(State, Diagnostics), Diagnostics> {
-        let providers = meshform_engine::configure::unconfigured(&crate::workdir::registry()).await;
-        self.load_for_update_with(&providers).await
-    }
-
-    /// As [`Backend::load_for_update`], adopting through the run's configured providers.
-    pub async fn load_for_update_with(&self, providers: &Providers) -> Result<(State, Diagnostics), Diagnostics> {
+    pub async fn load_for_update(&self, providers: &Providers) -> Result<(State, Diagnostics), Diagnostics> {
         let (mut state, applied, pending) = match &self.kind {
             Kind::Local { local, .. } => {
                 let (state, report) = local.load_for_update().map_err(diags)?;
@@ -586,9 +601,6 @@ impl Backend {
         match &self.kind {
             Kind::Local { local, .. } => {
                 let guard = local.lock(operation, timeout).map_err(diags)?;
-                if let Some(old) = &guard.took_over {
-                    eprintln!("Warning: took over the state lock of a run that is gone: {old}");
-                }
                 Ok(Lock::Local(Box::new(guard)))
             }
             Kind::Remote(store) => {
