@@ -31,7 +31,7 @@ pub async fn open(wd: &Workdir) -> Result<Backend, Diagnostics> {
 /// (`reconfigure`) when the configuration names another one than the last run used.
 pub async fn init(wd: &Workdir, migrate: bool, reconfigure: bool) -> Result<Backend, Diagnostics> {
     let workspace = crate::workdir::current_workspace(&wd.dir);
-    let providers = meshform_engine::configure::unconfigured(&crate::workdir::registry()).await;
+    let providers = adopting_providers().await;
     let (backend, copied) =
         Backend::init(&wd.dir, &workspace, &config_of(wd)?, migrate, reconfigure, &providers).await?;
     for line in copied {
@@ -52,6 +52,11 @@ pub async fn lock(backend: &Backend, operation: &str, timeout: Duration) -> Resu
 /// The state for a command that will write it (the lock held), creates of an interrupted
 /// apply adopted through the providers unconfigured.
 pub async fn load_for_update(backend: &Backend) -> Result<(meshform_engine::state::State, Diagnostics), Diagnostics> {
-    let providers = meshform_engine::configure::unconfigured(&crate::workdir::registry()).await;
-    backend.load_for_update(&providers).await
+    backend.load_for_update(&adopting_providers().await).await
+}
+
+/// The providers that adopt what an interrupted apply made, for commands that configure
+/// none of their own.
+async fn adopting_providers() -> meshform_engine::configure::Providers {
+    meshform_engine::configure::unconfigured(&crate::workdir::registry()).await
 }

@@ -569,8 +569,7 @@ impl Backend {
             match provider.adopt(type_name, &intent.id, &intent.planned).await {
                 Ok(Some(value)) => {
                     adopted.push(intent.addr.to_string());
-                    state.unadopted.remove(&intent.addr);
-                    state.resources.insert(intent.addr.clone(), intent.instance(value));
+                    state.set_instance(intent.addr.clone(), intent.instance(value));
                 }
                 Ok(None) => {
                     state.unadopted.insert(intent.addr.clone(), intent.id.clone());

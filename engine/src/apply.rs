@@ -482,8 +482,7 @@ impl ApplyWalk {
         match instance {
             Some(i) => {
                 self.recorder.record_set(addr, &i)?;
-                state.unadopted.remove(addr);
-                state.resources.insert(addr.clone(), i);
+                state.set_instance(addr.clone(), i);
             }
             None => {
                 self.recorder.record_remove(addr)?;

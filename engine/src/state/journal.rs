@@ -200,8 +200,7 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<Replay
                 let provider = record.get("provider").and_then(J::as_str).unwrap_or("terraform");
                 let inst =
                     instance_from_json(&addr, provider, record.get("instance").unwrap_or(&J::Null)).map_err(jerr)?;
-                state.unadopted.remove(&addr);
-                state.resources.insert(addr, inst);
+                state.set_instance(addr, inst);
             }
             Some("remove") => {
                 state.resources.remove(&addr);
@@ -213,8 +212,7 @@ pub fn replay_text(text: &str, origin: &str, state: &mut State) -> Result<Replay
                     .and_then(|a| a.parse().ok())
                     .ok_or_else(|| jerr(format!("move record without a valid source address: {line}")))?;
                 if let Some(inst) = state.resources.remove(&from) {
-                    state.unadopted.remove(&addr);
-                    state.resources.insert(addr, inst);
+                    state.set_instance(addr, inst);
                 }
             }
             _ => return Err(jerr(format!("unknown record: {line}"))),

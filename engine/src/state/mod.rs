@@ -65,6 +65,12 @@ impl State {
             unadopted: BTreeMap::new(),
         }
     }
+
+    /// Records the object at `addr`; a create pending there is no longer unadopted.
+    pub fn set_instance(&mut self, addr: ResourceInstanceAddr, instance: ResourceInstanceState) {
+        self.unadopted.remove(&addr);
+        self.resources.insert(addr, instance);
+    }
 }
 
 impl Default for State {

@@ -124,12 +124,10 @@ impl Provider for AwsProvider {
         if type_name == "aws_instance" {
             return instance::read_many(&c, states).await;
         }
+        // The other types are read one at a time (`read_batch` is 1 for them).
         let mut out = Vec::with_capacity(states.len());
         for state in states {
-            out.push(match id_of(state) {
-                Ok(id) => network::read(&c, type_name, &id, state).await,
-                Err(e) => Err(e),
-            });
+            out.push(self.read(type_name, state).await);
         }
         out
     }
